@@ -1,0 +1,207 @@
+package finding
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ReportSchemaVersion names the JSON contract of a Report.
+const ReportSchemaVersion = "teamslink.report/v1"
+
+// Readiness is the verdict on one experience in one environment.
+type Readiness string
+
+// The readiness values. NotAssessed is for an experience the run was not asked about.
+const (
+	Ready       Readiness = "READY"
+	Blocked     Readiness = "BLOCKED"
+	Unknown     Readiness = "UNKNOWN"
+	NotAssessed Readiness = "NOT_ASSESSED"
+)
+
+// Verdict says whether one experience can be enabled in one environment, and
+// names the rules that block it or could not be assessed.
+type Verdict struct {
+	Experience Experience `json:"experience"`
+	Readiness  Readiness  `json:"readiness"`
+	// Blocking lists the failing rules (BLOCKED), Unknown the rules that
+	// could not be assessed (UNKNOWN, or alongside BLOCKED), Warnings those
+	// that hold but will hurt users.
+	Blocking []string `json:"blocking,omitempty"`
+	Unknown  []string `json:"unknown,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Environment is the assessed state of one environment: its findings and verdicts.
+type Environment struct {
+	Tenant     string     `json:"tenant"`
+	TenantName string     `json:"tenantName,omitempty"`
+	URL        string     `json:"url"`
+	Name       string     `json:"name,omitempty"`
+	Experience Experience `json:"experience"`
+	Verdicts   []Verdict  `json:"verdicts"`
+	Findings   []Finding  `json:"findings"`
+}
+
+// Verdict returns the verdict for e, or NotAssessed.
+func (e Environment) Verdict(x Experience) Verdict {
+	for _, v := range e.Verdicts {
+		if v.Experience == x {
+			return v
+		}
+	}
+	return Verdict{Experience: x, Readiness: NotAssessed}
+}
+
+// Summary counts findings by status.
+type Summary map[Status]int
+
+// Report is the result of evaluating a snapshot: every environment with its
+// findings and verdicts.
+type Report struct {
+	SchemaVersion string        `json:"schemaVersion"`
+	Tool          Tool          `json:"tool"`
+	GeneratedAt   time.Time     `json:"generatedAt"`
+	SnapshotAt    time.Time     `json:"snapshotAt"`
+	Profile       string        `json:"profile"`
+	Environments  []Environment `json:"environments"`
+	Summary       Summary       `json:"summary"`
+}
+
+// Tool identifies the program that made a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Findings returns every finding of the report in order.
+func (r *Report) Findings() []Finding {
+	var all []Finding
+	for _, e := range r.Environments {
+		all = append(all, e.Findings...)
+	}
+	return all
+}
+
+// Has reports whether any finding has one of the given statuses.
+func (r *Report) Has(statuses ...Status) bool {
+	for _, e := range r.Environments {
+		for _, f := range e.Findings {
+			if slices.Contains(statuses, f.Status) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HasFailure reports whether any prerequisite failed.
+func (r *Report) HasFailure() bool { return r.Has(StatusFail) }
+
+// HasError reports whether any rule could not be assessed.
+func (r *Report) HasError() bool { return r.Has(StatusError) }
+
+// HasInternalError reports whether a policy broke the engine's contract.
+func (r *Report) HasInternalError() bool {
+	for _, e := range r.Environments {
+		for _, f := range e.Findings {
+			if f.Internal {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Exit codes, as in DESIGN.md.
+const (
+	ExitClean      = 0 // nothing at or above the threshold
+	ExitFindings   = 1 // findings at or above --fail-on
+	ExitUsage      = 2 // usage or config error
+	ExitIncomplete = 3 // something could not be assessed
+	ExitInternal   = 4 // internal error
+)
+
+// FailOn is the lowest finding status that makes a run fail.
+type FailOn string
+
+// The thresholds for --fail-on.
+const (
+	FailOnWarn  FailOn = "warn"  // warn or fail exits 1
+	FailOnFail  FailOn = "fail"  // fail exits 1 (the default)
+	FailOnError FailOn = "error" // only what could not be assessed fails the run
+)
+
+// ParseFailOn returns the threshold named by s.
+func ParseFailOn(s string) (FailOn, error) {
+	switch f := FailOn(s); f {
+	case FailOnWarn, FailOnFail, FailOnError:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown --fail-on %q (valid: fail, warn, error)", s)
+}
+
+// ExitCode maps the report to the process exit code: an internal error wins,
+// then anything that could not be assessed (a run that could not look is
+// never clean), then findings at or above the threshold.
+func (r *Report) ExitCode(threshold FailOn) int {
+	switch {
+	case r.HasInternalError():
+		return ExitInternal
+	case r.HasError():
+		return ExitIncomplete
+	case threshold == FailOnWarn && r.Has(StatusFail, StatusWarn):
+		return ExitFindings
+	case threshold == FailOnFail && r.HasFailure():
+		return ExitFindings
+	}
+	return ExitClean
+}
+
+// Summarize counts the report's findings by status.
+func (r *Report) Summarize() Summary {
+	s := Summary{}
+	for _, st := range Statuses {
+		s[st] = 0
+	}
+	for _, e := range r.Environments {
+		for _, f := range e.Findings {
+			s[f.Status]++
+		}
+	}
+	return s
+}
+
+// Decide computes the verdict for experience x from findings: any failing
+// rule blocks; otherwise any rule that could not be assessed makes it
+// unknown; waived and skipped findings never block.
+func Decide(x Experience, findings []Finding) Verdict {
+	v := Verdict{Experience: x}
+	for _, f := range findings {
+		if !f.AppliesTo(x) {
+			continue
+		}
+		name := f.Rule
+		if f.Table != "" {
+			name += "(" + f.Table + ")"
+		}
+		switch f.Status {
+		case StatusFail:
+			v.Blocking = append(v.Blocking, name)
+		case StatusError:
+			v.Unknown = append(v.Unknown, name)
+		case StatusWarn:
+			v.Warnings = append(v.Warnings, name)
+		}
+	}
+	switch {
+	case len(v.Blocking) > 0:
+		v.Readiness = Blocked
+	case len(v.Unknown) > 0:
+		v.Readiness = Unknown
+	default:
+		v.Readiness = Ready
+	}
+	return v
+}
