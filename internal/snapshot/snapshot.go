@@ -7,7 +7,10 @@
 // as the Web API returned them, so a remediator can act on what was seen.
 package snapshot
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // SchemaVersion names the snapshot contract; Read rejects any other.
 const SchemaVersion = "teamslink.snapshot/v1"
@@ -287,4 +290,39 @@ type SecurityRole struct {
 	// Via is "user" for a direct assignment or "team" for one through a team.
 	Via    string `json:"via"`
 	TeamID string `json:"teamId,omitempty"`
+}
+
+// Merge combines snapshots into one, for evaluating several at once. Tenants
+// and environments keep their order; a tenant or environment URL that
+// appears twice is an error. The result's CollectedAt is the earliest.
+func Merge(snaps ...*Snapshot) (*Snapshot, error) {
+	if len(snaps) == 1 {
+		return snaps[0], nil
+	}
+	out := &Snapshot{SchemaVersion: SchemaVersion}
+	tenants := map[string]bool{}
+	urls := map[string]bool{}
+	for i, s := range snaps {
+		if i == 0 || s.CollectedAt.Before(out.CollectedAt) {
+			out.CollectedAt = s.CollectedAt
+		}
+		if out.Tool == "" {
+			out.Tool = s.Tool
+		}
+		for _, t := range s.Tenants {
+			if tenants[t.ID] {
+				return nil, fmt.Errorf("merge snapshots: tenant %s appears in more than one snapshot", t.ID)
+			}
+			tenants[t.ID] = true
+			out.Tenants = append(out.Tenants, t)
+		}
+		for _, e := range s.Environments {
+			if urls[e.URL] {
+				return nil, fmt.Errorf("merge snapshots: environment %s appears in more than one snapshot", e.URL)
+			}
+			urls[e.URL] = true
+			out.Environments = append(out.Environments, e)
+		}
+	}
+	return out, nil
 }

@@ -1,0 +1,52 @@
+# teamslink — the Makefile is the contract: `make help` lists the targets.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/teamslink
+SNAPSHOTS := $(sort $(wildcard testdata/snapshots/*.json))
+STATICCHECK_VERSION := v0.8.2
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/teamslink (version from git)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/teamslink
+
+.PHONY: test
+test: fmt-check ## gofmt check, go vet, and every Go and Rego test with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -shuffle=on ./...
+
+.PHONY: fmt-check
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+.PHONY: lint
+lint: fmt-check ## go vet, staticcheck, go mod tidy leaves no diff
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) mod tidy -diff
+
+.PHONY: demo
+demo: ## evaluate the bundled sample tenants and print the readiness matrix
+	@$(GO) run ./cmd/teamslink eval $(SNAPSHOTS); code=$$?; \
+	echo; echo "exit code $$code (1 = blocking findings, 3 = something could not be read)"; \
+	[ $$code -le 3 ]
+
+.PHONY: bench
+bench: ## run the benchmarks (evaluation cost per environment, …)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: docs
+docs: ## regenerate docs/rules.md from the rule catalogue
+	$(GO) run ./cmd/teamslink rules --format markdown > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md
+
+.PHONY: golden
+golden: ## refresh every golden file after an intended change
+	$(GO) test ./... -update

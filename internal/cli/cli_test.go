@@ -1,0 +1,284 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teamslink/teamslink/internal/cli"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var fixedNow = func() time.Time { return time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC) }
+
+// run executes teamslink in-process and returns its exit code and output.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = cli.Main(args, cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Version: "test", Now: fixedNow})
+	return code, out.String(), errOut.String()
+}
+
+func snapshotPath(name string) string {
+	return filepath.Join("..", "..", "testdata", "snapshots", name+".json")
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("output differs from %s (run go test ./internal/cli -update after an intended change)\n--- got ---\n%s", path, got)
+	}
+}
+
+// TestEvalSamples runs eval on every sample snapshot: the exit code is the
+// one the case calls for, and table and JSON output match their golden files.
+func TestEvalSamples(t *testing.T) {
+	t.Parallel()
+	exitCodes := map[string]int{
+		"ready":                   0,
+		"spo-limited":             0,
+		"sections-errored":        3,
+		"sp-800503ca-all":         1,
+		"sp-onedrive":             1,
+		"sp-active-sites":         1,
+		"sp-absolute-locations":   1,
+		"sp-onpremises":           1,
+		"spo-blocked":             1,
+		"consent-missing":         1,
+		"consent-missing-scope":   1,
+		"not-sysadmin":            1,
+		"not-global-admin":        1,
+		"custom-table-no-docmgmt": 1,
+		"no-ce-licence":           1,
+		"no-teams-licence":        1,
+	}
+	files, err := filepath.Glob(snapshotPath("*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(exitCodes) {
+		t.Fatalf("%d sample snapshots, %d expectations", len(files), len(exitCodes))
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		wantCode, ok := exitCodes[name]
+		if !ok {
+			t.Fatalf("no expected exit code for sample %s", name)
+		}
+		for _, format := range []string{"table", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				t.Parallel()
+				code, out, errOut := run(t, "eval", file, "--format", format)
+				if code != wantCode {
+					t.Errorf("exit code %d, want %d; stderr: %s", code, wantCode, errOut)
+				}
+				if errOut != "" {
+					t.Errorf("stderr: %s", errOut)
+				}
+				golden(t, filepath.Join("testdata", "eval", name+"."+format+".golden"), out)
+			})
+		}
+	}
+}
+
+func TestEvalFailOn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		snapshot, failOn string
+		want             int
+	}{
+		{"spo-limited", "fail", 0},
+		{"spo-limited", "warn", 1},
+		{"spo-blocked", "error", 0},
+		{"spo-blocked", "fail", 1},
+		{"sections-errored", "error", 3},
+		{"sections-errored", "warn", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.snapshot+"/"+tt.failOn, func(t *testing.T) {
+			t.Parallel()
+			if code, _, errOut := run(t, "eval", snapshotPath(tt.snapshot), "--format", "json", "--fail-on", tt.failOn); code != tt.want {
+				t.Errorf("exit code %d, want %d (%s)", code, tt.want, errOut)
+			}
+		})
+	}
+}
+
+func TestEvalUsageErrors(t *testing.T) {
+	t.Parallel()
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	doc, err := os.ReadFile(snapshotPath("ready"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = bytes.Replace(doc, []byte(`"absoluteUrlCount": 0`), []byte(`"absoluteUrlCount": "none"`), 1)
+	if err := os.WriteFile(bad, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"malformed snapshot names the JSON path", []string{"eval", bad}, "environments[0].documentLocations.absoluteUrlCount"},
+		{"missing file", []string{"eval", "does-not-exist.json"}, "does-not-exist.json"},
+		{"no snapshot", []string{"eval"}, "requires at least 1 arg"},
+		{"unknown format", []string{"eval", snapshotPath("ready"), "--format", "xml"}, `unknown format "xml" (valid: json, table)`},
+		{"unknown experience", []string{"eval", snapshotPath("ready"), "--experience", "premium"}, `unknown experience "premium"`},
+		{"bad table name", []string{"eval", snapshotPath("ready"), "--entities", "Account"}, `"Account" is not a table logical name`},
+		{"unknown fail-on", []string{"eval", snapshotPath("ready"), "--fail-on", "never"}, `unknown --fail-on "never"`},
+		{"unknown flag", []string{"eval", snapshotPath("ready"), "--colour"}, "unknown flag: --colour"},
+		{"missing policy dir", []string{"eval", snapshotPath("ready"), "--policy-dir", "nope"}, "policy directory"},
+		{"unknown rule", []string{"explain", "TL-NOPE-999"}, `no rule id or error matches "TL-NOPE-999"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, _, errOut := run(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			if !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", errOut, tt.stderr)
+			}
+		})
+	}
+}
+
+func TestEvalWritesFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "report.json")
+	code, out, errOut := run(t, "eval", snapshotPath("ready"), snapshotPath("spo-limited"), "--format", "table,json="+jsonPath)
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "contoso-sales") || !strings.Contains(out, "adatum") {
+		t.Errorf("table output lacks an environment:\n%s", out)
+	}
+	var rep struct {
+		SchemaVersion string `json:"schemaVersion"`
+		Environments  []any  `json:"environments"`
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || rep.SchemaVersion != "teamslink.report/v1" || len(rep.Environments) != 2 {
+		t.Fatalf("report file: %v %+v", err, rep)
+	}
+}
+
+func TestRulesJSON(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "rules", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, errOut)
+	}
+	var doc struct {
+		Rules []struct {
+			ID       string `json:"id"`
+			Severity string `json:"severity"`
+			Docs     string `json:"docs"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range doc.Rules {
+		ids = append(ids, r.ID)
+		if r.Severity == "" || !strings.HasPrefix(r.Docs, "https://") {
+			t.Errorf("%s: severity %q docs %q", r.ID, r.Severity, r.Docs)
+		}
+	}
+	if len(ids) != 14 || !slices.IsSorted(ids) {
+		t.Errorf("rule ids %v: want the fourteen, sorted", ids)
+	}
+}
+
+func TestRulesTable(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, "rules")
+	if code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	golden(t, filepath.Join("testdata", "rules.table.golden"), out)
+}
+
+func TestExplain(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ query, golden string }{
+		{"800503ca", "explain-800503ca"},
+		{"TL-SP-002", "explain-tl-sp-002"},
+		{"tl-consent-001", "explain-tl-consent-001"},
+		{"admin has not consented", "explain-consent-message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := run(t, "explain", tt.query)
+			if code != 0 {
+				t.Fatalf("exit code %d: %s", code, errOut)
+			}
+			golden(t, filepath.Join("testdata", tt.golden+".golden"), out)
+		})
+	}
+	_, out, _ := run(t, "explain", "800503ca")
+	for _, id := range []string{"TL-SP-001", "TL-SP-002", "TL-SP-003"} {
+		if !strings.Contains(out, id) {
+			t.Errorf("explain 800503ca does not name %s", id)
+		}
+	}
+}
+
+// TestRulesDocUpToDate fails when docs/rules.md no longer matches the catalogue.
+func TestRulesDocUpToDate(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "rules", "--format", "markdown")
+	if code != 0 {
+		t.Fatalf("exit code %d: %s", code, errOut)
+	}
+	path := filepath.Join("..", "..", "docs", "rules.md")
+	if *update {
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(want) != out {
+		t.Error("docs/rules.md is stale: run make docs")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "teamslink test (") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}

@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/report"
+)
+
+// outputSpec is one requested report: a format and where it goes ("" = stdout).
+type outputSpec struct {
+	format string
+	path   string
+}
+
+// parseOutputs reads --format ("table", or "sarif=out.sarif,json=out.json")
+// and --output (the file for a single format).
+func parseOutputs(formatFlag, outputFlag string) ([]outputSpec, error) {
+	var specs []outputSpec
+	toStdout := 0
+	for _, part := range strings.Split(formatFlag, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, path, _ := strings.Cut(part, "=")
+		if !isFormat(name) {
+			return nil, usageErrorf("unknown format %q (valid: %s)", name, strings.Join(report.Formats(), ", "))
+		}
+		if path == "" {
+			toStdout++
+		}
+		specs = append(specs, outputSpec{format: name, path: path})
+	}
+	if len(specs) == 0 {
+		return nil, usageErrorf("--format: no format given (valid: %s)", strings.Join(report.Formats(), ", "))
+	}
+	if outputFlag != "" {
+		if len(specs) != 1 || specs[0].path != "" {
+			return nil, usageErrorf("--output takes one format; for several use --format json=FILE,sarif=FILE")
+		}
+		specs[0].path = outputFlag
+		toStdout = 0
+	}
+	if toStdout > 1 {
+		return nil, usageErrorf("--format: only one format can go to standard output; give the others a file (format=FILE)")
+	}
+	return specs, nil
+}
+
+func isFormat(name string) bool {
+	for _, f := range report.Formats() {
+		if f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// writeReports renders rep in every requested format. Files are written
+// whole to a temporary name and renamed, so a failed run never leaves half a
+// report behind.
+func writeReports(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report) error {
+	for _, s := range specs {
+		if s.path == "" {
+			out := cmd.OutOrStdout()
+			w, err := report.New(s.format, out, report.Options{Color: isTerminal(out)})
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			if err := w.Write(ctx, rep); err != nil {
+				return fmt.Errorf("write %s report: %w", s.format, err)
+			}
+			continue
+		}
+		if err := writeFileAtomic(s.path, func(f io.Writer) error {
+			w, err := report.New(s.format, f, report.Options{})
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			return w.Write(ctx, rep)
+		}); err != nil {
+			return fmt.Errorf("write %s report to %s: %w", s.format, s.path, err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through a temporary file in the same directory.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err := write(tmp); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// assessOptions are the flags shared by eval and scan.
+type assessOptions struct {
+	format     string
+	output     string
+	experience string
+	entities   []string
+	failOn     string
+	policyDirs []string
+	profile    string
+}
+
+func (o *assessOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.format, "format", "f", "table", "report format ("+strings.Join(report.Formats(), ", ")+"); several as json=FILE,table")
+	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
+	f.StringVar(&o.experience, "experience", "", "experience to assess: basic or enhanced (default: each environment's, else enhanced)")
+	f.StringSliceVar(&o.entities, "entities", nil, "target tables by logical name, e.g. account,contact,new_project (default: each environment's, else account,contact)")
+	f.StringVar(&o.failOn, "fail-on", "fail", "lowest status that fails the run: fail, warn or error")
+	f.StringArrayVar(&o.policyDirs, "policy-dir", nil, "extra Rego policies `DIR` (same contract and capabilities as the built-in ones)")
+	f.StringVar(&o.profile, "profile", "preflight", "required state: preflight (can it be turned on?) or enabled (is it on?)")
+}
+
+type parsedAssess struct {
+	outputs    []outputSpec
+	experience finding.Experience
+	failOn     finding.FailOn
+	profile    string
+}
+
+func (o *assessOptions) parse() (parsedAssess, error) {
+	var p parsedAssess
+	var err error
+	if p.outputs, err = parseOutputs(o.format, o.output); err != nil {
+		return p, err
+	}
+	if o.experience != "" {
+		if p.experience, err = finding.ParseExperience(o.experience); err != nil {
+			return p, &UsageError{Err: fmt.Errorf("--experience: %w", err)}
+		}
+	}
+	if p.failOn, err = finding.ParseFailOn(o.failOn); err != nil {
+		return p, &UsageError{Err: err}
+	}
+	switch o.profile {
+	case "preflight", "enabled":
+		p.profile = o.profile
+	default:
+		return p, usageErrorf("--profile: unknown profile %q (valid: preflight, enabled)", o.profile)
+	}
+	for _, t := range o.entities {
+		if !validLogicalName(strings.TrimSpace(t)) {
+			return p, usageErrorf("--entities: %q is not a table logical name (lowercase letters, digits and _)", t)
+		}
+	}
+	return p, nil
+}
+
+func validLogicalName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r == '_':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// exitFor turns a report into the command's result: nil when clean.
+func exitFor(rep *finding.Report, failOn finding.FailOn) error {
+	if code := rep.ExitCode(failOn); code != finding.ExitClean {
+		return &ExitError{Code: code}
+	}
+	return nil
+}

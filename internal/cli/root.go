@@ -1,0 +1,144 @@
+// Package cli wires teamslink's commands together: it is the only package
+// that imports cobra, and the only one that knows every other package.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/teamslink/teamslink/internal/engine"
+	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// Deps are what commands need from the process; tests pass their own.
+type Deps struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Version string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Getenv reads the environment; nil means os.Getenv.
+	Getenv func(string) string
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// isTerminal reports whether w is a terminal (for colour and defaults).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// ExitError carries the exit code a command wants, with the error to print
+// (nil when the command already said everything).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// UsageError is a mistake in how the command was called or configured.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// Main runs teamslink with args and returns the process exit code.
+func Main(args []string, deps Deps) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := NewRootCommand(deps)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return finding.ExitClean
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = &UsageError{Err: err}
+	}
+	code := ExitCode(err)
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Err != nil {
+		fmt.Fprintf(deps.Stderr, "teamslink: %v\n", err)
+	}
+	return code
+}
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	var (
+		exit   *ExitError
+		usage  *UsageError
+		policy *engine.PolicyError
+		valid  *snapshot.ValidationError
+	)
+	switch {
+	case err == nil:
+		return finding.ExitClean
+	case errors.As(err, &exit):
+		return exit.Code
+	case errors.As(err, &usage), errors.As(err, &policy), errors.As(err, &valid):
+		return finding.ExitUsage
+	case errors.Is(err, context.Canceled):
+		return finding.ExitIncomplete
+	}
+	return finding.ExitInternal
+}
+
+// NewRootCommand builds the teamslink command tree.
+func NewRootCommand(deps Deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "teamslink",
+		Short: "Check and fix the prerequisites for linking Dynamics 365 records to Microsoft Teams",
+		Long: `teamslink reads the state of Dynamics 365 (Dataverse), Microsoft Entra ID and SharePoint Online,
+evaluates every documented prerequisite for linking Dynamics 365 records to Microsoft Teams channels
+(the Basic and Enhanced collaboration experiences) as a Rego policy, and says per environment
+whether each experience is READY, BLOCKED (and by what) or UNKNOWN (and what could not be read).
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
+3 something could not be assessed, 4 internal error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       deps.Version,
+	}
+	root.SetOut(deps.Stdout)
+	root.SetErr(deps.Stderr)
+	root.SetIn(deps.Stdin)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
+	root.AddCommand(
+		newEvalCommand(deps),
+		newRulesCommand(deps),
+		newExplainCommand(deps),
+		newVersionCommand(deps),
+	)
+	return root
+}

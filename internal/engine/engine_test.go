@@ -1,0 +1,382 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/teamslink/teamslink/internal/engine"
+	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+var (
+	sharedOnce sync.Once
+	sharedEng  *engine.Engine
+	sharedErr  error
+)
+
+// builtin returns the engine with only the embedded policies, compiled once.
+func builtin(t testing.TB) *engine.Engine {
+	t.Helper()
+	sharedOnce.Do(func() { sharedEng, sharedErr = engine.New(context.Background(), engine.Config{}) })
+	if sharedErr != nil {
+		t.Fatalf("compile built-in policies: %v", sharedErr)
+	}
+	return sharedEng
+}
+
+func readSnapshot(t testing.TB, name string) *snapshot.Snapshot {
+	t.Helper()
+	s, err := snapshot.ReadFile(filepath.Join("..", "..", "testdata", "snapshots", name+".json"))
+	if err != nil {
+		t.Fatalf("read snapshot %s: %v", name, err)
+	}
+	return s
+}
+
+var catalogueIDs = []string{
+	"TL-CONSENT-001", "TL-ENT-001", "TL-ENT-002", "TL-ENV-001", "TL-ENV-002",
+	"TL-LIC-001", "TL-LIC-002", "TL-ROLE-001", "TL-ROLE-002",
+	"TL-SP-001", "TL-SP-002", "TL-SP-003", "TL-SP-004", "TL-SP-005",
+}
+
+func TestCatalogue(t *testing.T) {
+	t.Parallel()
+	rules := builtin(t).Rules()
+	var ids []string
+	for _, r := range rules {
+		ids = append(ids, r.ID)
+		t.Run(r.ID, func(t *testing.T) {
+			switch {
+			case r.Title == "", r.Description == "":
+				t.Error("title and description are required")
+			case !r.Severity.Valid():
+				t.Errorf("severity %q", r.Severity)
+			case !strings.HasPrefix(r.Docs, "https://learn.microsoft.com/"):
+				t.Errorf("docs %q is not a Microsoft Learn URL", r.Docs)
+			case r.Remediation == "":
+				t.Error("remediation is required")
+			case !r.Builtin:
+				t.Error("built-in rule not marked as such")
+			case len(r.Experiences) == 0:
+				t.Error("no experience")
+			}
+		})
+	}
+	if !slices.Equal(ids, catalogueIDs) {
+		t.Fatalf("catalogue ids = %v, want %v", ids, catalogueIDs)
+	}
+	for _, id := range []string{"TL-SP-001", "TL-SP-002", "TL-SP-003"} {
+		r, _ := builtin(t).Rule(id)
+		if r.ErrorCode != "800503ca" {
+			t.Errorf("%s error code = %q, want 800503ca", id, r.ErrorCode)
+		}
+	}
+}
+
+type want struct {
+	basic, enhanced finding.Readiness
+	// blocking or unknown rules per experience, as the verdict names them.
+	basicRules, enhancedRules []string
+}
+
+func TestEvaluateSamples(t *testing.T) {
+	t.Parallel()
+	ready := want{basic: finding.Ready, enhanced: finding.Ready}
+	blockedBoth := func(rules ...string) want {
+		return want{finding.Blocked, finding.Blocked, rules, rules}
+	}
+	blockedEnhanced := func(rules ...string) want {
+		return want{finding.Ready, finding.Blocked, nil, rules}
+	}
+	tests := []struct {
+		snapshot string
+		envs     map[string]want
+	}{
+		{"ready", map[string]want{"https://contoso-sales.crm.dynamics.com": ready}},
+		{"sp-800503ca-all", map[string]want{
+			"https://fabrikam.crm4.dynamics.com":     blockedBoth("TL-SP-001", "TL-SP-002", "TL-SP-003"),
+			"https://fabrikam-dev.crm4.dynamics.com": {basic: finding.Ready, enhanced: finding.NotAssessed},
+		}},
+		{"sp-onedrive", map[string]want{"https://northwind.crm.dynamics.com": blockedBoth("TL-SP-001")}},
+		{"sp-active-sites", map[string]want{"https://tailspin.crm11.dynamics.com": blockedBoth("TL-SP-002")}},
+		{"sp-absolute-locations", map[string]want{"https://wingtip.crm.dynamics.com": blockedBoth("TL-SP-003")}},
+		{"sp-onpremises", map[string]want{"https://litware.crm3.dynamics.com": blockedBoth("TL-SP-004")}},
+		{"spo-limited", map[string]want{"https://adatum.crm.dynamics.com": ready}},
+		{"spo-blocked", map[string]want{"https://woodgrove.crm.dynamics.com": blockedBoth("TL-SP-005")}},
+		{"consent-missing", map[string]want{"https://proseware.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},
+		{"consent-missing-scope", map[string]want{"https://lamna.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},
+		{"not-sysadmin", map[string]want{"https://relecloud.crm.dynamics.com": blockedBoth("TL-ROLE-001")}},
+		{"not-global-admin", map[string]want{"https://alpineskihouse.crm.dynamics.com": blockedEnhanced("TL-ROLE-002")}},
+		{"custom-table-no-docmgmt", map[string]want{"https://cohowinery.crm.dynamics.com": blockedBoth("TL-ENT-001(new_project)", "TL-ENT-002(new_project)")}},
+		{"no-ce-licence", map[string]want{"https://fourthcoffee.crm.dynamics.com": blockedBoth("TL-LIC-001")}},
+		{"no-teams-licence", map[string]want{"https://treyresearch.crm.dynamics.com": blockedBoth("TL-LIC-002")}},
+		{"sections-errored", map[string]want{
+			"https://humongous.crm.dynamics.com":        {finding.Unknown, finding.Unknown, []string{"TL-SP-003"}, []string{"TL-CONSENT-001", "TL-SP-003"}},
+			"https://humongous-claims.crm.dynamics.com": {finding.Ready, finding.Unknown, nil, []string{"TL-CONSENT-001"}},
+		}},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.snapshot, func(t *testing.T) {
+			t.Parallel()
+			rep, err := eng.Evaluate(t.Context(), readSnapshot(t, tt.snapshot), engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.HasInternalError() {
+				t.Fatalf("internal error findings: %+v", internalFindings(rep))
+			}
+			if len(rep.Environments) != len(tt.envs) {
+				t.Fatalf("%d environments, want %d", len(rep.Environments), len(tt.envs))
+			}
+			for _, env := range rep.Environments {
+				w, ok := tt.envs[env.URL]
+				if !ok {
+					t.Fatalf("unexpected environment %s", env.URL)
+				}
+				checkVerdict(t, env, finding.ExperienceBasic, w.basic, w.basicRules)
+				checkVerdict(t, env, finding.ExperienceEnhanced, w.enhanced, w.enhancedRules)
+			}
+		})
+	}
+}
+
+func checkVerdict(t *testing.T, env finding.Environment, x finding.Experience, readiness finding.Readiness, rules []string) {
+	t.Helper()
+	v := env.Verdict(x)
+	if v.Readiness != readiness {
+		t.Errorf("%s %s = %s (blocking %v, unknown %v), want %s", env.URL, x, v.Readiness, v.Blocking, v.Unknown, readiness)
+		return
+	}
+	got := v.Blocking
+	if readiness == finding.Unknown {
+		got = v.Unknown
+	}
+	if !slices.Equal(got, rules) {
+		t.Errorf("%s %s %s rules = %v, want %v", env.URL, x, readiness, got, rules)
+	}
+}
+
+func internalFindings(rep *finding.Report) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range rep.Findings() {
+		if f.Internal {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestEveryRuleOneResultPerTarget checks the engine's own bookkeeping on real
+// data: each rule appears once per environment, table rules once per table.
+func TestEveryRuleOneResultPerTarget(t *testing.T) {
+	t.Parallel()
+	rep, err := builtin(t).Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Tables: []string{"account", "contact", "new_project", "incident"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, f := range rep.Findings() {
+		counts[f.Rule]++
+	}
+	for _, r := range builtin(t).Rules() {
+		want := 1
+		if r.Scope == engine.ScopeTable {
+			want = 4
+		}
+		if counts[r.ID] != want {
+			t.Errorf("%s: %d findings, want %d", r.ID, counts[r.ID], want)
+		}
+	}
+}
+
+func TestErroredSectionIsNeverAPass(t *testing.T) {
+	t.Parallel()
+	rep, err := builtin(t).Evaluate(t.Context(), readSnapshot(t, "sections-errored"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := rep.Environments[0]
+	for _, f := range env.Findings {
+		if f.Rule == "TL-SP-003" && f.Status != finding.StatusError {
+			t.Errorf("TL-SP-003 = %s, want error", f.Status)
+		}
+	}
+	if got := rep.ExitCode(finding.FailOnFail); got != finding.ExitIncomplete {
+		t.Errorf("exit code %d, want %d", got, finding.ExitIncomplete)
+	}
+}
+
+func TestExperienceAndProfileOptions(t *testing.T) {
+	t.Parallel()
+	snap := readSnapshot(t, "not-global-admin")
+	tests := []struct {
+		name     string
+		opts     engine.Options
+		rule     string
+		status   finding.Status
+		enhanced finding.Readiness
+	}{
+		{"enhanced by default", engine.Options{}, "TL-ROLE-002", finding.StatusFail, finding.Blocked},
+		{"basic skips enhanced rules", engine.Options{Experience: finding.ExperienceBasic}, "TL-ROLE-002", finding.StatusSkip, finding.NotAssessed},
+		{"preflight: toggle off is informational", engine.Options{}, "TL-ENV-001", finding.StatusSkip, finding.Blocked},
+		{"enabled profile requires the toggle", engine.Options{Profile: engine.ProfileEnabled}, "TL-ENV-001", finding.StatusFail, finding.Blocked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := builtin(t).Evaluate(t.Context(), snap, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := rep.Environments[0]
+			if got := env.Verdict(finding.ExperienceEnhanced).Readiness; got != tt.enhanced {
+				t.Errorf("enhanced verdict %s, want %s", got, tt.enhanced)
+			}
+			for _, f := range env.Findings {
+				if f.Rule == tt.rule && f.Status != tt.status {
+					t.Errorf("%s = %s (%s), want %s", f.Rule, f.Status, f.Message, tt.status)
+				}
+			}
+		})
+	}
+}
+
+// TestPolicyContract loads user policies that break the contract in each way
+// the engine must catch.
+func TestPolicyContract(t *testing.T) {
+	t.Parallel()
+	snap := readSnapshot(t, "ready")
+	tests := []struct {
+		dir string
+		// loadErr is a substring of the compile/load error, if loading must fail.
+		loadErr string
+		// internal is a substring of an internal-error finding, if evaluation must report one.
+		internal string
+	}{
+		{dir: "missing", internal: "no result for this target"},
+		{dir: "duplicate", internal: "produced 2 results"},
+		{dir: "unknown-id", internal: `"X-NOT-DECLARED", which is not in the rule catalogue`},
+		{dir: "bad-status", internal: `status "maybe" is not one of`},
+		{dir: "compile-error", loadErr: "broken.rego:11: undefined function http.send"},
+		{dir: "outside-root", loadErr: "outside.rego:1: package mycompany.checks must be under teamslink"},
+		{dir: "reserved-id", loadErr: `rule id "TL-MINE-001": ids starting "TL-" are reserved`},
+		{dir: "slow", internal: "evaluation exceeded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			t.Parallel()
+			eng, err := engine.New(t.Context(), engine.Config{
+				PolicyDirs: []string{filepath.Join("testdata", tt.dir)},
+				Timeout:    200 * time.Millisecond,
+			})
+			if tt.loadErr != "" {
+				var perr *engine.PolicyError
+				if !errors.As(err, &perr) || !strings.Contains(err.Error(), tt.loadErr) {
+					t.Fatalf("load error = %v, want a PolicyError containing %q", err, tt.loadErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var msgs []string
+			for _, f := range internalFindings(rep) {
+				msgs = append(msgs, f.Rule+": "+f.Message)
+				if f.Status != finding.StatusError {
+					t.Errorf("internal finding with status %s", f.Status)
+				}
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tt.internal) {
+				t.Fatalf("internal findings %q, want one containing %q", msgs, tt.internal)
+			}
+			if rep.ExitCode(finding.FailOnFail) != finding.ExitInternal {
+				t.Errorf("exit code %d, want %d", rep.ExitCode(finding.FailOnFail), finding.ExitInternal)
+			}
+			// The built-in rules still decide: a broken user policy never hides them.
+			for _, f := range rep.Findings() {
+				if strings.HasPrefix(f.Rule, "TL-") && f.Internal {
+					t.Errorf("built-in %s became an internal error: %s", f.Rule, f.Message)
+				}
+			}
+		})
+	}
+}
+
+func TestUserPolicy(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "good")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := eng.Rule("X-NAMING-001")
+	if !ok || r.Builtin || r.Package != "data.teamslink.custom.naming" {
+		t.Fatalf("user rule = %+v, %v", r, ok)
+	}
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "sp-onedrive"), engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *finding.Finding
+	for _, f := range rep.Findings() {
+		if f.Rule == "X-NAMING-001" {
+			got = &f
+		}
+	}
+	if got == nil || got.Status != finding.StatusWarn || got.Evidence["url"] != "https://northwind.crm.dynamics.com" {
+		t.Fatalf("user finding = %+v", got)
+	}
+}
+
+// TestConcurrentEvaluate proves the prepared queries are safe to share
+// between goroutines (run with -race).
+func TestConcurrentEvaluate(t *testing.T) {
+	t.Parallel()
+	eng := builtin(t)
+	names := []string{"ready", "sp-800503ca-all", "sections-errored", "custom-table-no-docmgmt"}
+	snaps := make([]*snapshot.Snapshot, len(names))
+	for i, n := range names {
+		snaps[i] = readSnapshot(t, n)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*len(snaps))
+	for i := range 8 {
+		for _, s := range snaps {
+			wg.Go(func() {
+				rep, err := eng.Evaluate(t.Context(), s, engine.Options{})
+				if err == nil && rep.HasInternalError() {
+					err = errors.New("internal error finding")
+				}
+				if err != nil {
+					errs <- err
+				}
+				_ = i
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := builtin(t).Evaluate(ctx, readSnapshot(t, "ready"), engine.Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}

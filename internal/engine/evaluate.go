@@ -1,0 +1,364 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// Profiles of required state.
+const (
+	// ProfilePreflight checks that the experience can be turned on; whether
+	// it is on already is informational.
+	ProfilePreflight = "preflight"
+	// ProfileEnabled also requires the experience to be turned on.
+	ProfileEnabled = "enabled"
+)
+
+// DefaultTables are the target tables when neither the options nor the
+// environment name any: tables present in every customer engagement
+// environment and in the out-of-box Teams set.
+var DefaultTables = []string{"account", "contact"}
+
+// Options say what to assess.
+type Options struct {
+	// Experience to assess; empty means each environment's configured
+	// experience, or enhanced (which includes basic).
+	Experience finding.Experience
+	// Tables are the target tables; empty means each environment's, or DefaultTables.
+	Tables []string
+	// Profile is ProfilePreflight (the default) or ProfileEnabled.
+	Profile string
+	// Now stamps the report; nil means time.Now.
+	Now func() time.Time
+	// ToolVersion goes into the report.
+	ToolVersion string
+}
+
+// ParseProfile validates a profile name.
+func ParseProfile(s string) (string, error) {
+	switch s {
+	case "", ProfilePreflight:
+		return ProfilePreflight, nil
+	case ProfileEnabled:
+		return ProfileEnabled, nil
+	}
+	return "", fmt.Errorf("unknown profile %q (valid: preflight, enabled)", s)
+}
+
+// Evaluate runs every policy on every environment of snap. Problems with the
+// policies themselves (no result for a target, two results, a malformed one,
+// an evaluation error or timeout) become findings marked Internal, never a
+// silent pass; the returned error is only for a context cancelled by the caller.
+func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Options) (*finding.Report, error) {
+	profile, err := ParseProfile(opts.Profile)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	tenants, err := tenantValues(snap)
+	if err != nil {
+		return nil, err
+	}
+	rep := &finding.Report{
+		SchemaVersion: finding.ReportSchemaVersion,
+		Tool:          finding.Tool{Name: "teamslink", Version: opts.ToolVersion},
+		GeneratedAt:   now().UTC(),
+		SnapshotAt:    snap.CollectedAt,
+		Profile:       profile,
+		Environments:  make([]finding.Environment, 0, len(snap.Environments)),
+	}
+	for i := range snap.Environments {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		env := &snap.Environments[i]
+		tenant, ok := snap.Tenant(env.TenantID)
+		if !ok {
+			return nil, fmt.Errorf("environments[%d].tenantId: no tenant %q in the snapshot", i, env.TenantID)
+		}
+		out, err := e.evaluateEnvironment(ctx, tenant, tenants[env.TenantID], env, opts, profile)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
+		}
+		rep.Environments = append(rep.Environments, out)
+	}
+	rep.Summary = rep.Summarize()
+	return rep, nil
+}
+
+// target is what one result is about: the environment, or one of its tables.
+type target struct {
+	rule  string
+	table string
+}
+
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, opts Options, profile string) (finding.Environment, error) {
+	experience := opts.Experience
+	if experience == "" {
+		experience = finding.ExperienceEnhanced
+		if env.Experience != "" {
+			x, err := finding.ParseExperience(env.Experience)
+			if err != nil {
+				return finding.Environment{}, fmt.Errorf("experience: %w", err)
+			}
+			experience = x
+		}
+	}
+	tables := opts.Tables
+	if len(tables) == 0 {
+		tables = env.TargetTables
+	}
+	if len(tables) == 0 {
+		tables = DefaultTables
+	}
+	tables = normalizeTables(tables)
+
+	input, err := environmentInput(tenantValue, env, experience, profile, tables)
+	if err != nil {
+		return finding.Environment{}, err
+	}
+
+	results := map[target][]map[string]any{}
+	var problems []finding.Finding
+	base := finding.Key{Tenant: tenant.ID, Environment: env.URL}
+	for _, q := range e.queries {
+		raw, err := e.eval(ctx, q, input)
+		if err != nil {
+			if ctx.Err() != nil {
+				return finding.Environment{}, ctx.Err()
+			}
+			// The whole query failed: every rule it owns gets an internal error.
+			for _, r := range e.rules {
+				if slices.Contains(q.packages, r.Package) {
+					for _, t := range e.targets(r, tables) {
+						results[t] = nil
+						problems = append(problems, e.internal(base, r, t.table, "policy evaluation failed: "+err.Error()))
+					}
+				}
+			}
+			continue
+		}
+		for _, res := range raw {
+			t, perr := e.checkResult(res)
+			if perr != "" {
+				problems = append(problems, e.internal(base, Rule{ID: "POLICY"}, "", perr))
+				continue
+			}
+			results[t] = append(results[t], res)
+		}
+	}
+
+	var findings []finding.Finding
+	failed := map[target]bool{}
+	for _, p := range problems {
+		failed[target{rule: p.Rule, table: p.Table}] = true
+	}
+	for _, r := range e.rules {
+		expected := e.targets(r, tables)
+		for _, t := range expected {
+			if failed[t] {
+				continue
+			}
+			got := results[t]
+			switch len(got) {
+			case 1:
+				findings = append(findings, e.finding(base, r, t.table, got[0]))
+			case 0:
+				findings = append(findings, e.internal(base, r, t.table, "the policy produced no result for this target"))
+			default:
+				findings = append(findings, e.internal(base, r, t.table, fmt.Sprintf("the policy produced %d results for this target; exactly one is required", len(got))))
+			}
+			delete(results, t)
+		}
+	}
+	for t := range results {
+		if failed[t] {
+			continue
+		}
+		r := e.byID[t.rule]
+		what := "environment"
+		if t.table != "" {
+			what = "table " + t.table + ", which is not a target table"
+		}
+		findings = append(findings, e.internal(base, r, t.table, "the policy produced a result for an unexpected target: "+what))
+	}
+	findings = append(findings, problems...)
+	slices.SortStableFunc(findings, func(a, b finding.Finding) int {
+		if c := strings.Compare(a.Rule, b.Rule); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Table, b.Table)
+	})
+
+	out := finding.Environment{
+		Tenant:     tenant.ID,
+		TenantName: tenant.Name,
+		URL:        env.URL,
+		Name:       env.Name,
+		Experience: experience,
+		Findings:   findings,
+	}
+	for _, x := range finding.Experiences {
+		if experience.Includes(x) {
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, findings))
+		} else {
+			out.Verdicts = append(out.Verdicts, finding.Verdict{Experience: x, Readiness: finding.NotAssessed})
+		}
+	}
+	return out, nil
+}
+
+// targets lists the targets rule r must yield exactly one result for.
+func (e *Engine) targets(r Rule, tables []string) []target {
+	if r.Scope == ScopeTable {
+		ts := make([]target, len(tables))
+		for i, t := range tables {
+			ts[i] = target{rule: r.ID, table: t}
+		}
+		return ts
+	}
+	return []target{{rule: r.ID}}
+}
+
+func (e *Engine) eval(ctx context.Context, q preparedQuery, input ast.Value) ([]map[string]any, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	rs, err := q.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, fmt.Errorf("evaluation exceeded %s", e.timeout)
+		}
+		return nil, err
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("query returned %d result sets", len(rs))
+	}
+	sets, ok := rs[0].Bindings["results"].([]any)
+	if !ok || len(sets) != len(q.packages) {
+		return nil, fmt.Errorf("query returned %T, want one results set per package", rs[0].Bindings["results"])
+	}
+	var out []map[string]any
+	for i, s := range sets {
+		items, ok := s.([]any)
+		if !ok {
+			return nil, fmt.Errorf("%s.%s is %T, want a set of objects", q.packages[i], resultsRule, s)
+		}
+		for _, it := range items {
+			m, ok := it.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("%s.%s contains %T, want objects", q.packages[i], resultsRule, it)
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// checkResult validates one result object against the contract and returns
+// its target, or a problem description.
+func (e *Engine) checkResult(res map[string]any) (target, string) {
+	id, _ := res["id"].(string)
+	r, ok := e.byID[id]
+	if !ok {
+		return target{}, fmt.Sprintf("a policy produced a result for %q, which is not in the rule catalogue: %s", id, compact(res))
+	}
+	t := target{rule: id}
+	if tb, ok := res["table"]; ok {
+		s, _ := tb.(string)
+		if r.Scope != ScopeTable || s == "" {
+			return target{}, fmt.Sprintf("rule %s: result has a table but the rule's scope is %s", id, r.Scope)
+		}
+		t.table = s
+	} else if r.Scope == ScopeTable {
+		return target{}, fmt.Sprintf("rule %s: result has no table but the rule's scope is table", id)
+	}
+	st, _ := res["status"].(string)
+	switch finding.Status(st) {
+	case finding.StatusPass, finding.StatusFail, finding.StatusWarn, finding.StatusError, finding.StatusSkip:
+	default:
+		return target{}, fmt.Sprintf("rule %s: status %q is not one of pass, fail, warn, error, skip", id, st)
+	}
+	if msg, _ := res["message"].(string); msg == "" {
+		return target{}, fmt.Sprintf("rule %s: result has no message", id)
+	}
+	if ev, ok := res["evidence"]; ok {
+		if _, isObj := ev.(map[string]any); !isObj {
+			return target{}, fmt.Sprintf("rule %s: evidence must be an object", id)
+		}
+	}
+	return t, ""
+}
+
+func (e *Engine) finding(base finding.Key, r Rule, table string, res map[string]any) finding.Finding {
+	f := e.skeleton(base, r, table)
+	f.Status = finding.Status(res["status"].(string))
+	f.Message = res["message"].(string)
+	if ev, ok := res["evidence"].(map[string]any); ok && len(ev) > 0 {
+		f.Evidence = ev
+	}
+	return f
+}
+
+func (e *Engine) internal(base finding.Key, r Rule, table, msg string) finding.Finding {
+	f := e.skeleton(base, r, table)
+	f.Status = finding.StatusError
+	f.Message = "internal error: " + msg
+	f.Internal = true
+	if f.Title == "" {
+		f.Title = "Policy contract"
+		f.Severity = finding.SeverityHigh
+		f.Experiences = slices.Clone(finding.Experiences)
+	}
+	return f
+}
+
+func (e *Engine) skeleton(base finding.Key, r Rule, table string) finding.Finding {
+	k := base
+	k.Rule = r.ID
+	k.Table = table
+	return finding.Finding{
+		Key:         k,
+		Title:       r.Title,
+		Severity:    r.Severity,
+		Remediation: r.Remediation,
+		Fix:         r.Fix,
+		ErrorCode:   r.ErrorCode,
+		Docs:        r.Docs,
+		Experiences: r.Experiences,
+	}
+}
+
+func compact(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
+
+func normalizeTables(tables []string) []string {
+	out := make([]string, 0, len(tables))
+	for _, t := range tables {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// tenantValues converts each tenant to a Rego value once, so environments of
+// the same tenant share it.
+func tenantValues(snap *snapshot.Snapshot) (map[string]ast.Value, error) {
+	out := make(map[string]ast.Value, len(snap.Tenants))
+	for i := range snap.Tenants {
+		v, err := toValue(&snap.Tenants[i])
+		if err != nil {
+			return nil, fmt.Errorf("tenants[%d]: %w", i, err)
+		}
+		out[snap.Tenants[i].ID] = v
+	}
+	return out, nil
+}
+
+// environmentInput builds the input document of one evaluation:
+// {"tenant", "environment", "options"}.
+func environmentInput(tenant ast.Value, env *snapshot.Environment, x finding.Experience, profile string, tables []string) (ast.Value, error) {
+	envValue, err := toValue(env)
+	if err != nil {
+		return nil, fmt.Errorf("environment %s: %w", env.URL, err)
+	}
+	tableTerms := make([]*ast.Term, len(tables))
+	for i, t := range tables {
+		tableTerms[i] = ast.StringTerm(t)
+	}
+	options := ast.NewObject(
+		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(x))),
+		ast.Item(ast.StringTerm("profile"), ast.StringTerm(profile)),
+		ast.Item(ast.StringTerm("tables"), ast.ArrayTerm(tableTerms...)),
+	)
+	return ast.NewObject(
+		ast.Item(ast.StringTerm("tenant"), ast.NewTerm(tenant)),
+		ast.Item(ast.StringTerm("environment"), ast.NewTerm(envValue)),
+		ast.Item(ast.StringTerm("options"), ast.NewTerm(options)),
+	), nil
+}
+
+// toValue converts a snapshot part to a Rego value through its JSON form, so
+// policies see exactly the documented field names.
+func toValue(v any) (ast.Value, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return ast.ValueFromReader(bytes.NewReader(b))
+}
