@@ -32,7 +32,7 @@ Examples:
 			snaps := make([]*snapshot.Snapshot, len(args))
 			for i, path := range args {
 				if snaps[i], err = snapshot.ReadFile(path); err != nil {
-					return err
+					return &UsageError{Err: err}
 				}
 			}
 			snap, err := snapshot.Merge(snaps...)

@@ -175,10 +175,10 @@ func parseDir(dir string, popts ast.ParserOptions) (map[string]*ast.Module, []st
 	var problems []string
 	info, err := os.Stat(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("policy directory: %w", err)
+		return nil, nil, &PolicyError{Problems: []string{fmt.Sprintf("policy directory %s: %v", dir, errors.Unwrap(err))}}
 	}
 	if !info.IsDir() {
-		return nil, nil, fmt.Errorf("policy directory %s: not a directory", dir)
+		return nil, nil, &PolicyError{Problems: []string{fmt.Sprintf("policy directory %s: not a directory", dir)}}
 	}
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !isPolicyFile(path) {
@@ -200,7 +200,7 @@ func parseDir(dir string, popts ast.ParserOptions) (map[string]*ast.Module, []st
 		return nil, nil, fmt.Errorf("read policy directory %s: %w", dir, err)
 	}
 	if len(modules) == 0 && len(problems) == 0 {
-		return nil, nil, fmt.Errorf("policy directory %s: no .rego policies found", dir)
+		return nil, nil, &PolicyError{Problems: []string{fmt.Sprintf("policy directory %s: no .rego policies found", dir)}}
 	}
 	return modules, problems, nil
 }

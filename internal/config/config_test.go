@@ -1,0 +1,335 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/teamslink/teamslink/internal/cloud"
+	"github.com/teamslink/teamslink/internal/finding"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestLoadInvalid holds one testdata/invalid-*.yaml per rule and the exact
+// message it must produce, file and line included.
+func TestLoadInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file string
+		want string // after "testdata/<file>"
+	}{
+		// Decoding.
+		{"invalid-syntax.yaml", ":2: sequence end token ']' not found"},
+		{"invalid-empty.yaml", ": empty config: expected a tenants list"},
+		{"invalid-multiple-documents.yaml", ":9: more than one YAML document; tenants.yaml holds exactly one"},
+		{"invalid-unknown-key.yaml", ":9: tenants[0].environments[0].tabels: unknown key (valid: url, name, tables, experience, sharePointIntegrationConfigured, profile)"},
+		{"invalid-reserved-key.yaml", ":1: waivers: not supported yet: reserved for a later version of teamslink"},
+		{"invalid-inline-secret.yaml", ":6: tenants[0].auth.clientSecret: unknown key: tenants.yaml never holds a secret value; name an environment variable (secretEnv, certificatePasswordEnv) or a file (secretFile, certificateFile) instead"},
+		{"invalid-type.yaml", ":9: tenants[0].environments[0].tables: must be a list, not a string"},
+		{"invalid-type-mapping.yaml", ":3: tenants[0].auth: must be a mapping, not a string"},
+		{"invalid-type-bool.yaml", ":7: tenants[0].environments[0].sharePointIntegrationConfigured: must be true or false, not a string"},
+		{"invalid-duplicate-key.yaml", `:9: mapping key "url" already defined at [8:9]`},
+		// Defaults.
+		{"invalid-defaults-cloud.yaml", `:2: defaults.cloud: unknown cloud "usgov" (valid: public, gcc, gcchigh, dod, china)`},
+		// Tenants.
+		{"invalid-no-tenants.yaml", ":3: tenants: at least one tenant is required"},
+		{"invalid-tenant-id-missing.yaml", ":2: tenants[0].id: required: the tenant id (a GUID)"},
+		{"invalid-tenant-id-domain.yaml", ":2: tenants[0].id: must be the tenant id, a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); domain names are not accepted"},
+		{"invalid-tenant-id-duplicate.yaml", ":9: tenants[1].id: duplicates tenants[0].id"},
+		{"invalid-cloud.yaml", `:3: tenants[0].cloud: unknown cloud "azure" (valid: public, gcc, gcchigh, dod, china)`},
+		{"invalid-sharepoint-admin-url.yaml", ":3: tenants[0].sharePointAdminUrl: must be the SharePoint admin site, https://<tenant>-admin.sharepoint.com (for another host, an emulator, set endpoints.connectTo)"},
+		{"invalid-no-environments.yaml", ":7: tenants[0].environments: at least one environment is required"},
+		// Auth.
+		{"invalid-auth-method-missing.yaml", ":3: tenants[0].auth.method: required (one of: client-secret, client-certificate, workload-identity, managed-identity, azure-cli, device-code)"},
+		{"invalid-auth-method-unknown.yaml", `:4: tenants[0].auth.method: unknown method "password" (valid: client-secret, client-certificate, workload-identity, managed-identity, azure-cli, device-code)`},
+		{"invalid-client-id-missing.yaml", ":3: tenants[0].auth.clientId: required by method client-secret: the application (client) id"},
+		{"invalid-client-id-not-guid.yaml", ":5: tenants[0].auth.clientId: must be the application (client) id, a GUID"},
+		{"invalid-client-secret-none.yaml", ":3: tenants[0].auth: method client-secret needs secretEnv (an environment variable name) or secretFile (a file name)"},
+		{"invalid-client-secret-both.yaml", ":7: tenants[0].auth.secretFile: set secretEnv or secretFile, not both"},
+		{"invalid-secret-env-name.yaml", ":6: tenants[0].auth.secretEnv: must be the name of an environment variable (letters, digits and _), not the secret itself"},
+		{"invalid-certificate-file-missing.yaml", ":3: tenants[0].auth.certificateFile: required by method client-certificate: a PEM or PKCS#12 file with the certificate and its private key"},
+		{"invalid-workload-identity-client-id.yaml", ":3: tenants[0].auth.clientId: required by method workload-identity: the application (client) id"},
+		{"invalid-managed-identity-client-id.yaml", ":5: tenants[0].auth.clientId: not used by method managed-identity; a user-assigned identity goes in managedIdentityClientId"},
+		{"invalid-managed-identity-id.yaml", ":5: tenants[0].auth.managedIdentityClientId: must be the client id of a user-assigned managed identity, a GUID"},
+		{"invalid-auth-key-not-used.yaml", ":5: tenants[0].auth.tokenFile: not used by method azure-cli"},
+		// Endpoints.
+		{"invalid-connect-to.yaml", ":4: tenants[0].endpoints.connectTo: must be host:port, e.g. 127.0.0.1:8443"},
+		{"invalid-authority-host.yaml", ":4: tenants[0].endpoints.authorityHost: must be https"},
+		{"invalid-graph-url.yaml", `:4: tenants[0].endpoints.graph: must be the root URL, with no path (found "/v1.0")`},
+		// Environments.
+		{"invalid-env-url-missing.yaml", ":8: tenants[0].environments[0].url: required: the environment URL, e.g. https://contoso.crm.dynamics.com"},
+		{"invalid-env-url-http.yaml", ":8: tenants[0].environments[0].url: must be https"},
+		{"invalid-env-url-path.yaml", `:8: tenants[0].environments[0].url: must be the root URL, with no path (found "/main.aspx")`},
+		{"invalid-env-url-query.yaml", ":8: tenants[0].environments[0].url: must not have a query"},
+		{"invalid-env-url-host.yaml", ":8: tenants[0].environments[0].url: host contoso.example.com is not a Dynamics 365 host of cloud public (<org>.crm*.dynamics.com or <org>.api.crm*.dynamics.com); for another host, an emulator, set endpoints.connectTo"},
+		{"invalid-env-url-other-cloud.yaml", ":8: tenants[0].environments[0].url: host agency.crm.microsoftdynamics.us belongs to cloud gcchigh, but the tenant's cloud is public (set cloud: gcchigh)"},
+		{"invalid-env-url-port.yaml", ":8: tenants[0].environments[0].url: must not name port 8443: Dynamics 365 listens on 443 (for an emulator, set endpoints.connectTo)"},
+		{"invalid-env-url-duplicate.yaml", ":9: tenants[0].environments[1].url: duplicates tenants[0].environments[0].url"},
+		{"invalid-experience.yaml", `:9: tenants[0].environments[0].experience: unknown experience "advanced" (valid: basic, enhanced)`},
+		{"invalid-profile.yaml", `:9: tenants[0].environments[0].profile: unknown profile "strict" (valid: preflight, audit)`},
+		{"invalid-table-name.yaml", `:9: tenants[0].environments[0].tables[1]: "Opportunity Product" is not a table logical name (lower case letters, digits and _, e.g. account, new_project)`},
+		{"invalid-table-duplicate.yaml", ":12: tenants[0].environments[0].tables[2]: account is listed twice"},
+	}
+	covered := map[string]bool{}
+	for _, tt := range tests {
+		covered[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("testdata", tt.file)
+			c, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load(%s) = %+v, want an error", path, c)
+			}
+			if got, want := err.Error(), path+tt.want; got != want {
+				t.Fatalf("Load(%s) error\n got: %s\nwant: %s", path, got, want)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.File != path || e.Line == 0 && !strings.HasPrefix(tt.want, ": ") {
+				t.Fatalf("error %#v does not locate the problem as *Error with file and line", err)
+			}
+		})
+	}
+	files, err := filepath.Glob("testdata/invalid-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !covered[filepath.Base(f)] {
+			t.Errorf("%s has no expected message in TestLoadInvalid", f)
+		}
+	}
+}
+
+// TestLoadValid decodes every testdata/valid-*.yaml and compares the result,
+// defaults applied and relative paths resolved, with its golden JSON.
+// Refresh with: go test ./internal/config -update
+func TestLoadValid(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/valid-*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no valid configs: %v", err)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(path)
+			if err != nil {
+				t.Fatalf("Load(%s): %v", path, err)
+			}
+			got, err := json.MarshalIndent(c, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := strings.TrimSuffix(path, ".yaml") + ".golden.json"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s differs from %s (run with -update after checking):\n%s", path, golden, got)
+			}
+		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/valid-fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"cloud defaults to public", c.Tenants[0].Cloud, cloud.Public},
+		{"explicit cloud kept", c.Tenants[2].Cloud, cloud.GCCHigh},
+		{"experience inherited", c.Tenants[0].Environments[0].Experience, finding.ExperienceBasic},
+		{"experience overridden", c.Tenants[0].Environments[1].Experience, finding.ExperienceEnhanced},
+		{"profile inherited", c.Tenants[1].Environments[0].Profile, ProfileAudit},
+		{"profile overridden", c.Tenants[0].Environments[1].Profile, ProfilePreflight},
+		{"tables inherited", strings.Join(c.Tenants[0].Environments[0].Tables, ","), "account,contact,opportunity"},
+		{"tables overridden", strings.Join(c.Tenants[0].Environments[1].Tables, ","), "account,new_project"},
+		{"empty tables list kept empty", len(c.Tenants[2].Environments[0].Tables), 0},
+		{"relative secret file resolved", c.Tenants[0].Auth.SecretFile, filepath.Join("testdata", "secrets", "contoso-client-secret")},
+		{"absolute certificate file kept", c.Tenants[1].Auth.CertificateFile, "/etc/teamslink/fabrikam.pem"},
+		{"override pointer kept", *c.Tenants[0].Environments[1].SharePointIntegrationConfigured, true},
+		{"no override is nil", c.Tenants[0].Environments[0].SharePointIntegrationConfigured == nil, true},
+		{"graph of gcc high", c.Tenants[2].GraphURL(), "https://graph.microsoft.us"},
+		{"authority of gcc high", c.Tenants[2].AuthorityHost(), "https://login.microsoftonline.us/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.got != tt.want {
+				t.Fatalf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+	// Defaults apply once: a second pass changes nothing.
+	before, _ := json.Marshal(c)
+	c.ApplyDefaults()
+	after, _ := json.Marshal(c)
+	if !bytes.Equal(before, after) {
+		t.Fatalf("ApplyDefaults is not idempotent:\n%s\n%s", before, after)
+	}
+}
+
+func TestEndpointOverrides(t *testing.T) {
+	t.Parallel()
+	c, err := Parse([]byte(`
+tenants:
+  - id: 00000000-0000-4000-8000-000000000001
+    auth: {method: azure-cli}
+    endpoints:
+      authorityHost: https://127.0.0.1:8443
+      graph: https://127.0.0.1:8443/
+    environments:
+      - url: https://127.0.0.1:8443
+`), "emulator.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := c.Tenants[0]
+	if got := tn.AuthorityHost(); got != "https://127.0.0.1:8443/" {
+		t.Errorf("AuthorityHost() = %q", got)
+	}
+	if got := tn.GraphURL(); got != "https://127.0.0.1:8443" {
+		t.Errorf("GraphURL() = %q", got)
+	}
+	if !tn.Endpoints.Overridden() {
+		t.Error("Overridden() = false with authorityHost and graph set")
+	}
+}
+
+// TestEveryProblemReported checks Validate keeps going after the first
+// problem, in file order, each with its own line.
+func TestEveryProblemReported(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte(`tenants:
+  - id: not-a-guid
+    auth:
+      method: client-secret
+      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c
+      secretEnv: CONTOSO_CLIENT_SECRET
+    environments:
+      - url: http://contoso.crm.dynamics.com
+        experience: advanced
+`), "tenants.yaml")
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %v is not Errors", err)
+	}
+	want := []string{
+		"tenants.yaml:2: tenants[0].id: must be the tenant id, a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx); domain names are not accepted",
+		"tenants.yaml:8: tenants[0].environments[0].url: must be https",
+		`tenants.yaml:9: tenants[0].environments[0].experience: unknown experience "advanced" (valid: basic, enhanced)`,
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Fatalf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	var one *Error
+	if !errors.As(err, &one) || one.Line != 2 {
+		t.Fatalf("errors.As(*Error) = %v", one)
+	}
+}
+
+// TestValidateInCode covers a Config built without a file, as
+// `scan --tenant --env` does: messages name the key but no file or line.
+func TestValidateInCode(t *testing.T) {
+	t.Parallel()
+	c := &Config{Tenants: []Tenant{{
+		ID:           "3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15",
+		Auth:         Auth{Method: MethodAzureCLI},
+		Environments: []Environment{{URL: "https://contoso.crm4.dynamics.com/"}},
+	}}}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "tenants[0].cloud: required (valid: public, gcc, gcchigh, dod, china)") {
+		t.Fatalf("Validate before ApplyDefaults = %v, want the empty cloud named", err)
+	}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate after ApplyDefaults: %v", err)
+	}
+	c.Tenants[0].Environments[0].URL = "https://contoso.example.org"
+	err := c.Validate()
+	if err == nil || !strings.HasPrefix(err.Error(), "tenants[0].environments[0].url: host contoso.example.org is not a Dynamics 365 host") {
+		t.Fatalf("Validate = %v", err)
+	}
+}
+
+// TestSecretsNeverEchoed: a secret pasted where a reference belongs must not
+// appear in the message.
+func TestSecretsNeverEchoed(t *testing.T) {
+	t.Parallel()
+	const secret = "Xy7~q.Secret-Value"
+	tests := []struct {
+		name string
+		auth string
+	}{
+		{"secret in secretEnv", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      secretEnv: " + secret},
+		{"secret in certificatePasswordEnv", "method: client-certificate\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      certificateFile: c.pem\n      certificatePasswordEnv: " + secret},
+		{"secret under an unknown key", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      clientSecret: " + secret},
+		{"secret as a wrongly typed value", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      secretEnv: [" + secret + "]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			doc := "tenants:\n  - id: 3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15\n    auth:\n      " + tt.auth +
+				"\n    environments:\n      - url: https://contoso.crm.dynamics.com\n"
+			_, err := Parse([]byte(doc), "tenants.yaml")
+			if err == nil {
+				t.Fatal("Parse accepted a secret value")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("error repeats the secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	t.Parallel()
+	_, err := Load(filepath.Join(t.TempDir(), "tenants.yaml"))
+	if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "tenants.yaml") {
+		t.Fatalf("Load(missing) = %v, want a not-exist error naming the file", err)
+	}
+}
+
+// FuzzParse feeds arbitrary documents to Parse, seeded with every testdata
+// file: it must never panic, and what it accepts must validate again.
+// Run with: go test ./internal/config -run '^$' -fuzz FuzzParse -fuzztime 30s
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.yaml")
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("accepted config fails Validate: %v", err)
+		}
+	})
+}

@@ -1,0 +1,108 @@
+// Package report renders a finding.Report in one format; writers never fetch.
+//
+// Every format is one file holding a constructor, registered by one line in
+// the formats map below. New picks a writer by name; an unknown name is an
+// *UnknownFormatError that lists the valid ones, never a silent fallback.
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/teamslink/teamslink/internal/finding"
+)
+
+// Writer renders one report to the destination it was built with.
+type Writer interface {
+	Write(ctx context.Context, r *finding.Report) error
+}
+
+// Options tune how a writer renders. The zero value is valid: no colour,
+// the wall clock.
+type Options struct {
+	// Color turns on ANSI colour in formats that support it. The caller
+	// decides, from whether the destination is a terminal; writers never look.
+	Color bool
+	// Now is the clock used for relative times ("snapshot 2h old"); nil
+	// means time.Now. Tests pin it so golden files are stable.
+	Now func() time.Time
+}
+
+func (o Options) now() time.Time {
+	if o.Now == nil {
+		return time.Now()
+	}
+	return o.Now()
+}
+
+// factory builds the writer of one format.
+type factory func(w io.Writer, opts Options) Writer
+
+// formats is the registry: one line per format, its constructor in its own file.
+var formats = map[string]factory{
+	"json":  newJSONWriter,
+	"table": newTableWriter,
+}
+
+// Formats returns the names of every format New accepts, sorted.
+func Formats() []string {
+	names := make([]string, 0, len(formats))
+	for name := range formats {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// UnknownFormatError is returned by New for a format it does not know.
+type UnknownFormatError struct {
+	Format string   // the name asked for
+	Valid  []string // the names New accepts, sorted
+}
+
+func (e *UnknownFormatError) Error() string {
+	return fmt.Sprintf("unknown format %q (valid: %s)", e.Format, strings.Join(e.Valid, ", "))
+}
+
+// errNilDestination is returned by New when there is nowhere to write.
+var errNilDestination = errors.New("nil destination writer")
+
+// New returns the writer for format (case-insensitive), writing to w.
+func New(format string, w io.Writer, opts Options) (Writer, error) {
+	f, ok := formats[strings.ToLower(strings.TrimSpace(format))]
+	if !ok {
+		return nil, &UnknownFormatError{Format: format, Valid: Formats()}
+	}
+	if w == nil {
+		return nil, fmt.Errorf("new %s writer: %w", format, errNilDestination)
+	}
+	return f(w, opts), nil
+}
+
+// errNilReport is returned by every writer asked to write a nil report.
+var errNilReport = errors.New("nil report")
+
+// begin is the check every writer makes before rendering anything.
+func begin(ctx context.Context, r *finding.Report) error {
+	if r == nil {
+		return errNilReport
+	}
+	return ctx.Err()
+}
+
+// writeAll writes b to w in full, turning a short write into an error.
+func writeAll(w io.Writer, b []byte) error {
+	n, err := w.Write(b)
+	if err != nil {
+		return err
+	}
+	if n != len(b) {
+		return io.ErrShortWrite
+	}
+	return nil
+}

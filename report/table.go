@@ -1,0 +1,448 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/teamslink/teamslink/internal/finding"
+)
+
+// Wrap widths of the findings table, in runes. The table writer wraps text
+// itself so hanging indents survive and the output does not depend on the
+// terminal.
+const (
+	titleWidth   = 28
+	messageWidth = 80
+)
+
+// notAssessed is how the matrix shows an experience the run was not asked about.
+const notAssessed = "—"
+
+// tableWriter renders the report for people: a readiness matrix, then each
+// environment's findings with evidence and remediation, then a summary.
+type tableWriter struct {
+	w     io.Writer
+	pal   palette
+	clock func() time.Time
+}
+
+func newTableWriter(w io.Writer, opts Options) Writer {
+	return &tableWriter{w: w, pal: palette{on: opts.Color}, clock: opts.now}
+}
+
+// Write renders r. Output is buffered and flushed at the end; the first
+// error from the destination is returned.
+func (t *tableWriter) Write(ctx context.Context, r *finding.Report) error {
+	if err := begin(ctx, r); err != nil {
+		return fmt.Errorf("write table report: %w", err)
+	}
+	// bufio keeps the first write error and returns it from every later
+	// write and from Flush, so no failure of the destination is lost.
+	bw := bufio.NewWriter(t.w)
+	if err := t.render(ctx, bw, r); err != nil {
+		return fmt.Errorf("write table report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write table report: %w", err)
+	}
+	return nil
+}
+
+func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Report) error {
+	t.header(w, r)
+	if len(r.Environments) == 0 {
+		fmt.Fprintln(w, "No environments were assessed.")
+	} else {
+		fmt.Fprintln(w, t.pal.bold("Readiness"))
+		if err := t.matrix(w, r.Environments); err != nil {
+			return fmt.Errorf("readiness matrix: %w", err)
+		}
+	}
+	for i, e := range r.Environments {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		if err := t.environment(w, e); err != nil {
+			return fmt.Errorf("environment %d (%s): %w", i, e.URL, err)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.summary(r))
+	return nil
+}
+
+// header names the tool, the profile and how old the snapshot is.
+func (t *tableWriter) header(w io.Writer, r *finding.Report) {
+	tool := clean(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))
+	if tool == "" {
+		tool = "teamslink"
+	}
+	line := tool + " report"
+	if r.Profile != "" {
+		line += " · profile " + clean(r.Profile)
+	}
+	fmt.Fprintln(w, t.pal.bold(line))
+	fmt.Fprintf(w, "generated %s · snapshot %s\n\n", stamp(r.GeneratedAt), t.snapshotAge(r.SnapshotAt))
+}
+
+func stamp(ts time.Time) string {
+	if ts.IsZero() {
+		return "unknown"
+	}
+	return ts.UTC().Format(time.RFC3339)
+}
+
+func (t *tableWriter) snapshotAge(at time.Time) string {
+	if at.IsZero() {
+		return "time unknown"
+	}
+	return stamp(at) + " (" + age(t.clock().Sub(at)) + ")"
+}
+
+// age renders how long ago something happened, coarsely.
+func age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "after the report clock"
+	case d < time.Minute:
+		return "less than a minute old"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm old", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh old", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd old", int(d/(24*time.Hour)))
+}
+
+// matrix renders one row per environment: where it is, each experience's
+// readiness, and the rules that block it or could not be assessed.
+func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment) error {
+	tbl := newTable(w)
+	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Blocking", "Unknown")
+	rows := make([][]string, 0, len(envs))
+	for _, e := range envs {
+		basic := e.Verdict(finding.ExperienceBasic)
+		enhanced := e.Verdict(finding.ExperienceEnhanced)
+		rows = append(rows, []string{
+			lines(e.TenantName, e.Tenant),
+			lines(e.Name, e.URL),
+			t.readiness(basic.Readiness),
+			t.readiness(enhanced.Readiness),
+			lines(union(basic.Blocking, enhanced.Blocking)...),
+			lines(union(basic.Unknown, enhanced.Unknown)...),
+		})
+	}
+	if err := tbl.Bulk(rows); err != nil {
+		return fmt.Errorf("add rows: %w", err)
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	return nil
+}
+
+func (t *tableWriter) readiness(r finding.Readiness) string {
+	switch r {
+	case finding.Ready:
+		return t.pal.paint(green, string(r))
+	case finding.Blocked:
+		return t.pal.paint(red, string(r))
+	case finding.Unknown:
+		return t.pal.paint(magenta, string(r))
+	case finding.NotAssessed, "":
+		return t.pal.paint(dim, notAssessed)
+	}
+	return clean(string(r))
+}
+
+// environment renders one environment's heading and findings table.
+func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
+	title := clean(e.URL)
+	if e.Name != "" {
+		title = clean(e.Name) + " — " + title
+	}
+	fmt.Fprintln(w, t.pal.bold(title))
+	tenant := clean(e.Tenant)
+	if e.TenantName != "" {
+		tenant = clean(e.TenantName) + " (" + tenant + ")"
+	}
+	parts := []string{"tenant " + tenant}
+	if e.Experience != "" {
+		parts = append(parts, "assessed for "+clean(string(e.Experience)))
+	}
+	for _, x := range finding.Experiences {
+		parts = append(parts, string(x)+" "+t.readiness(e.Verdict(x).Readiness))
+	}
+	fmt.Fprintln(w, strings.Join(parts, " · "))
+	if len(e.Findings) == 0 {
+		fmt.Fprintln(w, "No findings.")
+		return nil
+	}
+
+	tbl := newTable(w, tablewriter.WithAutoHide(tw.On)) // hides TABLE when no rule is per table
+	tbl.Header("Status", "Severity", "Rule", "Table", "Message")
+	rows := make([][]string, 0, len(e.Findings))
+	for _, f := range sortFindings(e.Findings) {
+		msg, err := t.details(f)
+		if err != nil {
+			return fmt.Errorf("finding %s: %w", f.Key, err)
+		}
+		rows = append(rows, []string{
+			t.status(f.Status),
+			clean(string(f.Severity)),
+			lines(append([]string{clean(f.Rule)}, wrap(clean(f.Title), titleWidth)...)...),
+			clean(f.Table),
+			msg,
+		})
+	}
+	if err := tbl.Bulk(rows); err != nil {
+		return fmt.Errorf("add findings: %w", err)
+	}
+	if err := tbl.Render(); err != nil {
+		return fmt.Errorf("render findings: %w", err)
+	}
+	return nil
+}
+
+// details is the message cell: the message, and for a finding that is not
+// a pass, what was seen and what to do about it.
+func (t *tableWriter) details(f finding.Finding) (string, error) {
+	out := wrap(clean(f.Message), messageWidth)
+	if f.Internal {
+		for _, l := range wrap("internal error: the policy broke the engine's contract", messageWidth) {
+			out = append(out, t.pal.paint(magenta, l))
+		}
+	}
+	if f.Waiver != nil {
+		out = append(out, wrap("waived: "+clean(waiver(*f.Waiver)), messageWidth)...)
+	}
+	if !nonPass(f.Status) {
+		return strings.Join(out, "\n"), nil
+	}
+	ev, err := evidenceLines(f.Evidence)
+	if err != nil {
+		return "", fmt.Errorf("evidence: %w", err)
+	}
+	if len(ev) > 0 {
+		out = append(out, t.pal.paint(dim, "evidence:"))
+		for _, l := range ev {
+			out = append(out, wrap("  "+l, messageWidth)...)
+		}
+	}
+	field := func(label, value string) {
+		if value != "" {
+			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+clean(value), messageWidth)...)
+		}
+	}
+	field("remediation", f.Remediation)
+	if f.Fix != nil {
+		field("automated fix", strings.TrimSuffix(f.Fix.Action+" — "+f.Fix.Description, " — "))
+	}
+	field("explains error", f.ErrorCode)
+	field("docs", f.Docs)
+	return strings.Join(out, "\n"), nil
+}
+
+func waiver(w finding.Waiver) string {
+	s := w.Reason
+	meta := []string{}
+	if w.Owner != "" {
+		meta = append(meta, "owner "+w.Owner)
+	}
+	if w.Expires != "" {
+		meta = append(meta, "expires "+w.Expires)
+	}
+	if len(meta) > 0 {
+		s += " (" + strings.Join(meta, ", ") + ")"
+	}
+	return s
+}
+
+func nonPass(s finding.Status) bool {
+	return s == finding.StatusFail || s == finding.StatusError || s == finding.StatusWarn
+}
+
+func (t *tableWriter) status(s finding.Status) string {
+	return t.paintStatus(s, strings.ToUpper(clean(string(s))))
+}
+
+// summary is the closing line: environments and findings per status.
+func (t *tableWriter) summary(r *finding.Report) string {
+	counts := r.Summarize()
+	parts := make([]string, 0, len(finding.Statuses))
+	for _, s := range finding.Statuses {
+		part := fmt.Sprintf("%d %s", counts[s], s)
+		if counts[s] > 0 {
+			part = t.paintStatus(s, part)
+		}
+		parts = append(parts, part)
+	}
+	noun := "environments"
+	if len(r.Environments) == 1 {
+		noun = "environment"
+	}
+	return fmt.Sprintf("Summary: %d %s · %s", len(r.Environments), noun, strings.Join(parts, " · "))
+}
+
+// paintStatus paints text in the colour of status s.
+func (t *tableWriter) paintStatus(s finding.Status, text string) string {
+	return t.pal.paint(statusColor[s], text)
+}
+
+// statusColor is the colour of each status: red fail, magenta error,
+// yellow warn, green pass, cyan waived, dim skip.
+var statusColor = map[finding.Status]string{
+	finding.StatusFail:   red,
+	finding.StatusError:  magenta,
+	finding.StatusWarn:   yellow,
+	finding.StatusPass:   green,
+	finding.StatusWaived: cyan,
+	finding.StatusSkip:   dim,
+}
+
+// sortFindings returns the findings in display order: by status (fail,
+// error, warn, pass, waived, skip), then most severe first, then rule id and
+// table. The input is not modified.
+func sortFindings(fs []finding.Finding) []finding.Finding {
+	out := slices.Clone(fs)
+	slices.SortStableFunc(out, func(a, b finding.Finding) int {
+		return cmp.Or(
+			cmp.Compare(statusOrder(a.Status), statusOrder(b.Status)),
+			cmp.Compare(b.Severity.Rank(), a.Severity.Rank()),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Table, b.Table),
+		)
+	})
+	return out
+}
+
+func statusOrder(s finding.Status) int {
+	if i := slices.Index(finding.Statuses, s); i >= 0 {
+		return i
+	}
+	return len(finding.Statuses)
+}
+
+// newTable returns a table with the settings every table of this format
+// shares: no trimming (indents are meaningful), no re-wrapping.
+func newTable(w io.Writer, opts ...tablewriter.Option) *tablewriter.Table {
+	base := []tablewriter.Option{
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+	}
+	return tablewriter.NewTable(w, append(base, opts...)...)
+}
+
+// lines joins the non-empty strings, made safe, with newlines: a multi-line cell.
+func lines(ss ...string) string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, clean(s))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// union returns the strings of a, then those of b not in a.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// wrap breaks text into lines of at most width runes (a longer word keeps
+// its own line). A line's leading spaces are kept, and its continuation
+// lines are indented two more. A leading label ("docs:") or bullet ("-")
+// stays with the word after it.
+func wrap(text string, width int) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		body := strings.TrimLeft(para, " ")
+		indent := para[:len(para)-len(body)]
+		words := strings.Fields(body)
+		if len(words) == 0 {
+			continue
+		}
+		line := indent + words[0]
+		rest := words[1:]
+		if len(rest) > 0 && isLead(words[0]) {
+			line += " " + rest[0]
+			rest = rest[1:]
+		}
+		for _, word := range rest {
+			if visibleLen(line)+1+visibleLen(word) > width {
+				out = append(out, line)
+				line = indent + "  " + word
+				continue
+			}
+			line += " " + word
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// isLead reports whether word introduces the next one: a bullet or a label.
+func isLead(word string) bool {
+	plain := stripSGR(word)
+	return plain == "-" || strings.HasSuffix(plain, ":")
+}
+
+// stripSGR removes ANSI SGR escapes from s.
+func stripSGR(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\x1b' {
+			if j := strings.IndexByte(s[i:], 'm'); j >= 0 {
+				i += j
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// visibleLen counts the runes of s that are not part of an ANSI escape.
+func visibleLen(s string) int { return utf8.RuneCountInString(stripSGR(s)) }
+
+// ANSI SGR codes used by the palette.
+const (
+	red     = "31"
+	green   = "32"
+	yellow  = "33"
+	magenta = "35"
+	cyan    = "36"
+	dim     = "2"
+	boldSGR = "1"
+)
+
+// palette paints text with ANSI colour when on, and leaves it alone when off,
+// so colourless output is byte-for-byte stable.
+type palette struct{ on bool }
+
+func (p palette) paint(code, s string) string {
+	if !p.on || code == "" || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p palette) bold(s string) string { return p.paint(boldSGR, s) }
