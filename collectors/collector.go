@@ -1,0 +1,146 @@
+// Package collectors fills a snapshot from the live services. Each source has
+// its own package (dataverse, graph, sharepoint); this package holds the
+// contract they share and Collect, which runs them for a fleet of tenants.
+//
+// A collector never fails the run: what it could not read is recorded in the
+// section it was filling (status error, the error text, the HTTP status and
+// the request), so a policy reports "error" for it, never "pass".
+package collectors
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/teamslink/teamslink/internal/odata"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// TenantCollector fills tenant-wide sections. It is called once per tenant.
+type TenantCollector interface {
+	CollectTenant(ctx context.Context, t *snapshot.Tenant)
+}
+
+// EnvironmentCollector fills one environment's sections. It is called once
+// per environment.
+type EnvironmentCollector interface {
+	CollectEnvironment(ctx context.Context, e *snapshot.Environment)
+}
+
+// TenantJob is one tenant to collect: its identity and settings prefilled in
+// Tenant, the collectors of its tenant-wide state, and its environments.
+type TenantJob struct {
+	Tenant       snapshot.Tenant
+	Sources      []TenantCollector
+	Environments []EnvironmentJob
+}
+
+// EnvironmentJob is one environment: URL, name and configured settings
+// prefilled, and the collector that reads the rest.
+type EnvironmentJob struct {
+	Environment snapshot.Environment
+	Source      EnvironmentCollector
+}
+
+// Options bound the work of Collect.
+type Options struct {
+	// Concurrency bounds how many environments are collected at once across
+	// the fleet; 0 means DefaultConcurrency.
+	Concurrency int
+	// Now stamps the snapshot; nil means time.Now.
+	Now func() time.Time
+	// Tool names the program in the snapshot.
+	Tool string
+}
+
+// DefaultConcurrency keeps well under Dataverse's 52 concurrent requests per
+// user even when every environment belongs to one tenant.
+const DefaultConcurrency = 8
+
+// Collect runs every job and returns the snapshot, tenants and environments
+// in the order given. Tenant-wide state is read once per tenant, alongside
+// that tenant's environments.
+func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snapshot {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	limit := opts.Concurrency
+	if limit <= 0 {
+		limit = DefaultConcurrency
+	}
+	snap := &snapshot.Snapshot{
+		SchemaVersion: snapshot.SchemaVersion,
+		CollectedAt:   now().UTC(),
+		Tool:          opts.Tool,
+		Tenants:       make([]snapshot.Tenant, len(jobs)),
+	}
+	var envs []*snapshot.Environment
+	for i := range jobs {
+		snap.Tenants[i] = jobs[i].Tenant
+		for j := range jobs[i].Environments {
+			e := jobs[i].Environments[j].Environment
+			e.TenantID = jobs[i].Tenant.ID
+			envs = append(envs, &e)
+		}
+	}
+
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i := range jobs {
+		t := &snap.Tenants[i]
+		for _, src := range jobs[i].Sources {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				src.CollectTenant(ctx, t)
+			})
+		}
+	}
+	k := 0
+	for i := range jobs {
+		for j := range jobs[i].Environments {
+			e, src := envs[k], jobs[i].Environments[j].Source
+			k++
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				src.CollectEnvironment(ctx, e)
+			})
+		}
+	}
+	wg.Wait()
+	snap.Environments = make([]snapshot.Environment, len(envs))
+	for i, e := range envs {
+		snap.Environments[i] = *e
+	}
+	return snap
+}
+
+// OK returns a section that was read from source at now.
+func OK(source string, status int, now time.Time) snapshot.Section {
+	return snapshot.Section{Status: snapshot.StatusOK, HTTPStatus: status, Source: source, CollectedAt: now.UTC()}
+}
+
+// Failed returns a section that could not be read, with the error's text
+// and, when the service answered, its HTTP status.
+func Failed(source string, err error, now time.Time) snapshot.Section {
+	s := snapshot.Section{Status: snapshot.StatusError, Error: err.Error(), Source: source, CollectedAt: now.UTC()}
+	var (
+		api       *odata.APIError
+		throttled *odata.ThrottledError
+	)
+	switch {
+	case errors.As(err, &throttled):
+		s.HTTPStatus = throttled.Status
+	case errors.As(err, &api):
+		s.HTTPStatus = api.Status
+	}
+	return s
+}
+
+// Skipped returns a section deliberately not read, saying why.
+func Skipped(source, why string, now time.Time) snapshot.Section {
+	return snapshot.Section{Status: snapshot.StatusSkipped, Error: why, Source: source, CollectedAt: now.UTC()}
+}

@@ -1,0 +1,166 @@
+package odata
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestUnauthorizedRefreshesOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		tokens     []string
+		rejected   []string // tokens the server answers 401 to
+		rejectN    int      // the first N requests get 401 whatever their token
+		wantHits   int
+		wantCalls  int
+		wantErr    bool
+		wantTokens []string // Authorization tokens the server saw, in order
+	}{
+		{
+			name: "401 then refreshed token succeeds", tokens: []string{"tok-1", "tok-2"}, rejected: []string{"tok-1"},
+			wantHits: 2, wantCalls: 2, wantTokens: []string{"tok-1", "tok-2"},
+		},
+		{
+			name: "credential returns the same cached token: request still repeated once", tokens: []string{"same"}, rejectN: 1,
+			wantHits: 2, wantCalls: 2, wantTokens: []string{"same", "same"},
+		},
+		{
+			name: "401 twice is an AuthError", tokens: []string{"tok-1", "tok-2"}, rejected: []string{"tok-1", "tok-2"},
+			wantHits: 2, wantCalls: 2, wantErr: true, wantTokens: []string{"tok-1", "tok-2"},
+		},
+		{
+			name: "401 twice with the same token", tokens: []string{"same"}, rejected: []string{"same"},
+			wantHits: 2, wantCalls: 2, wantErr: true, wantTokens: []string{"same", "same"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var seen []string
+			cred := &fakeCredential{tokens: tt.tokens}
+			e := setup(t, func(w http.ResponseWriter, r *http.Request) {
+				tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+				mu.Lock()
+				seen = append(seen, tok)
+				n := len(seen)
+				mu.Unlock()
+				if n <= tt.rejectN || slices.Contains(tt.rejected, tok) {
+					writeJSON(w, http.StatusUnauthorized, odataErr("", "ExpiredAuthTicket"))
+					return
+				}
+				writeJSON(w, http.StatusOK, `{}`)
+			}, withCredential(cred))
+			_, err := e.client.GetRaw(t.Context(), "WhoAmI")
+			if tt.wantErr {
+				var ae *AuthError
+				var api *APIError
+				if !errors.As(err, &ae) || !ae.Refreshed || !errors.Is(err, ErrUnauthorized) || !errors.As(err, &api) || api.Status != 401 {
+					t.Fatalf("err = %v, want *AuthError after a refresh wrapping the 401", err)
+				}
+				if !strings.Contains(err.Error(), "ExpiredAuthTicket") {
+					t.Errorf("Error() = %q lacks the service message", err.Error())
+				}
+			} else if err != nil {
+				t.Fatalf("GetRaw: %v", err)
+			}
+			if !slices.Equal(seen, tt.wantTokens) {
+				t.Errorf("server saw tokens %q, want %q", seen, tt.wantTokens)
+			}
+			if got := cred.callCount(); got != tt.wantCalls {
+				t.Errorf("GetToken calls = %d, want %d", got, tt.wantCalls)
+			}
+			if tt.wantHits == 2 && e.rec.count("retry unauthorized") != 1 {
+				t.Errorf("events = %q, want one unauthorized retry", e.rec.allEvents())
+			}
+			if len(e.rec.sleeps()) != 0 {
+				t.Errorf("waits = %v, want none for a token refresh", e.rec.sleeps())
+			}
+		})
+	}
+}
+
+func TestTokenCache(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		ttl       time.Duration
+		calls     int
+		wantCalls int
+	}{
+		{name: "token reused until shortly before expiry", ttl: time.Hour, calls: 3, wantCalls: 1},
+		{name: "token inside the refresh margin is replaced", ttl: time.Minute, calls: 3, wantCalls: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cred := &fakeCredential{tokens: []string{"tok"}, ttl: tt.ttl}
+			e := setup(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{}`) }, withCredential(cred))
+			for range tt.calls {
+				if _, err := e.client.GetRaw(t.Context(), "WhoAmI"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := cred.callCount(); got != tt.wantCalls {
+				t.Errorf("GetToken calls = %d, want %d", got, tt.wantCalls)
+			}
+			cred.mu.Lock()
+			defer cred.mu.Unlock()
+			for _, s := range cred.scopes {
+				if !slices.Equal(s, []string{testScope}) {
+					t.Errorf("scopes = %q, want [%s]", s, testScope)
+				}
+			}
+		})
+	}
+
+	t.Run("concurrent callers share one fetch", func(t *testing.T) {
+		t.Parallel()
+		cred := &fakeCredential{tokens: []string{"tok"}}
+		e := setup(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{}`) }, withCredential(cred))
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				if _, err := e.client.GetRaw(t.Context(), "WhoAmI"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := cred.callCount(); got != 1 {
+			t.Errorf("GetToken calls = %d, want 1", got)
+		}
+	})
+
+	t.Run("RefreshOn earlier than expiry is honoured", func(t *testing.T) {
+		t.Parallel()
+		now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		tc := &tokenCache{now: func() time.Time { return now }}
+		tc.tok.ExpiresOn = now.Add(time.Hour)
+		tc.tok.RefreshOn = now.Add(10 * time.Minute)
+		if got := tc.refreshAt(); !got.Equal(now.Add(10 * time.Minute)) {
+			t.Errorf("refreshAt = %v, want RefreshOn", got)
+		}
+	})
+}
+
+func TestCredentialFailure(t *testing.T) {
+	t.Parallel()
+	cred := &fakeCredential{err: errors.New("AADSTS7000215: Invalid client secret provided")}
+	hits := &counter{}
+	e := setup(t, func(w http.ResponseWriter, _ *http.Request) { hits.inc() }, withCredential(cred))
+	_, err := e.client.GetRaw(t.Context(), "WhoAmI")
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Refreshed || !strings.Contains(err.Error(), "AADSTS7000215") || !strings.Contains(err.Error(), testScope) {
+		t.Fatalf("err = %v, want *AuthError naming the scope and the credential's message", err)
+	}
+	if hits.get() != 0 {
+		t.Errorf("server hits = %d, want none without a token", hits.get())
+	}
+}
