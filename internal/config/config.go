@@ -146,19 +146,19 @@ func (e Endpoints) Overridden() bool {
 type Profile string
 
 // The profiles. The policies read them: under preflight the "collaboration
-// enabled" rules (TL-ENV-001/002) are informational, under audit they are
+// enabled" rules (TL-ENV-001/002) are informational, under enabled they are
 // required.
 const (
 	// ProfilePreflight: the experience is about to be enabled; check that
 	// it can be.
 	ProfilePreflight Profile = "preflight"
-	// ProfileAudit: the experience is expected to be on already and to stay
+	// ProfileEnabled: the experience is expected to be on already and to stay
 	// working; check that it is.
-	ProfileAudit Profile = "audit"
+	ProfileEnabled Profile = "enabled"
 )
 
 // Profiles lists the valid profiles.
-var Profiles = []Profile{ProfilePreflight, ProfileAudit}
+var Profiles = []Profile{ProfilePreflight, ProfileEnabled}
 
 // Environment is one Dataverse environment of a tenant.
 type Environment struct {
@@ -174,7 +174,7 @@ type Environment struct {
 	// server-based SharePoint integration configured?", which no documented
 	// column states; nil keeps the derivation.
 	SharePointIntegrationConfigured *bool `yaml:"sharePointIntegrationConfigured"`
-	// Profile is preflight or audit.
+	// Profile is preflight or enabled.
 	Profile Profile `yaml:"profile"`
 }
 

@@ -72,7 +72,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-env-url-port.yaml", ":8: tenants[0].environments[0].url: must not name port 8443: Dynamics 365 listens on 443 (for an emulator, set endpoints.connectTo)"},
 		{"invalid-env-url-duplicate.yaml", ":9: tenants[0].environments[1].url: duplicates tenants[0].environments[0].url"},
 		{"invalid-experience.yaml", `:9: tenants[0].environments[0].experience: unknown experience "advanced" (valid: basic, enhanced)`},
-		{"invalid-profile.yaml", `:9: tenants[0].environments[0].profile: unknown profile "strict" (valid: preflight, audit)`},
+		{"invalid-profile.yaml", `:9: tenants[0].environments[0].profile: unknown profile "strict" (valid: preflight, enabled)`},
 		{"invalid-table-name.yaml", `:9: tenants[0].environments[0].tables[1]: "Opportunity Product" is not a table logical name (lower case letters, digits and _, e.g. account, new_project)`},
 		{"invalid-table-duplicate.yaml", ":12: tenants[0].environments[0].tables[2]: account is listed twice"},
 	}
@@ -159,7 +159,7 @@ func TestDefaults(t *testing.T) {
 		{"explicit cloud kept", c.Tenants[2].Cloud, cloud.GCCHigh},
 		{"experience inherited", c.Tenants[0].Environments[0].Experience, finding.ExperienceBasic},
 		{"experience overridden", c.Tenants[0].Environments[1].Experience, finding.ExperienceEnhanced},
-		{"profile inherited", c.Tenants[1].Environments[0].Profile, ProfileAudit},
+		{"profile inherited", c.Tenants[1].Environments[0].Profile, ProfileEnabled},
 		{"profile overridden", c.Tenants[0].Environments[1].Profile, ProfilePreflight},
 		{"tables inherited", strings.Join(c.Tenants[0].Environments[0].Tables, ","), "account,contact,opportunity"},
 		{"tables overridden", strings.Join(c.Tenants[0].Environments[1].Tables, ","), "account,new_project"},

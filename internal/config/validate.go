@@ -291,7 +291,7 @@ func (v *validator) experience(p string, x finding.Experience) {
 
 func (v *validator) profile(p string, x Profile) {
 	if x != "" && !slices.Contains(Profiles, x) {
-		v.add(p, "unknown profile %q (valid: %s, %s)", x, ProfilePreflight, ProfileAudit)
+		v.add(p, "unknown profile %q (valid: %s, %s)", x, ProfilePreflight, ProfileEnabled)
 	}
 }
 

@@ -1,0 +1,199 @@
+package snapshot
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestWriteGolden pins the layout Write produces for a snapshot with every
+// field set. Refresh with: go test ./internal/snapshot -run TestWriteGolden -update
+func TestWriteGolden(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := Write(&buf, fullSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "full.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (create it with -update)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("Write output differs from %s (refresh with -update if intended):\n%s", golden, buf.Bytes())
+	}
+}
+
+func TestWriteFormat(t *testing.T) {
+	t.Parallel()
+	s := fullSnapshot()
+	// Lists a collector left nil are written as [] (required) or left out
+	// (optional), never as null.
+	s.Environments[0].SharePointSites.Sample = nil
+	s.Environments[0].TargetTables = []string{}
+	s.Tenants[0].Consent.Grants = nil
+	var buf bytes.Buffer
+	if err := Write(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	checks := []struct {
+		name string
+		ok   bool
+	}{
+		{"ends in exactly one newline", strings.HasSuffix(out, "}\n") && !strings.HasSuffix(out, "\n\n")},
+		{"indented by two spaces", strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.snapshot/v1\",\n")},
+		{"no tabs", !strings.Contains(out, "\t")},
+		{"& left as is in URLs", strings.Contains(out, "$filter=statecode eq 0&$count=true")},
+		{"nil required list written as []", strings.Contains(out, `"sample": []`) && strings.Contains(out, `"grants": []`)},
+		{"empty optional list left out", !strings.Contains(out, "targetTables")},
+		{"no null lists", !strings.Contains(out, `"sample": null`) && !strings.Contains(out, `"grants": null`)},
+		{"times in UTC", strings.Contains(out, `"collectedAt": "2026-11-02T09:15:00.0000005Z"`)},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("%s:\n%s", c.name, out)
+		}
+	}
+	// The caller's snapshot is not changed.
+	if s.Environments[0].SharePointSites.Sample != nil || s.Environments[0].TargetTables == nil {
+		t.Error("Write changed the snapshot it was given")
+	}
+	if s.CollectedAt.Location().String() != "CEST" {
+		t.Error("Write changed the snapshot's time zone")
+	}
+}
+
+func TestWriteRejectsInvalid(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		mutate func(*Snapshot)
+		want   string
+	}{
+		{"section status unset", func(s *Snapshot) { s.Environments[0].Entities.Status = "" }, `environments[0].entities.status: must be one of ok, error, skipped`},
+		{"wrong version", func(s *Snapshot) { s.SchemaVersion = "v0" }, `schemaVersion: unsupported schema version "v0" (supported: teamslink.snapshot/v1)`},
+		{"dangling tenant", func(s *Snapshot) { s.Environments[0].TenantID = "other" }, `environments[0].tenantId: tenant "other" is not in tenants`},
+		{"http status out of range", func(s *Snapshot) { s.Tenants[0].Licenses.HTTPStatus = 42 }, `tenants[0].licenses.httpStatus: must be at least 100, got 42`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := fullSnapshot()
+			tc.mutate(s)
+			var buf bytes.Buffer
+			err := Write(&buf, s)
+			var verr *ValidationError
+			if !errors.As(err, &verr) {
+				t.Fatalf("Write error %v, want a *ValidationError", err)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error text:\n got: %s\nwant: %s", err, tc.want)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("Write wrote %d bytes of a snapshot it rejected", buf.Len())
+			}
+			if got := Validate(s); got == nil || got.Error() != tc.want {
+				t.Errorf("Validate = %v, want %s", got, tc.want)
+			}
+		})
+	}
+	if err := Write(&bytes.Buffer{}, nil); err == nil {
+		t.Error("Write(nil) succeeded")
+	}
+	if err := Validate(fullSnapshot()); err != nil {
+		t.Errorf("Validate(fullSnapshot()) = %v", err)
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	t.Parallel()
+	t.Run("writes and replaces", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		name := filepath.Join(dir, "snapshot.json")
+		if err := os.WriteFile(name, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		want := fullSnapshot()
+		if err := WriteFile(name, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, canonical(want)) {
+			t.Errorf("ReadFile after WriteFile:\n got %+v\nwant %+v", got, canonical(want))
+		}
+		assertOnlyFiles(t, dir, "snapshot.json")
+	})
+	t.Run("invalid snapshot leaves the old file", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		name := filepath.Join(dir, "snapshot.json")
+		if err := os.WriteFile(name, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s := fullSnapshot()
+		s.Tenants[0].ID = ""
+		err := WriteFile(name, s)
+		var verr *ValidationError
+		if !errors.As(err, &verr) || verr.File != name {
+			t.Fatalf("WriteFile error %v, want a *ValidationError naming %s", err, name)
+		}
+		if data, _ := os.ReadFile(name); string(data) != "old" {
+			t.Errorf("the old file was changed to %q", data)
+		}
+		assertOnlyFiles(t, dir, "snapshot.json")
+	})
+	t.Run("missing directory", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		err := WriteFile(filepath.Join(dir, "absent", "snapshot.json"), fullSnapshot())
+		if err == nil {
+			t.Fatal("WriteFile into a missing directory succeeded")
+		}
+		assertOnlyFiles(t, dir)
+	})
+	t.Run("target is a directory", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "snapshot.json"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(filepath.Join(dir, "snapshot.json"), fullSnapshot()); err == nil {
+			t.Fatal("WriteFile over a directory succeeded")
+		}
+		assertOnlyFiles(t, dir, "snapshot.json")
+	})
+}
+
+// assertOnlyFiles checks dir holds exactly the named entries: no temporary
+// file is left behind.
+func assertOnlyFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	if !sameSet(got, names) {
+		t.Errorf("%s holds %v, want %v", dir, got, names)
+	}
+}
