@@ -89,7 +89,7 @@ func explainRule(w io.Writer, r engine.Rule) error {
 		fmt.Fprintf(&b, "\n  What to do:\n%s\n", indent(strings.TrimSpace(r.Remediation), "    "))
 	}
 	if r.Fix != nil {
-		fmt.Fprintf(&b, "\n  Automated fix (teamslink remediate): %s", r.Fix.Action)
+		fmt.Fprintf(&b, "\n  Automated fix: %s", r.Fix.Action)
 		if r.Fix.Description != "" {
 			fmt.Fprintf(&b, " — %s", r.Fix.Description)
 		}

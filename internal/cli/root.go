@@ -135,6 +135,8 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
 	root.SetIn(deps.Stdin)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &UsageError{Err: err} })
 	root.AddCommand(
+		newScanCommand(deps),
+		newCollectCommand(deps),
 		newEvalCommand(deps),
 		newRulesCommand(deps),
 		newExplainCommand(deps),

@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teamslink/teamslink/collectors"
+	"github.com/teamslink/teamslink/collectors/dataverse"
+	"github.com/teamslink/teamslink/collectors/graph"
+	"github.com/teamslink/teamslink/collectors/sharepoint"
+	"github.com/teamslink/teamslink/internal/auth"
+	"github.com/teamslink/teamslink/internal/config"
+	"github.com/teamslink/teamslink/internal/engine"
+	"github.com/teamslink/teamslink/internal/odata"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// targetOptions select what to collect: a config file, or one tenant and
+// environment given on the command line.
+type targetOptions struct {
+	configPath string
+	tenant     string
+	envs       []string
+	clientID   string
+	secretEnv  string
+	method     string
+	spAdminURL string
+}
+
+func (o *targetOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.configPath, "config", "c", "", "tenants.yaml listing tenants and environments (see docs/configuration.md)")
+	f.StringVar(&o.tenant, "tenant", "", "tenant id (GUID), with --env, instead of --config")
+	f.StringArrayVar(&o.envs, "env", nil, "environment URL, e.g. https://contoso.crm.dynamics.com (repeatable)")
+	f.StringVar(&o.method, "auth", string(config.MethodAzureCLI), "with --tenant: auth method ("+methodList()+")")
+	f.StringVar(&o.clientID, "client-id", "", "with --tenant: the application (client) id")
+	f.StringVar(&o.secretEnv, "client-secret-env", "", "with --tenant: environment variable holding the client secret")
+	f.StringVar(&o.spAdminURL, "sharepoint-admin-url", "", "with --tenant: https://<tenant>-admin.sharepoint.com")
+}
+
+func methodList() string {
+	names := make([]string, len(config.Methods))
+	for i, m := range config.Methods {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
+}
+
+// load returns the validated config the flags describe.
+func (o *targetOptions) load() (*config.Config, error) {
+	switch {
+	case o.configPath != "" && (o.tenant != "" || len(o.envs) > 0):
+		return nil, usageErrorf("give either --config or --tenant with --env, not both")
+	case o.configPath != "":
+		cfg, err := config.Load(o.configPath)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		return cfg, nil
+	case o.tenant == "" || len(o.envs) == 0:
+		return nil, usageErrorf("say what to scan: --config tenants.yaml, or --tenant ID --env URL")
+	}
+	t := config.Tenant{
+		ID:                 o.tenant,
+		Auth:               config.Auth{Method: config.Method(o.method), ClientID: o.clientID, SecretEnv: o.secretEnv},
+		SharePointAdminURL: o.spAdminURL,
+	}
+	for _, e := range o.envs {
+		t.Environments = append(t.Environments, config.Environment{URL: e})
+	}
+	cfg := &config.Config{Tenants: []config.Tenant{t}}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return cfg, nil
+}
+
+// collectSnapshot builds the collectors for every tenant of cfg and runs them.
+func collectSnapshot(ctx context.Context, cfg *config.Config, deps Deps, tables []string) (*snapshot.Snapshot, error) {
+	jobs := make([]collectors.TenantJob, 0, len(cfg.Tenants))
+	for _, t := range cfg.Tenants {
+		job, err := tenantJob(t, cfg.Defaults, deps, tables)
+		if err != nil {
+			return nil, &UsageError{Err: err}
+		}
+		jobs = append(jobs, job)
+	}
+	return collectors.Collect(ctx, jobs, collectors.Options{Now: deps.now, Tool: "teamslink " + deps.Version}), nil
+}
+
+// tenantJob wires one tenant: one credential and HTTP client, a Graph and a
+// SharePoint collector for the tenant, a Dataverse collector per environment.
+func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []string) (collectors.TenantJob, error) {
+	httpClient, err := auth.HTTPClient(t.Endpoints)
+	if err != nil {
+		return collectors.TenantJob{}, fmt.Errorf("tenant %s: %w", t.ID, err)
+	}
+	cred, err := auth.NewCredential(t, auth.Options{
+		HTTPClient: httpClient,
+		DeviceCodePrompt: func(_ context.Context, message string) error {
+			_, err := fmt.Fprintln(deps.Stderr, message)
+			return err
+		},
+	})
+	if err != nil {
+		return collectors.TenantJob{}, err
+	}
+	newClient := func(base string, flavor odata.Flavor, scope string) (*odata.Client, error) {
+		u, err := url.Parse(base)
+		if err != nil {
+			return nil, err
+		}
+		return odata.New(u, cred, odata.Options{
+			Scopes:     []string{scope},
+			HTTPClient: httpClient,
+			Flavor:     flavor,
+			UserAgent:  "teamslink/" + deps.Version,
+		})
+	}
+
+	job := collectors.TenantJob{Tenant: snapshot.Tenant{ID: t.ID, Name: t.Name, Cloud: string(t.Cloud)}}
+	graphURL := strings.TrimSuffix(t.GraphURL(), "/")
+	gc, err := newClient(graphURL+"/v1.0/", odata.Graph, auth.GraphScope(graphURL))
+	if err != nil {
+		return job, fmt.Errorf("tenant %s: graph client: %w", t.ID, err)
+	}
+	job.Sources = append(job.Sources, graph.New(gc, graph.Options{ClientID: t.Auth.ClientID, Now: deps.now}))
+
+	if admin := strings.TrimSuffix(t.SharePointAdminURL, "/"); admin != "" {
+		sc, err := newClient(admin+"/", odata.Graph, auth.SharePointScope(admin))
+		if err != nil {
+			return job, fmt.Errorf("tenant %s: SharePoint client: %w", t.ID, err)
+		}
+		job.Sources = append(job.Sources, sharepoint.New(sc, deps.now))
+	} else {
+		job.Sources = append(job.Sources, skipSharePoint{now: deps.now})
+	}
+
+	for _, e := range t.Environments {
+		envURL := strings.TrimSuffix(e.URL, "/")
+		dc, err := newClient(envURL+"/api/data/v9.2/", odata.Dataverse, auth.DataverseScope(envURL))
+		if err != nil {
+			return job, fmt.Errorf("environment %s: %w", e.URL, err)
+		}
+		env := snapshot.Environment{URL: envURL, Name: e.Name, Experience: string(e.Experience), TargetTables: targetTables(tables, e.Tables, defaults.Tables)}
+		if e.SharePointIntegrationConfigured != nil {
+			v := *e.SharePointIntegrationConfigured
+			env.Overrides = &snapshot.Overrides{SharePointIntegrationConfigured: &v}
+		}
+		job.Environments = append(job.Environments, collectors.EnvironmentJob{
+			Environment: env,
+			Source:      dataverse.New(dc, dataverse.Options{Now: deps.now}),
+		})
+	}
+	return job, nil
+}
+
+// targetTables picks the first non-empty list: the command line's, the
+// environment's, the config defaults', the engine's default.
+func targetTables(lists ...[]string) []string {
+	for _, l := range lists {
+		if len(l) > 0 {
+			return slices.Clone(l)
+		}
+	}
+	return slices.Clone(engine.DefaultTables)
+}
+
+// skipSharePoint records that no SharePoint admin URL was configured, so
+// TL-SP-005 reports error rather than guessing.
+type skipSharePoint struct{ now func() time.Time }
+
+func (s skipSharePoint) CollectTenant(_ context.Context, t *snapshot.Tenant) {
+	t.SharePoint.Section = collectors.Skipped("", "no sharePointAdminUrl in the config: the unmanaged-device setting was not read", s.now())
+}
+
+func newCollectCommand(deps Deps) *cobra.Command {
+	var (
+		targets  targetOptions
+		output   string
+		entities []string
+	)
+	cmd := &cobra.Command{
+		Use:   "collect",
+		Short: "Read the live state of tenants and environments into a snapshot",
+		Long: `Read everything the rules need from Dataverse, Microsoft Graph and SharePoint Online and
+write it as a snapshot (teamslink.snapshot/v1) that "teamslink eval" evaluates anywhere later,
+without credentials. What could not be read is recorded as such, never left out.
+
+Examples:
+  teamslink collect --config tenants.yaml -o snapshot.json
+  teamslink collect --tenant 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61 --env https://contoso.crm.dynamics.com -o snapshot.json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := targets.load()
+			if err != nil {
+				return err
+			}
+			snap, err := collectSnapshot(cmd.Context(), cfg, deps, trimAll(entities))
+			if err != nil {
+				return err
+			}
+			if output == "" || output == "-" {
+				return snapshot.Write(cmd.OutOrStdout(), snap)
+			}
+			if err := snapshot.WriteFile(output, snap); err != nil {
+				return fmt.Errorf("write snapshot: %w", err)
+			}
+			return reportCollected(cmd.ErrOrStderr(), snap, output)
+		},
+	}
+	targets.register(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the snapshot to `FILE` (default standard output)")
+	cmd.Flags().StringSliceVar(&entities, "entities", nil, "target tables by logical name (default: each environment's, else account,contact)")
+	return cmd
+}
+
+// reportCollected says on stderr what was written and which sections failed.
+func reportCollected(w io.Writer, snap *snapshot.Snapshot, path string) error {
+	failed := failedSections(snap)
+	_, err := fmt.Fprintf(w, "wrote %s: %d tenant(s), %d environment(s), %d section(s) could not be read\n", path, len(snap.Tenants), len(snap.Environments), len(failed))
+	for _, f := range failed {
+		if err == nil {
+			_, err = fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
+	return err
+}
+
+func failedSections(snap *snapshot.Snapshot) []string {
+	var out []string
+	add := func(where string, s snapshot.Section) {
+		if s.Status == snapshot.StatusError {
+			out = append(out, where+": "+s.Error)
+		}
+	}
+	for _, t := range snap.Tenants {
+		add("tenant "+t.ID+" licenses", t.Licenses.Section)
+		add("tenant "+t.ID+" consent", t.Consent.Section)
+		add("tenant "+t.ID+" caller", t.Caller.Section)
+		add("tenant "+t.ID+" sharePoint", t.SharePoint.Section)
+	}
+	for _, e := range snap.Environments {
+		add(e.URL+" organization", e.Organization.Section)
+		add(e.URL+" sharePointSites", e.SharePointSites.Section)
+		add(e.URL+" documentLocations", e.DocumentLocations.Section)
+		add(e.URL+" entities", e.Entities.Section)
+		add(e.URL+" caller", e.Caller.Section)
+	}
+	return out
+}

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teamslink/teamslink/internal/engine"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+func newScanCommand(deps Deps) *cobra.Command {
+	var (
+		targets     targetOptions
+		assess      assessOptions
+		snapshotOut string
+	)
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Collect the live state and report readiness in one go",
+		Long: `Collect the state of one environment (--tenant ID --env URL) or a whole fleet
+(--config tenants.yaml), evaluate every prerequisite and report: collect and eval in one step.
+
+Examples:
+  teamslink scan --config tenants.yaml
+  teamslink scan --tenant 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61 --env https://contoso.crm.dynamics.com
+  teamslink scan --config tenants.yaml --format table,json=report.json --snapshot-out snapshot.json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := assess.parse()
+			if err != nil {
+				return err
+			}
+			cfg, err := targets.load()
+			if err != nil {
+				return err
+			}
+			eng, err := engine.New(cmd.Context(), engine.Config{PolicyDirs: assess.policyDirs})
+			if err != nil {
+				return err
+			}
+			snap, err := collectSnapshot(cmd.Context(), cfg, deps, trimAll(assess.entities))
+			if err != nil {
+				return err
+			}
+			if snapshotOut != "" {
+				if err := snapshot.WriteFile(snapshotOut, snap); err != nil {
+					return fmt.Errorf("write snapshot: %w", err)
+				}
+			}
+			rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
+				Experience:  p.experience,
+				Tables:      trimAll(assess.entities),
+				Profile:     p.profile,
+				Now:         deps.now,
+				ToolVersion: deps.Version,
+			})
+			if err != nil {
+				return err
+			}
+			if err := writeReports(cmd.Context(), cmd, p.outputs, rep); err != nil {
+				return err
+			}
+			return exitFor(rep, p.failOn)
+		},
+	}
+	targets.register(cmd)
+	assess.register(cmd)
+	cmd.Flags().StringVar(&snapshotOut, "snapshot-out", "", "also write the collected snapshot to `FILE`")
+	return cmd
+}

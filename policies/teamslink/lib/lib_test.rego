@@ -1,0 +1,117 @@
+package teamslink.lib_test
+
+import data.teamslink.lib
+import data.teamslink.test as fx
+
+test_problem_undefined_for_usable_section if {
+	not lib.problem("environment.organization") with input as fx.base_input
+	lib.usable(["tenant.licenses", "environment.entities"]) with input as fx.base_input
+}
+
+test_problem_names_errored_section if {
+	inp := fx.patched(fx.section_error("/environment/documentLocations"))
+	p := lib.problem("environment.documentLocations") with input as inp
+	p == {
+		"section": "environment.documentLocations",
+		"sectionStatus": "error",
+		"error": "Principal user is missing a privilege",
+		"httpStatus": 403,
+	}
+}
+
+test_problem_section_without_status if {
+	inp := fx.patched([fx.remove("/environment/entities/status")])
+	p := lib.problem("environment.entities") with input as inp
+	p.sectionStatus == "missing"
+}
+
+test_error_result_names_first_unusable_section if {
+	inp := fx.patched(array.concat(
+		fx.section_error("/environment/sharePointSites"),
+		[fx.remove("/environment/organization")],
+	))
+	r := lib.error_result("X-1", ["environment.organization", "environment.sharePointSites"]) with input as inp
+	r.status == "error"
+	r.evidence.section == "environment.organization"
+	r.message == "cannot assess: section environment.organization is missing from the input"
+}
+
+test_error_result_message_carries_http_status if {
+	inp := fx.patched(fx.section_error("/tenant/consent"))
+	r := lib.error_result("X-1", ["tenant.consent"]) with input as inp
+	r.message == concat(" ", [
+		"cannot assess: section tenant.consent was not read (status error, HTTP 403):",
+		"Principal user is missing a privilege",
+	])
+}
+
+test_sharepoint_integration_derived_not_configured if {
+	s := lib.sharepoint_integration with input as fx.base_input
+	s.configured == false
+	s.source == "derived"
+	s.reasoning == concat(" ", [
+		"derived: not configured, because organization.sharepointdeploymenttype is null;",
+		"there is no active default sharepointsite",
+	])
+}
+
+test_sharepoint_integration_derived_configured if {
+	inp := fx.patched([
+		fx.replace("/environment/organization/record/sharepointdeploymenttype", 0),
+		fx.replace("/environment/sharePointSites/defaultSite", {
+			"sharepointsiteid": "e1d2c3b4-a5f6-4789-8abc-def012345678",
+			"name": "Default Site",
+			"absoluteurl": "https://contoso.sharepoint.com/sites/crm",
+			"isdefault": true,
+			"servicetype": 0,
+			"statecode": 0,
+			"validationstatus": 4,
+		}),
+	])
+	s := lib.sharepoint_integration with input as inp
+	s.configured == true
+	every _, ok in s.checks {
+		ok == true
+	}
+}
+
+test_sharepoint_integration_onedrive_default_site_is_not_sharepoint if {
+	inp := fx.patched([
+		fx.replace("/environment/organization/record/sharepointdeploymenttype", 0),
+		fx.replace("/environment/sharePointSites/defaultSite", {
+			"sharepointsiteid": "e1d2c3b4-a5f6-4789-8abc-def012345678",
+			"servicetype": 1,
+			"statecode": 0,
+			"validationstatus": 4,
+		}),
+	])
+	s := lib.sharepoint_integration with input as inp
+	s.configured == false
+	s.reasoning == "derived: not configured, because the default site's servicetype is not 0 (SharePoint)"
+}
+
+test_sharepoint_integration_override_wins if {
+	inp := fx.patched(array.concat(
+		[fx.add("/environment/overrides", {"sharePointIntegrationConfigured": true})],
+		fx.section_error("/environment/organization"),
+	))
+	s := lib.sharepoint_integration with input as inp
+	s.configured == true
+	s.source == "config override"
+}
+
+test_sharepoint_integration_undefined_on_unread_data if {
+	inp := fx.patched(fx.section_error("/environment/sharePointSites"))
+	not lib.sharepoint_integration with input as inp
+}
+
+test_count_text if {
+	lib.count_text(5000, true) == "5000+"
+	lib.count_text(12, false) == "12"
+}
+
+test_same_id_is_case_insensitive_and_rejects_empty if {
+	lib.same_id("ABC-1", "abc-1")
+	not lib.same_id("", "")
+	not lib.same_id(null, null)
+}

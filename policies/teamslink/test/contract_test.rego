@@ -1,0 +1,96 @@
+package teamslink.test
+
+# catalogue is every rule id with its scope, as annotated in the policies.
+catalogue := {
+	"TL-LIC-001": "environment",
+	"TL-LIC-002": "environment",
+	"TL-ROLE-001": "environment",
+	"TL-ROLE-002": "environment",
+	"TL-CONSENT-001": "environment",
+	"TL-SP-001": "environment",
+	"TL-SP-002": "environment",
+	"TL-SP-003": "environment",
+	"TL-SP-004": "environment",
+	"TL-SP-005": "environment",
+	"TL-ENT-001": "table",
+	"TL-ENT-002": "table",
+	"TL-ENV-001": "environment",
+	"TL-ENV-002": "environment",
+}
+
+families := ["licensing", "roles", "consent", "sharepoint", "entities", "environment"]
+
+# all_results are the results of every family package on the current input.
+all_results := [r | some family in families; some r in data.teamslink[family].results]
+
+# targets are the (id, table) pairs a complete evaluation must cover.
+targets(tables) := {[id, ""] | some id, scope in catalogue; scope == "environment"} | {[id, table] |
+	some id, scope in catalogue
+	scope == "table"
+	some table in tables
+}
+
+# result_targets are the (id, table) pairs results cover, with duplicates.
+result_targets(results) := [[r.id, object.get(r, "table", "")] | some r in results]
+
+covers_exactly(results, tables) if {
+	got := result_targets(results)
+	count(got) == count({t | some t in got}) # no target twice
+	{t | some t in got} == targets(tables) # every target, nothing else
+}
+
+test_base_input_one_result_per_rule_per_target if {
+	results := all_results with input as base_input
+	print("results:", count(results))
+	covers_exactly(results, base_input.options.tables)
+}
+
+test_basic_experience_one_result_per_rule_per_target if {
+	inp := patched([
+		replace("/options/experience", "basic"),
+		replace("/options/tables", ["lead", "new_project", "msdyn_nothing"]),
+	])
+	results := all_results with input as inp
+	covers_exactly(results, ["lead", "new_project", "msdyn_nothing"])
+}
+
+test_every_section_errored_yields_no_pass if {
+	ops := [op |
+		some path in [
+			"/tenant/licenses", "/tenant/consent", "/tenant/caller", "/tenant/sharePoint",
+			"/environment/organization", "/environment/sharePointSites", "/environment/documentLocations",
+			"/environment/entities", "/environment/caller",
+		]
+		some op in section_error(path)
+	]
+	inp := patched(ops)
+	results := all_results with input as inp
+	covers_exactly(results, base_input.options.tables)
+	every r in results {
+		r.status in {"error", "skip"}
+	}
+}
+
+test_expect_rejects_zero_results if {
+	not expect([], "TL-SP-001", "pass")
+}
+
+test_expect_rejects_two_results if {
+	two := [
+		{"id": "TL-SP-001", "status": "pass", "message": "a", "evidence": {}},
+		{"id": "TL-SP-001", "status": "fail", "message": "b", "evidence": {}},
+	]
+	not expect(two, "TL-SP-001", "pass")
+	not expect(two, "TL-SP-001", "fail")
+}
+
+test_expect_rejects_other_status if {
+	not expect([{"id": "TL-SP-001", "status": "fail", "message": "a", "evidence": {}}], "TL-SP-001", "pass")
+}
+
+test_expect_table_rejects_other_table if {
+	results := [{"id": "TL-ENT-001", "table": "account", "status": "pass", "message": "a", "evidence": {}}]
+	expect_table(results, "TL-ENT-001", "account", "pass")
+	not expect_table(results, "TL-ENT-001", "contact", "pass")
+	not expect(results, "TL-ENT-001", "pass")
+}
