@@ -34,6 +34,8 @@ type tableWriter struct {
 	w     io.Writer
 	pal   palette
 	clock func() time.Time
+	// matrixOnly leaves out the per-environment findings.
+	matrixOnly bool
 }
 
 func newTableWriter(w io.Writer, opts Options) Writer {
@@ -69,6 +71,9 @@ func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Re
 		}
 	}
 	for i, e := range r.Environments {
+		if t.matrixOnly {
+			break
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}

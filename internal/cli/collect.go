@@ -105,6 +105,7 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 	}
 	cred, err := auth.NewCredential(t, auth.Options{
 		HTTPClient: httpClient,
+		LookupEnv:  deps.LookupEnv,
 		DeviceCodePrompt: func(_ context.Context, message string) error {
 			_, err := fmt.Fprintln(deps.Stderr, message)
 			return err

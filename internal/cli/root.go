@@ -29,8 +29,9 @@ type Deps struct {
 	Version string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Getenv reads the environment; nil means os.Getenv.
-	Getenv func(string) string
+	// LookupEnv reads the environment (secrets named in config); nil means
+	// os.LookupEnv.
+	LookupEnv func(string) (string, bool)
 }
 
 func (d Deps) now() time.Time {
@@ -141,6 +142,8 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
 		newRulesCommand(deps),
 		newExplainCommand(deps),
 		newVersionCommand(deps),
+		newEmulatorCommand(deps),
+		newDemoCommand(deps),
 	)
 	return root
 }

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teamslink/teamslink/internal/config"
+	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/engine"
+	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/snapshot"
+	"github.com/teamslink/teamslink/report"
+)
+
+// demoSecretEnv is the variable the demo config names for every tenant's
+// secret; the demo answers it from the scenario files, never from the process.
+const demoSecretEnv = "TEAMSLINK_EMULATOR_SECRET"
+
+func newDemoCommand(deps Deps) *cobra.Command {
+	var (
+		scenarioDir string
+		configPath  string
+		outDir      string
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Scan the sample tenants through the local emulator, end to end",
+		Long: `Start the cloud emulator in-process with the sample tenants, scan every one of them
+through the real path (azidentity client-secret credential, HTTPS, Dataverse $batch, Graph
+JSON $batch, the SharePoint admin endpoint), print the readiness matrix and write the
+snapshot and reports to ./teamslink-demo/.
+
+Examples:
+  teamslink demo
+  teamslink demo --out /tmp/demo`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scenarios, err := emulator.LoadScenarios(scenarioDir)
+			if err != nil {
+				return usageErrorf("%v (run from the repository root, or pass --scenarios DIR)", err)
+			}
+			secret, err := sharedSecret(scenarios)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			cfg, err := config.Load(configPath)
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			srv, err := emulator.New(emulator.Options{Scenarios: scenarios})
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			if err := srv.Start(); err != nil {
+				return err
+			}
+			defer srv.Close()
+			for i := range cfg.Tenants {
+				cfg.Tenants[i].Endpoints.ConnectTo = srv.Addr()
+				cfg.Tenants[i].Endpoints.CAFile = srv.CAFile()
+			}
+			demoDeps := deps
+			demoDeps.LookupEnv = func(name string) (string, bool) {
+				if name == demoSecretEnv {
+					return secret, true
+				}
+				return "", false
+			}
+
+			snap, err := collectSnapshot(cmd.Context(), cfg, demoDeps, nil)
+			if err != nil {
+				return err
+			}
+			eng, err := engine.New(cmd.Context(), engine.Config{})
+			if err != nil {
+				return err
+			}
+			rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{Now: deps.now, ToolVersion: deps.Version})
+			if err != nil {
+				return err
+			}
+			if err := writeDemoFiles(cmd, outDir, snap, rep); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			w, err := report.New("matrix", out, report.Options{Color: isTerminal(out), Now: deps.Now})
+			if err != nil {
+				return err
+			}
+			if err := w.Write(cmd.Context(), rep); err != nil {
+				return err
+			}
+			requests := srv.Requests()
+			fmt.Fprintf(cmd.ErrOrStderr(), "\nscanned %d tenants, %d environments through the emulator at %s (%d HTTPS requests); reports in %s\n",
+				len(snap.Tenants), len(snap.Environments), srv.Addr(), len(requests), outDir)
+			if rep.HasInternalError() {
+				return &ExitError{Code: finding.ExitInternal}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&scenarioDir, "scenarios", defaultScenarios, "scenario `DIR` for the emulator")
+	cmd.Flags().StringVar(&configPath, "config", "testdata/demo/tenants.yaml", "tenants.yaml of the demo fleet")
+	cmd.Flags().StringVar(&outDir, "out", "teamslink-demo", "write the snapshot and reports to `DIR`")
+	return cmd
+}
+
+// sharedSecret returns the one client secret the demo scenarios share.
+func sharedSecret(scenarios []*emulator.Scenario) (string, error) {
+	secret := ""
+	for _, sc := range scenarios {
+		for _, c := range sc.Clients {
+			switch {
+			case c.Secret == "":
+				return "", fmt.Errorf("scenario %s: the demo needs client secrets written in the scenario", sc.Name)
+			case secret == "":
+				secret = c.Secret
+			case secret != c.Secret:
+				return "", errors.New("the demo scenarios must share one client secret")
+			}
+		}
+	}
+	if secret == "" {
+		return "", errors.New("no scenario defines a client")
+	}
+	return secret, nil
+}
+
+func writeDemoFiles(cmd *cobra.Command, dir string, snap *snapshot.Snapshot, rep *finding.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := snapshot.WriteFile(filepath.Join(dir, "snapshot.json"), snap); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	specs := []outputSpec{
+		{format: "json", path: filepath.Join(dir, "report.json")},
+		{format: "table", path: filepath.Join(dir, "report.txt")},
+	}
+	return writeReports(cmd.Context(), cmd, specs, rep)
+}
