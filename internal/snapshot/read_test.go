@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -281,7 +282,7 @@ func TestReadCanonical(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := strings.Replace(string(ready), `"collectedAt": "2026-11-02T09:15:00Z"`, `"collectedAt": "2026-11-02T11:15:00.25+02:00"`, 1)
-	in = strings.Replace(in, `"targetTables": ["account", "contact", "new_project"]`, `"targetTables": []`, 1)
+	in = regexp.MustCompile(`"targetTables": \[[^\]]*\]`).ReplaceAllString(in, `"targetTables": []`)
 	s, err := Read(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://graph.microsoft.com/v1.0/subscribedSkus?$select=skuId,skuPartNumber,capabilityStatus,servicePlans",
-			"collectedAt": "2026-11-02T09:14:58Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"skus": [
 				{
 					"skuId": "1e1a282c-9c54-43a2-9310-98ef728faace",
@@ -54,8 +54,8 @@ base_input := {
 		"consent": {
 			"status": "ok",
 			"httpStatus": 200,
-			"source": "GET https://graph.microsoft.com/v1.0/servicePrincipals(appId='a8adde6c-aeb4-4fd6-9d8f-c2dfdecac60a')",
-			"collectedAt": "2026-11-02T09:14:58Z",
+			"source": "GET https://graph.microsoft.com/v1.0/servicePrincipals(appId='a8adde6c-aeb4-4fd6-9d8f-c2dfdecac60a')?$select=id,appId,displayName",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"servicePrincipal": {
 				"id": "b7d1e0a4-2f6c-4e19-8c3a-5e9f1d2b7a40",
 				"appId": "a8adde6c-aeb4-4fd6-9d8f-c2dfdecac60a",
@@ -77,8 +77,8 @@ base_input := {
 		"caller": {
 			"status": "ok",
 			"httpStatus": 200,
-			"source": "GET https://graph.microsoft.com/v1.0/me/memberOf/microsoft.graph.directoryRole",
-			"collectedAt": "2026-11-02T09:14:58Z",
+			"source": "GET https://graph.microsoft.com/v1.0/me/memberOf/microsoft.graph.directoryRole?$select=roleTemplateId,displayName",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"objectId": "0a7c3e52-91d8-4f6b-a2e4-7b5d9c1f8e36",
 			"userPrincipalName": "admin@contoso.onmicrosoft.com",
 			"type": "user",
@@ -93,7 +93,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://contoso-admin.sharepoint.com/_api/SPO.Tenant",
-			"collectedAt": "2026-11-02T09:14:59Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"adminUrl": "https://contoso-admin.sharepoint.com",
 			"conditionalAccessPolicy": "AllowFullAccess",
 			"conditionalAccessPolicyRaw": "0",
@@ -114,7 +114,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/organizations?$select=organizationid,sharepointdeploymenttype,isonedriveenabled,ismsteamsenabled,ismsteamscollaborationenabled,ismsteamsusersyncenabled,ismsteamssettingchangedbyuser,isfolderautocreatedonsp",
-			"collectedAt": "2026-11-02T09:14:59Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"record": {
 				"@odata.etag": "W/\"48213377\"",
 				"organizationid": "9d3e5f7a-1b2c-4d6e-8f0a-3c5e7a9b1d24",
@@ -131,7 +131,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointsites?$select=sharepointsiteid,name,absoluteurl,relativeurl,isdefault,servicetype,statecode,validationstatus&$filter=statecode eq 0&$orderby=isdefault desc&$count=true",
-			"collectedAt": "2026-11-02T09:14:59Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"activeCount": 0,
 			"countLimitExceeded": false,
 			"defaultSite": null,
@@ -141,7 +141,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointdocumentlocations?$select=sharepointdocumentlocationid,name,absoluteurl,relativeurl,_parentsiteorlocation_value,_regardingobjectid_value,servicetype,locationtype,statecode&$filter=absoluteurl ne null and servicetype ne 3&$count=true",
-			"collectedAt": "2026-11-02T09:14:59Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"absoluteUrlCount": 0,
 			"countLimitExceeded": false,
 			"sample": [],
@@ -150,7 +150,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/EntityDefinitions?$select=LogicalName,MetadataId,IsCustomEntity,IsDocumentManagementEnabled,IsMSTeamsIntegrationEnabled&$filter=LogicalName eq 'account' or LogicalName eq 'contact' or LogicalName eq 'new_project'",
-			"collectedAt": "2026-11-02T09:14:59Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"tables": [
 				{
 					"logicalName": "account",
@@ -182,7 +182,7 @@ base_input := {
 			"status": "ok",
 			"httpStatus": 200,
 			"source": "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/systemusers(5e8a2c4f-7d1b-4e93-a6c0-2f9b8d3e1a57)/systemuserroles_association?$select=name,roleid,_roletemplateid_value",
-			"collectedAt": "2026-11-02T09:14:59Z",
+			"collectedAt": "2026-11-02T09:15:00Z",
 			"userId": "5e8a2c4f-7d1b-4e93-a6c0-2f9b8d3e1a57",
 			"businessUnitId": "e2b7c9d4-6a1f-4e8b-93c5-0d7f2a4b6e81",
 			"roles": [

@@ -1,0 +1,237 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// faultScenario is appScenario with one fault appended.
+func faultScenario(t *testing.T, fault string) *Scenario {
+	t.Helper()
+	return parseInline(t, "faulty", appScenario+"faults:\n"+fault)
+}
+
+func TestFaultKinds(t *testing.T) {
+	t.Parallel()
+	whoAmI := dvURL(appEnv, "WhoAmI")
+	tests := []struct {
+		name  string
+		fault string
+		check func(t *testing.T, s *Server, tok string)
+	}{
+		{"latency", "  - {kind: latency, delay: 300ms, match: {path: WhoAmI}}\n", func(t *testing.T, s *Server, tok string) {
+			start := time.Now()
+			res, _ := call(t, s, http.MethodGet, whoAmI, tok, "")
+			if took := time.Since(start); res.StatusCode != http.StatusOK || took < 300*time.Millisecond {
+				t.Errorf("status %d after %v, want 200 after at least 300ms", res.StatusCode, took)
+			}
+		}},
+		{"throttle dataverse", "  - {kind: throttle, retryAfter: \"3\", times: 1, match: {host: crm.dynamics.com}}\n", func(t *testing.T, s *Server, tok string) {
+			res, body := call(t, s, http.MethodGet, whoAmI, tok, "")
+			if code, msg := errorCode(t, body); res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "3" || code != "0x80072322" || !strings.Contains(msg, "6000") {
+				t.Errorf("throttled: %d Retry-After=%q %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+			}
+			if res, _ = call(t, s, http.MethodGet, whoAmI, tok, ""); res.StatusCode != http.StatusOK {
+				t.Errorf("after times: 1 the fault still fires: %d", res.StatusCode)
+			}
+		}},
+		{"throttle graph with HTTP date", "  - {kind: throttle, retryAfter: \"Wed, 21 Oct 2026 07:28:00 GMT\", match: {host: graph.microsoft.com}}\n", func(t *testing.T, s *Server, _ string) {
+			gt := getToken(t, s, appTenant, appClient, appSecret, "https://graph.microsoft.com/.default")
+			res, body := call(t, s, http.MethodGet, graphRoot+"subscribedSkus", gt, "")
+			if code, _ := errorCode(t, body); res.StatusCode != http.StatusTooManyRequests || code != "TooManyRequests" || res.Header.Get("Retry-After") != "Wed, 21 Oct 2026 07:28:00 GMT" {
+				t.Errorf("graph throttled: %d %q %s", res.StatusCode, res.Header.Get("Retry-After"), body)
+			}
+		}},
+		{"status", "  - {kind: status, status: 503, match: {method: GET, path: \"/organizations\"}}\n", func(t *testing.T, s *Server, tok string) {
+			res, body := call(t, s, http.MethodGet, dvURL(appEnv, "organizations"), tok, "")
+			if code, _ := errorCode(t, body); res.StatusCode != http.StatusServiceUnavailable || code != codeUnexpected {
+				t.Errorf("status fault: %d %s", res.StatusCode, body)
+			}
+			if res, _ = call(t, s, http.MethodGet, whoAmI, tok, ""); res.StatusCode != http.StatusOK {
+				t.Errorf("unmatched path hit the fault: %d", res.StatusCode)
+			}
+		}},
+		{"reset", "  - {kind: reset, match: {path: WhoAmI}}\n", func(t *testing.T, s *Server, tok string) {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, whoAmI, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, err := s.Client().Do(req)
+			if err == nil {
+				res.Body.Close()
+				t.Fatalf("reset: got a response %d", res.StatusCode)
+			}
+			if entry := lastRequest(s); entry.Status != 0 || entry.Fault != "reset" {
+				t.Errorf("log entry %+v, want status 0 and fault reset", entry)
+			}
+		}},
+		{"malformed", "  - {kind: malformed, match: {path: WhoAmI}}\n", func(t *testing.T, s *Server, tok string) {
+			res, body := call(t, s, http.MethodGet, whoAmI, tok, "")
+			if res.StatusCode != http.StatusOK || json.Valid(body) || len(body) == 0 {
+				t.Errorf("malformed: %d valid=%v %q", res.StatusCode, json.Valid(body), body)
+			}
+		}},
+		{"oversize", "  - {kind: oversize, size: 3MiB, match: {path: WhoAmI}}\n", func(t *testing.T, s *Server, tok string) {
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, whoAmI, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, err := s.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			if n, _ := strconv.Atoi(res.Header.Get("Content-Length")); n != 3<<20 {
+				t.Errorf("Content-Length = %d, want %d", n, 3<<20)
+			}
+			// A careful client reads at most its limit and stops.
+			got, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+			if err != nil || len(got) != 1<<20 {
+				t.Errorf("limited read: %d bytes, %v", len(got), err)
+			}
+		}},
+		{"expire-token", "  - {kind: expire-token, times: 1, match: {host: apptest.crm.dynamics.com}}\n", func(t *testing.T, s *Server, tok string) {
+			res, body := call(t, s, http.MethodGet, whoAmI, tok, "")
+			if res.StatusCode != http.StatusUnauthorized || !strings.Contains(res.Header.Get("WWW-Authenticate"), `error="invalid_token", error_description="The access token has expired"`) {
+				t.Fatalf("expired: %d %q %s", res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
+			}
+			if res, _ = call(t, s, http.MethodGet, whoAmI, tok, ""); res.StatusCode != http.StatusUnauthorized {
+				t.Errorf("the expired token works again: %d", res.StatusCode)
+			}
+			fresh := getToken(t, s, appTenant, appClient, appSecret, appEnv+"/.default")
+			if res, _ = call(t, s, http.MethodGet, whoAmI, fresh, ""); res.StatusCode != http.StatusOK {
+				t.Errorf("a new token is refused: %d", res.StatusCode)
+			}
+		}},
+		{"outer scope skips batch parts", "  - {kind: status, status: 500, match: {path: organizations, scope: outer}}\n", func(t *testing.T, s *Server, tok string) {
+			body, ct := buildBatch(batchPart{method: "GET", url: "organizations?$select=name"})
+			res, out := call(t, s, http.MethodPost, dvURL(appEnv, "$batch"), tok, body, "Content-Type: "+ct)
+			if parts := parseBatchResponse(t, res, out); parts[0].status != http.StatusOK {
+				t.Errorf("inner request hit an outer-scope fault: %d", parts[0].status)
+			}
+			if res, _ := call(t, s, http.MethodGet, dvURL(appEnv, "organizations"), tok, ""); res.StatusCode != http.StatusInternalServerError {
+				t.Errorf("outer request: %d, want 500", res.StatusCode)
+			}
+		}},
+		{"inner scope", "  - {kind: status, status: 503, match: {path: organizations, scope: inner}}\n", func(t *testing.T, s *Server, tok string) {
+			body, ct := buildBatch(batchPart{method: "GET", url: "organizations?$select=name"}, batchPart{method: "GET", url: "WhoAmI"})
+			res, out := call(t, s, http.MethodPost, dvURL(appEnv, "$batch"), tok, body, "Content-Type: "+ct, "Prefer: odata.continue-on-error")
+			parts := parseBatchResponse(t, res, out)
+			if len(parts) != 2 || parts[0].status != http.StatusServiceUnavailable || parts[1].status != http.StatusOK {
+				t.Errorf("inner fault: %+v", parts)
+			}
+			if res, _ := call(t, s, http.MethodGet, dvURL(appEnv, "organizations"), tok, ""); res.StatusCode != http.StatusOK {
+				t.Errorf("outer request hit an inner-scope fault: %d", res.StatusCode)
+			}
+		}},
+		{"reset inside a batch aborts it", "  - {kind: reset, match: {path: WhoAmI, scope: inner}}\n", func(t *testing.T, s *Server, tok string) {
+			body, ct := buildBatch(batchPart{method: "GET", url: "organizations"}, batchPart{method: "GET", url: "WhoAmI"})
+			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, dvURL(appEnv, "$batch"), strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", ct)
+			res, err := s.Client().Do(req)
+			if err == nil {
+				res.Body.Close()
+				t.Fatalf("batch with a reset part answered %d", res.StatusCode)
+			}
+			entry := lastRequest(s)
+			if entry.Status != 0 || len(entry.Children) != 2 || entry.Children[1].Fault != "reset" || entry.Children[0].Status != http.StatusOK {
+				t.Errorf("log entry %+v", entry)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, Options{}, faultScenario(t, tc.fault))
+			tok := getToken(t, s, appTenant, appClient, appSecret, appEnv+"/.default")
+			tc.check(t, s, tok)
+		})
+	}
+}
+
+func lastRequest(s *Server) LoggedRequest {
+	reqs := s.Requests()
+	if len(reqs) == 0 {
+		return LoggedRequest{}
+	}
+	return reqs[len(reqs)-1]
+}
+
+func TestFaultsScopedToTheirTenant(t *testing.T) {
+	t.Parallel()
+	faulty := faultScenario(t, "  - {kind: status, status: 503, match: {host: graph.microsoft.com}}\n")
+	s := startServer(t, Options{}, faulty, loadScenario(t, "ready"))
+	readyGraph := getToken(t, s, readyTenant, demoClient, demoSecret, "https://graph.microsoft.com/.default")
+	appGraph := getToken(t, s, appTenant, appClient, appSecret, "https://graph.microsoft.com/.default")
+	if res, _ := call(t, s, http.MethodGet, graphRoot+"subscribedSkus", readyGraph, ""); res.StatusCode != http.StatusOK {
+		t.Errorf("other tenant hit the fault: %d", res.StatusCode)
+	}
+	if res, _ := call(t, s, http.MethodGet, graphRoot+"subscribedSkus", appGraph, ""); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("own tenant: %d, want 503", res.StatusCode)
+	}
+}
+
+func TestSectionsErroredScenario(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{}, loadScenario(t, "sections-errored"))
+	const tenant = "ea09deea-e0bd-56d1-8ab7-c9e81cecd131"
+	sales, claims := "https://humongous.crm.dynamics.com", "https://humongous-claims.crm.dynamics.com"
+	gt := getToken(t, s, tenant, demoClient, demoSecret, "https://graph.microsoft.com/.default")
+	res, body := call(t, s, http.MethodGet, graphRoot+"servicePrincipals(appId='a8adde6c-aeb4-4fd6-9d8f-c2dfdecac60a')", gt, "")
+	if code, msg := errorCode(t, body); res.StatusCode != http.StatusForbidden || code != "Authorization_RequestDenied" || msg != "Insufficient privileges to complete the operation." {
+		t.Errorf("servicePrincipals: %d %s", res.StatusCode, body)
+	}
+	for _, env := range []string{sales, claims} {
+		tok := getToken(t, s, tenant, demoClient, demoSecret, env+"/.default")
+		body, ct := buildBatch(
+			batchPart{method: "GET", url: "organizations?$select=organizationid"},
+			batchPart{method: "GET", url: "sharepointdocumentlocations?$select=name&$filter=absoluteurl%20ne%20null&$count=true"},
+		)
+		res, out := call(t, s, http.MethodPost, dvURL(env, "$batch"), tok, body, "Content-Type: "+ct, "Prefer: odata.continue-on-error")
+		parts := parseBatchResponse(t, res, out)
+		want := http.StatusOK
+		if env == sales {
+			want = http.StatusServiceUnavailable
+		}
+		if len(parts) != 2 || parts[0].status != http.StatusOK || parts[1].status != want {
+			t.Errorf("%s: %+v, want document locations %d", env, parts, want)
+		}
+	}
+}
+
+func TestTokenEndpointThrottled(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{}, faultScenario(t, "  - {kind: throttle, retryAfter: \"1\", times: 1, match: {host: login.microsoftonline.com, path: /token$}}\n"))
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {appClient}, "client_secret": {appSecret}, "scope": {appEnv + "/.default"}}
+	res, body := postForm(t, s, "https://login.microsoftonline.com/"+appTenant+"/oauth2/v2.0/token", form)
+	if m := decode(t, body); res.StatusCode != http.StatusTooManyRequests || m["error"] != "temporarily_unavailable" || res.Header.Get("Retry-After") != "1" {
+		t.Errorf("throttled token request: %d %s", res.StatusCode, body)
+	}
+	if res, body = postForm(t, s, "https://login.microsoftonline.com/"+appTenant+"/oauth2/v2.0/token", form); res.StatusCode != http.StatusOK {
+		t.Errorf("second token request: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestRequestCancelledDuringLatency(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{}, faultScenario(t, "  - {kind: latency, delay: 5m, match: {path: WhoAmI}}\n"))
+	tok := getToken(t, s, appTenant, appClient, appSecret, appEnv+"/.default")
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, dvURL(appEnv, "WhoAmI"), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	start := time.Now()
+	res, err := s.Client().Do(req)
+	if err == nil {
+		res.Body.Close()
+		t.Fatalf("request answered %d during a 5m latency", res.StatusCode)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Errorf("err = %v after %v", err, time.Since(start))
+	}
+}

@@ -1,0 +1,157 @@
+package emulator
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestScenarioFilesLoad(t *testing.T) {
+	t.Parallel()
+	all, err := LoadScenarios(scenarioDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 16 {
+		t.Errorf("loaded %d scenarios, want at least 16", len(all))
+	}
+	for _, sc := range all {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			if sc.Description == "" {
+				t.Error("scenario has no description")
+			}
+			if _, err := New(Options{Scenarios: []*Scenario{sc}, CAFile: filepath.Join(t.TempDir(), "ca.pem")}); err != nil {
+				t.Errorf("New: %v", err)
+			}
+		})
+	}
+	// The demo loads them all into one server.
+	s, err := New(Options{Scenarios: all, CAFile: filepath.Join(t.TempDir(), "ca.pem")})
+	if err != nil {
+		t.Fatalf("New with every scenario: %v", err)
+	}
+	if got := len(s.Tenants()); got != len(all) {
+		t.Errorf("Tenants() = %d, want %d", got, len(all))
+	}
+	hosts := strings.Join(s.Hosts(), " ")
+	for _, want := range []string{"login.microsoftonline.com", "graph.microsoft.us", "contoso-sales.crm.dynamics.com", "contoso-sales.api.crm.dynamics.com", "contoso-admin.sharepoint.com", "fabrikam-dev.crm4.dynamics.com"} {
+		if !strings.Contains(hosts, want) {
+			t.Errorf("Hosts() lacks %s", want)
+		}
+	}
+}
+
+func TestParseScenarioErrors(t *testing.T) {
+	t.Parallel()
+	base := func(extra string) string {
+		return `tenant: {id: 11111111-2222-4333-8444-555555555555}
+clients: [{clientId: 0c0c0c0c-1111-4222-8333-444444444444, secret: s}]
+caller: {type: app, objectId: 0d0d0d0d-1111-4222-8333-444444444444}
+` + extra
+	}
+	env := func(rows string) string {
+		return base(`environments:
+  - url: https://x.crm.dynamics.com
+    organization: {organizationid: 0e0e0e0e-1111-4222-8333-444444444444}
+` + rows)
+	}
+	tests := []struct {
+		name string
+		yaml string
+		want string // substring of the error
+		line int    // 0: not checked
+	}{
+		{"unknown top-level key", base("bogus: 1\n"), `unknown field "bogus"`, 4},
+		{"unknown nested key", base("sharePoint: {adminUrl: https://a-admin.sharepoint.com, colour: red}\n"), `unknown field "colour"`, 4},
+		{"bad tenant id", strings.Replace(base(""), "11111111-2222-4333-8444-555555555555", "not-a-guid", 1), `tenant.id: "not-a-guid" is not a GUID`, 1},
+		{"no clients", strings.Replace(base(""), "clients: [{clientId: 0c0c0c0c-1111-4222-8333-444444444444, secret: s}]", "clients: []", 1), "at least one client", 2},
+		{"secret and secretEnv", strings.Replace(base(""), "secret: s", "secret: s, secretEnv: X", 1), "not both", 2},
+		{"secretEnv unset", strings.Replace(base(""), "secret: s", "secretEnv: TEAMSLINK_EMULATOR_TEST_UNSET_VARIABLE", 1), "environment variable TEAMSLINK_EMULATOR_TEST_UNSET_VARIABLE is not set", 2},
+		{"bad caller type", strings.Replace(base(""), "type: app", "type: robot", 1), `caller.type: must be app or user`, 3},
+		{"user without upn", strings.Replace(base(""), "type: app", "type: user", 1), "userPrincipalName", 3},
+		{"bad cloud", strings.Replace(base(""), "555555555555}", "555555555555, cloud: mars}", 1), `unknown cloud "mars"`, 1},
+		{"bad token lifetime", base("tokenLifetime: forever\n"), "tokenLifetime", 4},
+		{"http environment", strings.Replace(env(""), "https://x.crm", "http://x.crm", 1), "must use https", 5},
+		{"environment with path", strings.Replace(env(""), "x.crm.dynamics.com", "x.crm.dynamics.com/api", 1), "bare origin", 5},
+		{"missing organizationid", strings.Replace(env(""), "organizationid: 0e0e0e0e-1111-4222-8333-444444444444", "name: x", 1), "organization.organizationid: required", 6},
+		{"unknown column", env("    sharepointsites:\n      - {sharepointsiteid: 0a0a0a0a-1111-4222-8333-444444444444, colour: blue}\n"), `unknown column "colour" on sharepointsite`, 8},
+		{"wrong column type", env("    sharepointsites:\n      - sharepointsiteid: 0a0a0a0a-1111-4222-8333-444444444444\n        isdefault: yes please\n"), "column isdefault wants true or false", 9},
+		{"choice out of range", env("    sharepointsites:\n      - sharepointsiteid: 0a0a0a0a-1111-4222-8333-444444444444\n        servicetype: 9\n"), "outside the valid range. Accepted Values: 0,1,2,3", 9},
+		{"duplicate row id", env("    roles:\n      - {roleid: 0a0a0a0a-1111-4222-8333-444444444444}\n      - {roleid: 0a0a0a0a-1111-4222-8333-444444444444}\n"), "duplicate id", 9},
+		{"dangling navigation id", env("    systemusers:\n      - systemuserid: 0a0a0a0a-1111-4222-8333-444444444444\n        systemuserroles_association: [0b0b0b0b-1111-4222-8333-444444444444]\n"), "is not the id of a row in roles", 9},
+		{"generated row with key", env("    generate:\n      - set: sharepointdocumentlocations\n        count: 3\n        row: {sharepointdocumentlocationid: 0a0a0a0a-1111-4222-8333-444444444444}\n"), "leave sharepointdocumentlocationid out", 10},
+		{"generate wrong set", env("    generate:\n      - {set: roles, count: 3}\n"), "must be sharepointsites or sharepointdocumentlocations", 8},
+		{"bad fault kind", base("faults:\n  - {kind: explode}\n"), `unknown fault kind "explode"`, 5},
+		{"bad fault regexp", base("faults:\n  - {kind: reset, match: {path: \"(\"}}\n"), "bad regular expression", 5},
+		{"latency without delay", base("faults:\n  - {kind: latency}\n"), "needs a delay", 5},
+		{"status out of range", base("faults:\n  - {kind: status, status: 200}\n"), "must be an HTTP error status", 5},
+		{"retryAfter on status", base("faults:\n  - {kind: status, retryAfter: \"1\"}\n"), "only throttle faults take retryAfter", 5},
+		{"bad grant consent type", base("oauth2PermissionGrants:\n  - {id: g, clientId: 0a0a0a0a-1111-4222-8333-444444444444, resourceId: 0a0a0a0a-1111-4222-8333-444444444444, consentType: Everyone}\n"), "must be AllPrincipals or Principal", 5},
+		{"bad conditional access policy", base("sharePoint: {adminUrl: https://a-admin.sharepoint.com, conditionalAccessPolicy: Maybe}\n"), `"Maybe" is not one of`, 4},
+		{"yaml syntax", "tenant: {id: [\n", "", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseScenario([]byte(tc.yaml), tc.name)
+			if err == nil {
+				t.Fatal("ParseScenario succeeded, want error")
+			}
+			var se *ScenarioError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T is not *ScenarioError: %v", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q lacks %q", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), `scenario "`+tc.name+`"`) {
+				t.Errorf("error %q does not name the scenario", err)
+			}
+			if tc.line > 0 {
+				found := false
+				for _, p := range se.Problems {
+					if p.Line == tc.line {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no problem on line %d: %+v", tc.line, se.Problems)
+				}
+			}
+		})
+	}
+}
+
+func TestScenarioSecretEnv(t *testing.T) {
+	t.Setenv("TEAMSLINK_EMULATOR_TEST_SECRET", "from-the-environment")
+	sc := parseInline(t, "secret-env", strings.Replace(appScenario, "secret: app-secret-value", "secretEnv: TEAMSLINK_EMULATOR_TEST_SECRET", 1))
+	s := startServer(t, Options{}, sc)
+	getToken(t, s, appTenant, appClient, "from-the-environment", appEnv+"/.default")
+}
+
+func TestNewRejectsConflicts(t *testing.T) {
+	t.Parallel()
+	a := parseInline(t, "a", appScenario)
+	b := parseInline(t, "b", appScenario)
+	if _, err := New(Options{Scenarios: []*Scenario{a, b}}); err == nil || !strings.Contains(err.Error(), "both use tenant name") {
+		t.Errorf("same tenant twice: err = %v", err)
+	}
+	c := parseInline(t, "c", strings.NewReplacer("11111111-2222-4333-8444-555555555555", "21111111-2222-4333-8444-555555555555", "apptest.onmicrosoft.com", "other.onmicrosoft.com", "apptest-admin", "other-admin").Replace(appScenario))
+	if _, err := New(Options{Scenarios: []*Scenario{a, c}}); err == nil || !strings.Contains(err.Error(), "both serve apptest.crm.dynamics.com") {
+		t.Errorf("same environment host twice: err = %v", err)
+	}
+	if _, err := New(Options{}); err == nil {
+		t.Error("New without scenarios succeeded")
+	}
+}
+
+func TestLoadScenarioMissingFile(t *testing.T) {
+	t.Parallel()
+	_, err := LoadScenario(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("err = %v, want not exist", err)
+	}
+}

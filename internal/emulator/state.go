@@ -1,0 +1,388 @@
+package emulator
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Well-known ids (facts §8, §9).
+const (
+	graphAppID                = "00000003-0000-0000-c000-000000000000"
+	systemAdminRoleTemplateID = "627090ff-40a3-4053-8790-584edc5be201"
+	globalAdminRoleTemplateID = "62e90394-69f5-4237-9190-012177145e10"
+)
+
+// tenantState is one scenario's live state.
+type tenantState struct {
+	sc            *Scenario
+	id            string
+	cloud         cloud
+	names         map[string]bool   // tenant id and domains, lower case
+	secrets       map[string]string // client id → secret
+	tokenLifetime time.Duration
+	caller        Caller
+	skus          []SKU
+	sps           []ServicePrincipal
+	grants        []PermissionGrant
+	assignments   []RoleAssignment
+	spo           *spoState
+	envs          []*envState
+	faults        []*faultState
+}
+
+type spoState struct {
+	host         string
+	policy       int
+	policyName   string
+	encoding     string
+	allowEditing *bool
+	accessDenied bool
+}
+
+// envState is one Dataverse environment's live state.
+type envState struct {
+	tenant          *tenantState
+	url             string // https://host, lower case
+	hosts           []string
+	orgID           string
+	tables          map[string]*table
+	links           map[linkKey][]string
+	entities        []*entityDef
+	actionInstalled bool
+	version         int64
+}
+
+type linkKey struct{ set, id, nav string }
+
+type table struct {
+	et   *entityType
+	rows []row
+	byID map[string]row
+}
+
+func newTable(et *entityType) *table { return &table{et: et, byID: map[string]row{}} }
+
+func (t *table) add(r row) {
+	t.rows = append(t.rows, r)
+	t.byID[r[t.et.key].(string)] = r
+}
+
+func (t *table) remove(id string) {
+	delete(t.byID, id)
+	for i, r := range t.rows {
+		if r[t.et.key] == id {
+			t.rows = append(t.rows[:i:i], t.rows[i+1:]...)
+			return
+		}
+	}
+}
+
+// entityDef is one table's mutable metadata.
+type entityDef struct {
+	EntityDefinition
+	customizable bool
+}
+
+// buildTenant turns a validated scenario into live state.
+func buildTenant(sc *Scenario) (*tenantState, error) {
+	cl, _ := cloudByName(sc.Tenant.Cloud)
+	ts := &tenantState{
+		sc:            sc,
+		id:            strings.ToLower(sc.Tenant.ID),
+		cloud:         cl,
+		names:         map[string]bool{strings.ToLower(sc.Tenant.ID): true},
+		secrets:       map[string]string{},
+		tokenLifetime: time.Hour,
+		caller:        sc.Caller,
+		skus:          append([]SKU(nil), sc.SubscribedSKUs...),
+		grants:        append([]PermissionGrant(nil), sc.OAuth2PermissionGrants...),
+	}
+	for _, d := range sc.Tenant.Domains {
+		ts.names[strings.ToLower(d)] = true
+	}
+	if sc.TokenLifetime != "" {
+		ts.tokenLifetime, _ = time.ParseDuration(sc.TokenLifetime)
+	}
+	for _, c := range sc.Clients {
+		secret := c.Secret
+		if c.SecretEnv != "" {
+			secret = os.Getenv(c.SecretEnv)
+		}
+		ts.secrets[strings.ToLower(c.ClientID)] = secret
+	}
+	ts.caller.ObjectID = strings.ToLower(ts.caller.ObjectID)
+	ts.caller.DirectoryRoles = nil
+	for _, r := range sc.Caller.DirectoryRoles {
+		r.RoleTemplateID = strings.ToLower(r.RoleTemplateID)
+		if r.ID == "" {
+			r.ID = derivedGUID(ts.id, "directoryRole", r.RoleTemplateID)
+		}
+		ts.caller.DirectoryRoles = append(ts.caller.DirectoryRoles, r)
+		ts.assignments = append(ts.assignments, RoleAssignment{
+			ID:               derivedGUID(ts.id, "roleAssignment", ts.caller.ObjectID, r.RoleTemplateID),
+			PrincipalID:      ts.caller.ObjectID,
+			RoleDefinitionID: r.RoleTemplateID,
+			DirectoryScopeID: "/",
+		})
+	}
+	for _, a := range sc.RoleAssignments {
+		if a.ID == "" {
+			a.ID = derivedGUID(ts.id, "roleAssignment", a.PrincipalID, a.RoleDefinitionID)
+		}
+		if a.DirectoryScopeID == "" {
+			a.DirectoryScopeID = "/"
+		}
+		ts.assignments = append(ts.assignments, a)
+	}
+	ts.sps = append(ts.sps, sc.ServicePrincipals...)
+	hasGraph, hasCaller := false, false
+	for _, sp := range ts.sps {
+		hasGraph = hasGraph || strings.EqualFold(sp.AppID, graphAppID)
+		hasCaller = hasCaller || strings.EqualFold(sp.ID, ts.caller.ObjectID)
+	}
+	if !hasGraph {
+		ts.sps = append(ts.sps, ServicePrincipal{
+			ID: derivedGUID(ts.id, "servicePrincipal", graphAppID), AppID: graphAppID, DisplayName: "Microsoft Graph",
+			AppOwnerOrganizationID: "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+		})
+	}
+	if sc.Caller.Type == "app" && !hasCaller {
+		name := sc.Caller.DisplayName
+		if name == "" {
+			name = sc.Clients[0].DisplayName
+		}
+		if name == "" {
+			name = "teamslink"
+		}
+		ts.sps = append(ts.sps, ServicePrincipal{ID: ts.caller.ObjectID, AppID: strings.ToLower(sc.Clients[0].ClientID), DisplayName: name, AppOwnerOrganizationID: ts.id})
+	}
+	if s := sc.SharePoint; s != nil {
+		host, _ := originHost(s.AdminURL)
+		n, name, _ := parseCAPolicy(s.ConditionalAccessPolicy)
+		enc := s.Encoding
+		if enc == "" {
+			enc = "number"
+		}
+		ts.spo = &spoState{host: host, policy: n, policyName: name, encoding: enc, allowEditing: s.AllowEditing, accessDenied: s.AccessDenied}
+	}
+	for i := range sc.Environments {
+		env, err := buildEnv(ts, &sc.Environments[i])
+		if err != nil {
+			return nil, fmt.Errorf("environment %s: %w", sc.Environments[i].URL, err)
+		}
+		ts.envs = append(ts.envs, env)
+	}
+	for i := range sc.Faults {
+		ts.faults = append(ts.faults, newFaultState(&sc.Faults[i]))
+	}
+	return ts, nil
+}
+
+// apiHost returns the <org>.api.<region> variant of a Dataverse host, or "".
+func apiHost(host string) string {
+	org, rest, ok := strings.Cut(host, ".")
+	if !ok || !strings.HasPrefix(rest, "crm") || strings.Count(rest, ".") < 2 {
+		return ""
+	}
+	return org + ".api." + rest
+}
+
+func buildEnv(ts *tenantState, e *Environment) (*envState, error) {
+	host, _ := originHost(e.URL)
+	env := &envState{
+		tenant:          ts,
+		url:             "https://" + host,
+		hosts:           []string{host},
+		tables:          map[string]*table{},
+		links:           map[linkKey][]string{},
+		actionInstalled: e.TeamsDocumentStatusAction == nil || *e.TeamsDocumentStatusAction,
+	}
+	if h := apiHost(host); h != "" {
+		env.hosts = append(env.hosts, h)
+	}
+	for _, et := range entityTypes {
+		env.tables[et.set] = newTable(et)
+	}
+	var pending []row
+	add := func(et *entityType, raw Row) error {
+		r := row{}
+		for _, c := range et.columns {
+			r[c.name] = c.def
+		}
+		for k, v := range raw {
+			if _, isNav := et.navs[k]; isNav {
+				items, _ := v.([]any)
+				for _, it := range items {
+					s, _ := it.(string)
+					env.addLink(et.set, strings.ToLower(raw[et.key].(string)), k, strings.ToLower(s))
+				}
+				continue
+			}
+			c, _ := et.column(k)
+			cv, err := convertValue(c, v)
+			if err != nil {
+				return err
+			}
+			r[k] = cv
+		}
+		env.tables[et.set].add(r)
+		pending = append(pending, r)
+		return nil
+	}
+	if err := add(organizationType, e.Organization); err != nil {
+		return nil, err
+	}
+	env.orgID = env.tables["organizations"].rows[0]["organizationid"].(string)
+	for _, set := range []struct {
+		et   *entityType
+		rows []Row
+	}{{siteType, e.SharePointSites}, {locationType, e.DocumentLocations}, {roleType, e.Roles}, {teamType, e.Teams}, {userType, e.SystemUsers}} {
+		for _, r := range set.rows {
+			if err := add(set.et, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for gi, g := range e.Generate {
+		et := entityTypes[g.Set]
+		for n := 1; n <= g.Count; n++ {
+			raw := Row{et.key: derivedGUID(env.url, g.Set, fmt.Sprint(gi), fmt.Sprint(n))}
+			for k, v := range g.Row {
+				if s, ok := v.(string); ok {
+					v = strings.ReplaceAll(s, "{n}", fmt.Sprint(n))
+				}
+				raw[k] = v
+			}
+			if err := add(et, raw); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Team membership is one relationship seen from both sides.
+	for k, targets := range env.links {
+		if k.set == "systemusers" && k.nav == "teammembership_association" {
+			for _, team := range targets {
+				env.addLink("teams", team, "teammembership_association", k.id)
+			}
+		}
+	}
+	// Versions: keep the scenario's versionnumber, number the rest upwards.
+	env.version = 1000000
+	for _, r := range pending {
+		if v, ok := r["versionnumber"].(int64); ok && v > env.version {
+			env.version = v
+		}
+	}
+	for _, r := range pending {
+		if r["versionnumber"] == nil {
+			r["versionnumber"] = env.nextVersion()
+		}
+	}
+	// sdkmessages: the messages the emulator serves, so a client can check
+	// whether the Teams action is installed (facts §4).
+	msgs := []string{"WhoAmI", "PublishXml", "PublishAllXml"}
+	if env.actionInstalled {
+		msgs = append(msgs, "msdyn_SetTeamsDocumentStatus")
+	}
+	for _, m := range msgs {
+		env.tables["sdkmessages"].add(row{"sdkmessageid": derivedGUID("sdkmessage", m), "name": m, "versionnumber": env.nextVersion(), "createdon": nil, "modifiedon": nil})
+	}
+	for _, d := range e.EntityDefinitions {
+		def := &entityDef{EntityDefinition: d, customizable: d.IsCustomizable == nil || *d.IsCustomizable}
+		def.MetadataID = strings.ToLower(def.MetadataID)
+		if def.SchemaName == "" {
+			def.SchemaName = d.LogicalName
+		}
+		if def.EntitySetName == "" {
+			def.EntitySetName = d.LogicalName + "s"
+		}
+		env.entities = append(env.entities, def)
+	}
+	return env, nil
+}
+
+func (env *envState) addLink(set, id, nav, target string) {
+	k := linkKey{set, id, nav}
+	for _, t := range env.links[k] {
+		if t == target {
+			return
+		}
+	}
+	env.links[k] = append(env.links[k], target)
+}
+
+func (env *envState) nextVersion() int64 {
+	env.version++
+	return env.version
+}
+
+// callerUser finds the systemuser the tenant's caller maps to: a user by
+// Entra object id, an application user by application id.
+func (env *envState) callerUser(tok *tokenInfo) (row, bool) {
+	for _, u := range env.tables["systemusers"].rows {
+		if u["isdisabled"] == true {
+			continue
+		}
+		if oid, _ := u["azureactivedirectoryobjectid"].(string); oid != "" && oid == tok.objectID {
+			return u, true
+		}
+		if app, _ := u["applicationid"].(string); tok.appOnly && app != "" && app == tok.clientID {
+			return u, true
+		}
+	}
+	return nil, false
+}
+
+// holdsRole reports whether a systemuser holds a role with the given
+// template id, directly or through a team.
+func (env *envState) holdsRole(userID, templateID string) bool {
+	roles := env.tables["roles"]
+	check := func(roleIDs []string) bool {
+		for _, id := range roleIDs {
+			if r, ok := roles.byID[id]; ok && r["_roletemplateid_value"] == templateID {
+				return true
+			}
+		}
+		return false
+	}
+	if check(env.links[linkKey{"systemusers", userID, "systemuserroles_association"}]) {
+		return true
+	}
+	for _, team := range env.links[linkKey{"systemusers", userID, "teammembership_association"}] {
+		if check(env.links[linkKey{"teams", team, "teamroles_association"}]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (env *envState) entityByName(logical string) *entityDef {
+	for _, d := range env.entities {
+		if strings.EqualFold(d.LogicalName, logical) {
+			return d
+		}
+	}
+	return nil
+}
+
+func (env *envState) entityByID(id string) *entityDef {
+	for _, d := range env.entities {
+		if d.MetadataID == strings.ToLower(id) {
+			return d
+		}
+	}
+	return nil
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
