@@ -22,6 +22,12 @@ var repoRoot = filepath.Join("..", "..")
 // demo config pointed at it, and deps that answer the demo secret.
 func demoFleet(t *testing.T, scenarioNames ...string) (*emulator.Server, *config.Config, Deps) {
 	t.Helper()
+	return faultyFleet(t, nil, scenarioNames...)
+}
+
+// faultyFleet is demoFleet with every chosen scenario changed by mutate first.
+func faultyFleet(t *testing.T, mutate func(*emulator.Scenario), scenarioNames ...string) (*emulator.Server, *config.Config, Deps) {
+	t.Helper()
 	var scenarios []*emulator.Scenario
 	all, err := emulator.LoadScenarios(filepath.Join(repoRoot, "testdata", "scenarios"))
 	if err != nil {
@@ -29,6 +35,9 @@ func demoFleet(t *testing.T, scenarioNames ...string) (*emulator.Server, *config
 	}
 	for _, s := range all {
 		if len(scenarioNames) == 0 || slices.Contains(scenarioNames, s.Name) {
+			if mutate != nil {
+				mutate(s)
+			}
 			scenarios = append(scenarios, s)
 		}
 	}
