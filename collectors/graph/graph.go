@@ -40,10 +40,9 @@ const (
 
 // Options tune a Collector.
 type Options struct {
-	// Caller is CallerUser (delegated token: /me) or CallerApplication
-	// (client credentials: the service principal of ClientID).
-	Caller string
-	// ClientID is the application's appId when Caller is CallerApplication.
+	// ClientID is the application (client) id the scan authenticates as,
+	// if any: with an application token /me does not answer, and the
+	// caller is this application's service principal.
 	ClientID string
 	// AppID and AppNamePrefix find the collaboration app; empty means the defaults above.
 	AppID         string
@@ -65,9 +64,6 @@ func New(client *odata.Client, opts Options) *Collector {
 	}
 	if opts.AppNamePrefix == "" {
 		opts.AppNamePrefix = CollaborationAppNamePrefix
-	}
-	if opts.Caller == "" {
-		opts.Caller = CallerApplication
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -92,18 +88,19 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		appByID
 		appByName
 		graphSP
-		caller
+		me
 		callerRoles
+		appCaller
 	)
 	urls := []string{
 		"subscribedSkus?$select=skuId,skuPartNumber,capabilityStatus,servicePlans",
 		fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId,displayName", c.opts.AppID),
 		fmt.Sprintf("servicePrincipals?$filter=startswith(displayName,'%s')&$select=id,appId,displayName", c.opts.AppNamePrefix),
 		fmt.Sprintf("servicePrincipals(appId='%s')?$select=id", GraphAppID),
+		"me?$select=id,userPrincipalName",
+		"me/memberOf/microsoft.graph.directoryRole?$select=roleTemplateId,displayName",
 	}
-	if c.opts.Caller == CallerUser {
-		urls = append(urls, "me?$select=id,userPrincipalName", "me/memberOf/microsoft.graph.directoryRole?$select=roleTemplateId,displayName")
-	} else {
+	if c.opts.ClientID != "" {
 		urls = append(urls, fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId,displayName", c.opts.ClientID))
 	}
 	reqs := make([]odata.GraphRequest, len(urls))
@@ -119,7 +116,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		err = fmt.Errorf("$batch: %w", err)
 		t.Licenses.Section = collectors.Failed(source(urls[skus]), err, now)
 		t.Consent.Section = collectors.Failed(source(urls[appByID]), err, now)
-		t.Caller.Section = collectors.Failed(source(urls[caller]), err, now)
+		t.Caller.Section = collectors.Failed(source(urls[me]), err, now)
 		return
 	}
 
@@ -148,15 +145,17 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		t.Consent.GraphServicePrincipalID = graphSPRow.ID
 	}
 
-	// The caller.
+	// The caller: a user when /me answers (a delegated token), otherwise
+	// the application whose client id the scan used.
 	var callerSP servicePrincipal
-	callerSource := source(urls[caller])
-	var callerErr error
-	if c.opts.Caller == CallerUser {
-		callerErr = c.readUser(t, resps[caller], resps[callerRoles])
-		callerSource = source(urls[callerRoles])
-	} else if callerErr = resps[caller].DecodeJSON(&callerSP); callerErr == nil {
-		t.Caller.Type, t.Caller.ObjectID = CallerApplication, callerSP.ID
+	callerSource := source(urls[callerRoles])
+	callerErr := c.readUser(t, resps[me], resps[callerRoles])
+	isApp := false
+	if callerErr != nil && len(resps) > appCaller {
+		if err := resps[appCaller].DecodeJSON(&callerSP); err == nil {
+			isApp, callerErr = true, nil
+			t.Caller.Type, t.Caller.ObjectID = CallerApplication, callerSP.ID
+		}
 	}
 
 	// The follow-up: grants to the app, and an application caller's roles.
@@ -165,7 +164,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	if consentErr == nil && sp != nil {
 		followURLs = append(followURLs, fmt.Sprintf("oauth2PermissionGrants?$filter=clientId eq '%s'", sp.ID))
 	}
-	if c.opts.Caller != CallerUser && callerErr == nil {
+	if isApp {
 		followURLs = append(followURLs, fmt.Sprintf("roleManagement/directory/roleAssignments?$filter=principalId eq '%s'", callerSP.ID))
 	}
 	for _, u := range followURLs {
@@ -180,7 +179,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 			if consentErr == nil && sp != nil {
 				consentErr = err
 			}
-			if c.opts.Caller != CallerUser && callerErr == nil {
+			if isApp {
 				callerErr = err
 			}
 			followResps = nil
@@ -205,7 +204,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		t.Consent.ServicePrincipal = sp
 	}
 
-	if c.opts.Caller != CallerUser && callerErr == nil && followResps != nil {
+	if isApp && followResps != nil {
 		callerSource = source(followURLs[k])
 		callerErr = c.readAssignments(t, followResps[k])
 	}
