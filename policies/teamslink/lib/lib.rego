@@ -31,9 +31,36 @@ section(path) := object.get(input, split(path, "."), null)
 # section to be usable even when its status is ok.
 required_objects := {"environment.organization": "record"}
 
+# section_paths are the snapshot sections the rules read. Their problems are
+# worked out once per evaluation (a complete rule is cached; a function is not).
+section_paths := {
+	"tenant.licenses",
+	"tenant.consent",
+	"tenant.caller",
+	"tenant.sharePoint",
+	"environment.organization",
+	"environment.sharePointSites",
+	"environment.documentLocations",
+	"environment.entities",
+	"environment.caller",
+}
+
+# section_problems maps each unusable section of section_paths to its problem.
+section_problems := {path: p |
+	some path in section_paths
+	p := find_problem(path)
+}
+
 # problem describes why the section at path cannot be used, in the evidence
 # shape of an error result. It is undefined when the section is usable.
-problem(path) := {
+problem(path) := section_problems[path] if {
+	path in section_paths
+} else := find_problem(path) if {
+	not path in section_paths
+}
+
+# find_problem computes problem for one path.
+find_problem(path) := {
 	"section": path,
 	"sectionStatus": "missing",
 	"error": "section missing from input",
