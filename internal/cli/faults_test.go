@@ -288,3 +288,52 @@ func TestSecretNeverPrinted(t *testing.T) {
 		t.Error("expected the tenants without a scenario to fail authentication (the failure path was not exercised)")
 	}
 }
+
+// TestPersistentOutageLeavesOtherEnvironmentsAlone scans the tenant whose
+// Sales environment answers 503 on document locations (and whose Graph
+// denies service principals): exit code 3, those sections error, and the
+// Claims environment of the same tenant is read in full.
+func TestPersistentOutageLeavesOtherEnvironmentsAlone(t *testing.T) {
+	t.Parallel()
+	_, cfg, deps := demoFleet(t, "sections-errored")
+	snap, err := collectSnapshot(t.Context(), cfg, deps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(t.Context(), engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.ExitCode(finding.FailOnFail); got != finding.ExitIncomplete {
+		t.Errorf("exit code %d, want 3", got)
+	}
+	for _, e := range snap.Environments {
+		sections := map[string]snapshot.Section{
+			"organization": e.Organization.Section, "sharePointSites": e.SharePointSites.Section,
+			"documentLocations": e.DocumentLocations.Section, "entities": e.Entities.Section, "caller": e.Caller.Section,
+		}
+		for name, s := range sections {
+			wantError := e.URL == "https://humongous.crm.dynamics.com" && name == "documentLocations"
+			if (s.Status == snapshot.StatusError) != wantError {
+				t.Errorf("%s %s: status %s (%s)", e.URL, name, s.Status, s.Error)
+			}
+		}
+	}
+	for _, env := range rep.Environments {
+		for _, f := range env.Findings {
+			if f.Rule == "TL-SP-003" {
+				want := finding.StatusPass
+				if env.URL == "https://humongous.crm.dynamics.com" {
+					want = finding.StatusError
+				}
+				if f.Status != want {
+					t.Errorf("%s TL-SP-003 = %s, want %s", env.URL, f.Status, want)
+				}
+			}
+		}
+	}
+}
