@@ -45,18 +45,24 @@ type EnvironmentJob struct {
 
 // Options bound the work of Collect.
 type Options struct {
-	// Concurrency bounds how many environments are collected at once across
-	// the fleet; 0 means DefaultConcurrency.
+	// Concurrency bounds how many collectors run at once across the fleet;
+	// 0 means DefaultConcurrency.
 	Concurrency int
+	// PerTenant bounds how many run at once against one tenant (one
+	// identity, whose Dataverse limits are per user); 0 means DefaultPerTenant.
+	PerTenant int
 	// Now stamps the snapshot; nil means time.Now.
 	Now func() time.Time
 	// Tool names the program in the snapshot.
 	Tool string
 }
 
-// DefaultConcurrency keeps well under Dataverse's 52 concurrent requests per
-// user even when every environment belongs to one tenant.
-const DefaultConcurrency = 8
+// DefaultConcurrency and DefaultPerTenant keep well under Dataverse's 52
+// concurrent requests per user (facts §7).
+const (
+	DefaultConcurrency = 8
+	DefaultPerTenant   = 4
+)
 
 // Collect runs every job and returns the snapshot, tenants and environments
 // in the order given. Tenant-wide state is read once per tenant, alongside
@@ -66,9 +72,12 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	limit := opts.Concurrency
+	limit, perTenant := opts.Concurrency, opts.PerTenant
 	if limit <= 0 {
 		limit = DefaultConcurrency
+	}
+	if perTenant <= 0 {
+		perTenant = DefaultPerTenant
 	}
 	snap := &snapshot.Snapshot{
 		SchemaVersion: snapshot.SchemaVersion,
@@ -86,28 +95,29 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 		}
 	}
 
-	sem := make(chan struct{}, limit)
+	global := make(chan struct{}, limit)
 	var wg sync.WaitGroup
-	for i := range jobs {
-		t := &snap.Tenants[i]
-		for _, src := range jobs[i].Sources {
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				src.CollectTenant(ctx, t)
-			})
-		}
+	// run starts fn once a slot is free both in the fleet and in its tenant.
+	run := func(tenant chan struct{}, fn func()) {
+		wg.Go(func() {
+			tenant <- struct{}{}
+			defer func() { <-tenant }()
+			global <- struct{}{}
+			defer func() { <-global }()
+			fn()
+		})
 	}
 	k := 0
 	for i := range jobs {
+		tenantSlots := make(chan struct{}, perTenant)
+		t := &snap.Tenants[i]
+		for _, src := range jobs[i].Sources {
+			run(tenantSlots, func() { src.CollectTenant(ctx, t) })
+		}
 		for j := range jobs[i].Environments {
 			e, src := envs[k], jobs[i].Environments[j].Source
 			k++
-			wg.Go(func() {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				src.CollectEnvironment(ctx, e)
-			})
+			run(tenantSlots, func() { src.CollectEnvironment(ctx, e) })
 		}
 	}
 	wg.Wait()

@@ -1,0 +1,127 @@
+package collectors_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/teamslink/teamslink/collectors"
+	"github.com/teamslink/teamslink/internal/odata"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// gauge records the most collectors seen running at once, overall and per tenant.
+type gauge struct {
+	mu        sync.Mutex
+	running   int
+	max       int
+	perTenant map[string]int
+	maxTenant int
+}
+
+func (g *gauge) enter(tenant string) func() {
+	g.mu.Lock()
+	g.running++
+	g.perTenant[tenant]++
+	g.max = max(g.max, g.running)
+	g.maxTenant = max(g.maxTenant, g.perTenant[tenant])
+	g.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	return func() {
+		g.mu.Lock()
+		g.running--
+		g.perTenant[tenant]--
+		g.mu.Unlock()
+	}
+}
+
+type envSource struct {
+	g      *gauge
+	tenant string
+	calls  *atomic.Int32
+}
+
+func (s envSource) CollectEnvironment(_ context.Context, e *snapshot.Environment) {
+	defer s.g.enter(s.tenant)()
+	s.calls.Add(1)
+	e.Name = "collected " + e.URL
+}
+
+type tenantSource struct {
+	g     *gauge
+	calls *atomic.Int32
+}
+
+func (s tenantSource) CollectTenant(_ context.Context, t *snapshot.Tenant) {
+	defer s.g.enter(t.ID)()
+	s.calls.Add(1)
+	t.Name = "collected " + t.ID
+}
+
+func TestCollectBoundsConcurrencyAndKeepsOrder(t *testing.T) {
+	t.Parallel()
+	g := &gauge{perTenant: map[string]int{}}
+	var tenantCalls, envCalls atomic.Int32
+	var jobs []collectors.TenantJob
+	for i := range 5 {
+		id := fmt.Sprintf("tenant-%d", i)
+		job := collectors.TenantJob{Tenant: snapshot.Tenant{ID: id}, Sources: []collectors.TenantCollector{tenantSource{g, &tenantCalls}}}
+		for j := range 6 {
+			job.Environments = append(job.Environments, collectors.EnvironmentJob{
+				Environment: snapshot.Environment{URL: fmt.Sprintf("https://t%d-e%d.crm.dynamics.com", i, j)},
+				Source:      envSource{g, id, &envCalls},
+			})
+		}
+		jobs = append(jobs, job)
+	}
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	snap := collectors.Collect(t.Context(), jobs, collectors.Options{Concurrency: 6, PerTenant: 2, Now: func() time.Time { return now }, Tool: "test"})
+	if tenantCalls.Load() != 5 || envCalls.Load() != 30 {
+		t.Fatalf("calls: %d tenant, %d environment; want each once (5, 30)", tenantCalls.Load(), envCalls.Load())
+	}
+	if g.max > 6 || g.maxTenant > 2 {
+		t.Errorf("concurrency: %d at once (limit 6), %d per tenant (limit 2)", g.max, g.maxTenant)
+	}
+	if !snap.CollectedAt.Equal(now) || snap.SchemaVersion != snapshot.SchemaVersion || snap.Tool != "test" {
+		t.Errorf("snapshot header: %v %q %q", snap.CollectedAt, snap.SchemaVersion, snap.Tool)
+	}
+	for i, e := range snap.Environments {
+		want := fmt.Sprintf("https://t%d-e%d.crm.dynamics.com", i/6, i%6)
+		if e.URL != want || e.TenantID != fmt.Sprintf("tenant-%d", i/6) || e.Name != "collected "+want {
+			t.Errorf("environments[%d] = %s (tenant %s, %q), want %s", i, e.URL, e.TenantID, e.Name, want)
+		}
+	}
+	for i, tn := range snap.Tenants {
+		if tn.Name != "collected "+tn.ID || tn.ID != fmt.Sprintf("tenant-%d", i) {
+			t.Errorf("tenants[%d] = %+v", i, tn)
+		}
+	}
+}
+
+func TestFailedSection(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	tests := []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{"API error", &odata.APIError{Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges"}, 403},
+		{"throttled", &odata.ThrottledError{Status: 429, Err: errors.New("slow down")}, 429},
+		{"wrapped API error", fmt.Errorf("$batch: %w", &odata.APIError{Status: 503}), 503},
+		{"transport error", errors.New("connection reset by peer"), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := collectors.Failed("GET x", tt.err, now)
+			if s.Status != snapshot.StatusError || s.HTTPStatus != tt.status || s.Error != tt.err.Error() || s.Source != "GET x" {
+				t.Errorf("Failed = %+v", s)
+			}
+		})
+	}
+}
