@@ -35,4 +35,3 @@ func TestParsePolicy(t *testing.T) {
 		})
 	}
 }
-
