@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
@@ -168,15 +167,16 @@ func (s *Server) instanceDiscovery(w http.ResponseWriter, r *http.Request, rc *r
 }
 
 func (s *Server) keys(w http.ResponseWriter) {
-	pub := s.signKey.PublicKey
-	enc := func(n *big.Int) string {
-		b := make([]byte, 32)
-		n.FillBytes(b)
-		return base64.RawURLEncoding.EncodeToString(b)
+	// The uncompressed point is 0x04 || X || Y, 32 bytes each for P-256.
+	point, err := s.signKey.PublicKey.Bytes()
+	if err != nil || len(point) != 65 {
+		http.Error(w, "signing key unavailable", http.StatusInternalServerError)
+		return
 	}
+	enc := base64.RawURLEncoding.EncodeToString
 	writeJSON(w, http.StatusOK, "application/json; charset=utf-8", obj{{"keys", []obj{{
 		{"kty", "EC"}, {"use", "sig"}, {"kid", s.keyID}, {"alg", "ES256"}, {"crv", "P-256"},
-		{"x", enc(pub.X)}, {"y", enc(pub.Y)},
+		{"x", enc(point[1:33])}, {"y", enc(point[33:])},
 	}}}})
 }
 
@@ -275,6 +275,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.aadError(w, rc, http.StatusInternalServerError, "server_error", "AADSTS90033", "sign token: "+err.Error())
 		return
 	}
+	s.pruneTokens(now)
 	s.tokens[tokenKey(access)] = info
 	secs := int(ts.tokenLifetime / time.Second)
 	w.Header().Set("Cache-Control", "no-store, no-cache")
@@ -285,6 +286,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		{"ext_expires_in", secs},
 		{"access_token", access},
 	})
+}
+
+// pruneTokens forgets tokens that expired over an hour ago, so a long-running
+// emulator (the demo, serve mode tests) does not grow without bound.
+func (s *Server) pruneTokens(now time.Time) {
+	if len(s.tokens) < 1024 {
+		return
+	}
+	for k, t := range s.tokens {
+		if now.Sub(t.expires) > time.Hour {
+			delete(s.tokens, k)
+		}
+	}
 }
 
 // signToken makes an ES256 JWT with v1-style Entra claims.

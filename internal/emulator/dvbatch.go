@@ -132,15 +132,22 @@ func (s *Server) runChangeSet(parent *reqCtx, env *envState, ops []*batchOp) (bu
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	saved := env.snapshot()
-	failedAt = -1
+	committed := false
+	defer func() {
+		// A failed request, or a reset fault unwinding the batch, undoes
+		// the whole change set.
+		if !committed {
+			env.restore(saved)
+		}
+	}()
 	for i, op := range ops {
 		buf := s.runBatchOp(parent, op, true)
 		bufs = append(bufs, buf)
 		if buf.code() >= 400 {
-			env.restore(saved)
 			return bufs, i
 		}
 	}
+	committed = true
 	return bufs, -1
 }
 

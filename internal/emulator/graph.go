@@ -22,10 +22,12 @@ func (s *Server) graphError(w http.ResponseWriter, rc *reqCtx, status int, code,
 	rid := w.Header().Get("request-id")
 	if rid == "" {
 		rid = newGUID()
+		w.Header().Set("request-id", rid)
 	}
 	crid := w.Header().Get("client-request-id")
 	if crid == "" {
 		crid = rid
+		w.Header().Set("client-request-id", crid)
 	}
 	writeJSON(w, status, "application/json", obj{{"error", obj{
 		{"code", code},

@@ -73,14 +73,6 @@ func (q queryOptions) check(allowed ...string) error {
 	return nil
 }
 
-// paging is where a page starts and how big it is.
-type paging struct {
-	offset   int
-	size     int  // rows on this page
-	applied  bool // odata.maxpagesize was honoured
-	hasToken bool
-}
-
 var pagingCookieRE = regexp.MustCompile(`pagingcookie="([^"]+)"`)
 
 // pageHash ties a skiptoken to the request that produced it: the path and

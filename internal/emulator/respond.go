@@ -41,17 +41,6 @@ func (o obj) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// set replaces the value of k or appends it.
-func (o *obj) set(k string, v any) {
-	for i := range *o {
-		if (*o)[i].k == k {
-			(*o)[i].v = v
-			return
-		}
-	}
-	*o = append(*o, kv{k, v})
-}
-
 func (o obj) get(k string) (any, bool) {
 	for _, p := range o {
 		if p.k == k {
@@ -124,16 +113,6 @@ func (b *bufferedWriter) code() int {
 		return http.StatusOK
 	}
 	return b.status
-}
-
-// flushTo copies the captured response to w.
-func (b *bufferedWriter) flushTo(w http.ResponseWriter) {
-	for k, vs := range b.header {
-		w.Header()[k] = vs
-	}
-	w.Header().Set("Content-Length", strconv.Itoa(b.body.Len()))
-	w.WriteHeader(b.code())
-	_, _ = w.Write(b.body.Bytes())
 }
 
 // statusWriter records the status of a response written straight through.

@@ -319,7 +319,7 @@ var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*(.*)$`)
 // validates it. name labels errors and becomes Scenario.Name.
 func ParseScenario(data []byte, name string) (*Scenario, error) {
 	var sc Scenario
-	if err := yaml.UnmarshalWithOptions(data, &sc, yaml.Strict()); err != nil {
+	if err := decodeStrict(data, &sc); err != nil {
 		msg := yaml.FormatError(err, false, false)
 		first, _, _ := strings.Cut(msg, "\n")
 		p := Problem{Message: strings.TrimSpace(first)}
@@ -333,7 +333,7 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 	if err := sc.Validate(); err != nil {
 		var se *ScenarioError
 		if errors.As(err, &se) {
-			if file, perr := parser.ParseBytes(data, 0); perr == nil {
+			if file, perr := parseAST(data); perr == nil {
 				for i := range se.Problems {
 					se.Problems[i].Line = lineOf(file, se.Problems[i].Path)
 				}
@@ -345,9 +345,35 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 	return &sc, nil
 }
 
+// decodeStrict decodes YAML with unknown keys as errors. The YAML library
+// can panic on some malformed input; that becomes an error too.
+func decodeStrict(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML could not be decoded (parser failure: %v)", r)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
+}
+
+// parseAST parses YAML for line lookups, guarding against parser panics.
+func parseAST(data []byte) (file *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("parser failure: %v", r)
+		}
+	}()
+	return parser.ParseBytes(data, 0)
+}
+
 // lineOf finds the line of a YAML path such as environments[0].url, trying
 // shorter prefixes when the exact node is absent (a missing key).
-func lineOf(file *ast.File, path string) int {
+func lineOf(file *ast.File, path string) (line int) {
+	defer func() {
+		if recover() != nil {
+			line = 0
+		}
+	}()
 	for p := path; p != ""; {
 		yp, err := yaml.PathString("$." + p)
 		if err == nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -246,20 +247,12 @@ func choiceList(m map[int64]string) string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sortInt64s(keys)
+	slices.Sort(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprint(k)
 	}
 	return strings.Join(parts, ",")
-}
-
-func sortInt64s(s []int64) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 func toInt64(v any) (int64, bool) {

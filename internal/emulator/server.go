@@ -217,7 +217,9 @@ func (s *Server) Start() error {
 	s.done = make(chan struct{})
 	go func() {
 		defer close(s.done)
-		_ = s.srv.ServeTLS(ln, "", "")
+		if err := s.srv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) && s.opts.Logf != nil {
+			s.opts.Logf("emulator: serve: %v", err)
+		}
 	}()
 	return nil
 }
