@@ -135,10 +135,12 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	}
 
 	// The collaboration app: by appId, else by display name.
-	consentSource := source(urls[appByID])
+	// The source is the request that decided: the appId lookup when it
+	// found the app (or failed), else the display-name search.
+	consentSource, consentStatus := source(urls[appByID]), resps[appByID].Status
 	sp, consentErr := c.findApp(resps[appByID], resps[appByName])
-	if sp != nil && sp.MatchedBy == "displayName" {
-		consentSource = source(urls[appByName])
+	if consentErr == nil && (sp == nil || sp.MatchedBy == "displayName") {
+		consentSource, consentStatus = source(urls[appByName]), resps[appByName].Status
 	}
 	var graphSPRow servicePrincipal
 	if err := resps[graphSP].DecodeJSON(&graphSPRow); err == nil {
@@ -148,7 +150,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	// The caller: a user when /me answers (a delegated token), otherwise
 	// the application whose client id the scan used.
 	var callerSP servicePrincipal
-	callerSource := source(urls[callerRoles])
+	callerSource, callerStatus := source(urls[callerRoles]), resps[callerRoles].Status
 	callerErr := c.readUser(t, resps[me], resps[callerRoles])
 	isApp := false
 	if callerErr != nil && len(resps) > appCaller {
@@ -193,6 +195,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 			consentSource = source(followURLs[k])
 		} else {
 			t.Consent.Grants = grants.Value
+			consentStatus = followResps[k].Status
 		}
 		k++
 	}
@@ -200,18 +203,18 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		t.Consent.Section = collectors.Failed(consentSource, consentErr, now)
 		t.Consent.ServicePrincipal = nil
 	} else {
-		t.Consent.Section = collectors.OK(consentSource, 200, now)
+		t.Consent.Section = collectors.OK(consentSource, consentStatus, now)
 		t.Consent.ServicePrincipal = sp
 	}
 
 	if isApp && followResps != nil {
-		callerSource = source(followURLs[k])
+		callerSource, callerStatus = source(followURLs[k]), followResps[k].Status
 		callerErr = c.readAssignments(t, followResps[k])
 	}
 	if callerErr != nil {
 		t.Caller.Section = collectors.Failed(callerSource, callerErr, now)
 	} else {
-		t.Caller.Section = collectors.OK(callerSource, 200, now)
+		t.Caller.Section = collectors.OK(callerSource, callerStatus, now)
 	}
 }
 
