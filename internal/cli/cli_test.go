@@ -282,3 +282,19 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+func TestConfigCheck(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, "config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml"))
+	if code != 0 || !strings.Contains(out, "valid: 16 tenant(s), 18 environment(s)") {
+		t.Errorf("valid config: exit %d, %q %q", code, out, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(bad, []byte("tenants:\n  - id: not-a-guid\n    auth: {method: azure-cli}\n    environments:\n      - url: http://contoso.crm.dynamics.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = run(t, "config", "check", bad)
+	if code != 2 || !strings.Contains(errOut, "tenants.yaml:2:") || !strings.Contains(errOut, "tenants.yaml:5:") {
+		t.Errorf("invalid config: exit %d, stderr %q; want 2 and the lines of both problems", code, errOut)
+	}
+}

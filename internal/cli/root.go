@@ -142,6 +142,7 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
 		newRulesCommand(deps),
 		newExplainCommand(deps),
 		newVersionCommand(deps),
+		newConfigCommand(deps),
 		newEmulatorCommand(deps),
 		newDemoCommand(deps),
 	)

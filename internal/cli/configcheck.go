@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/teamslink/teamslink/internal/config"
+)
+
+func newConfigCommand(_ Deps) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Work with tenants.yaml",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a tenants.yaml and say what is wrong, with the line",
+		Long: `Decode a tenants.yaml strictly (unknown keys are errors), apply the defaults and validate
+every tenant and environment: ids, auth methods and their settings, environment URLs on a known
+Dynamics host of the tenant's cloud, tables, experiences and profiles. Exits 0 when it is valid,
+2 with one line per problem (file:line: key: message) when not. Reads no secrets.
+
+Examples:
+  teamslink config check tenants.yaml`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.Load(args[0])
+			if err != nil {
+				return &UsageError{Err: err}
+			}
+			envs := 0
+			for _, t := range cfg.Tenants {
+				envs += len(t.Environments)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: %d tenant(s), %d environment(s)\n", args[0], len(cfg.Tenants), envs)
+			return err
+		},
+	})
+	return cmd
+}
