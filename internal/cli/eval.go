@@ -43,20 +43,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
-				Experience:  p.experience,
-				Tables:      trimAll(o.entities),
-				Profile:     p.profile,
-				Now:         deps.now,
-				ToolVersion: deps.Version,
-			})
-			if err != nil {
-				return err
-			}
-			if err := writeReports(cmd.Context(), cmd, p.outputs, rep); err != nil {
-				return err
-			}
-			return exitFor(rep, p.failOn)
+			return assessAndReport(cmd, deps, eng, snap, &o, p)
 		},
 	}
 	o.register(cmd)

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/snapshot"
 	"github.com/teamslink/teamslink/report"
 )
 
@@ -196,4 +198,23 @@ func exitFor(rep *finding.Report, failOn finding.FailOn) error {
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// assessAndReport evaluates snap, writes every requested report and turns
+// the result into the command's exit: the second half of eval and scan.
+func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess) error {
+	rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
+		Experience:  p.experience,
+		Tables:      trimAll(o.entities),
+		Profile:     p.profile,
+		Now:         deps.now,
+		ToolVersion: deps.Version,
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeReports(cmd.Context(), cmd, p.outputs, rep); err != nil {
+		return err
+	}
+	return exitFor(rep, p.failOn)
 }

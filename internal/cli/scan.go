@@ -48,20 +48,7 @@ Examples:
 					return fmt.Errorf("write snapshot: %w", err)
 				}
 			}
-			rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
-				Experience:  p.experience,
-				Tables:      trimAll(assess.entities),
-				Profile:     p.profile,
-				Now:         deps.now,
-				ToolVersion: deps.Version,
-			})
-			if err != nil {
-				return err
-			}
-			if err := writeReports(cmd.Context(), cmd, p.outputs, rep); err != nil {
-				return err
-			}
-			return exitFor(rep, p.failOn)
+			return assessAndReport(cmd, deps, eng, snap, &assess, p)
 		},
 	}
 	targets.register(cmd)
