@@ -12,48 +12,60 @@ import data.teamslink.lib
 
 results contains consent_001
 
-_consent := lib.obj(object.get(input, ["tenant", "consent"], null))
+# _consent reads the tenant.consent section once, when the rule needs it (the
+# section is then usable: an object with status ok). Ids compare
+# case-insensitively; {true: a, false: b}[condition] chooses between two
+# values without a function call.
+_consent := {
+	"servicePrincipal": sp,
+	"evidence": {
+		"servicePrincipal": sp,
+		"matchedBy": object.get(sp_object, "matchedBy", null),
+		"graphServicePrincipalId": graph_value,
+	},
+	"clientGrants": client_grants,
+	"adminGrants": admin_grants,
+	"missingScopes": missing,
+} if {
+	consent := input.tenant.consent
+	sp := object.get(consent, "servicePrincipal", null)
+	sp_object := {true: sp, false: {}}[is_object(sp)]
+	sp_id_value := object.get(sp_object, "id", null)
+	sp_id := lower({true: sp_id_value, false: ""}[is_string(sp_id_value)])
+	graph_value := object.get(consent, "graphServicePrincipalId", null)
+	graph_id := lower({true: graph_value, false: ""}[is_string(graph_value)])
+	grants_value := object.get(consent, "grants", null)
 
-_sp := object.get(_consent, "servicePrincipal", null)
+	# the grants made to the collaboration app (read only when there is one)
+	client_grants := [g |
+		is_object(sp)
+		some g in {true: grants_value, false: []}[is_array(grants_value)]
+		client_id := object.get(g, "clientId", null)
+		is_string(client_id)
+		client_id != ""
+		lower(client_id) == sp_id
+	]
 
-_graph_sp_id := lib.str(object.get(_consent, "graphServicePrincipalId", null))
+	# its admin-consent (AllPrincipals) grants to Microsoft Graph, or to any
+	# resource when the snapshot does not name Graph's service principal
+	all_principals := [g | some g in client_grants; object.get(g, "consentType", null) == "AllPrincipals"]
+	to_graph := [g |
+		some g in all_principals
+		resource_id := object.get(g, "resourceId", null)
+		is_string(resource_id)
+		resource_id != ""
+		lower(resource_id) == graph_id
+	]
+	admin_grants := {true: all_principals, false: to_graph}[graph_id == ""]
 
-_grants := lib.array(object.get(_consent, "grants", null))
-
-# _client_grants are the grants made to the collaboration app.
-_client_grants := [g |
-	some g in _grants
-	lib.same_id(object.get(g, "clientId", null), _sp.id)
-]
-
-# _to_graph holds for a grant whose resource is Microsoft Graph, or for any
-# grant when the snapshot does not name Graph's service principal.
-_to_graph(_) if _graph_sp_id == ""
-
-_to_graph(g) if lib.same_id(object.get(g, "resourceId", null), _graph_sp_id)
-
-_admin_grants := [g |
-	some g in _client_grants
-	object.get(g, "consentType", null) == "AllPrincipals"
-	_to_graph(g)
-]
-
-_per_user_grants := [g |
-	some g in _client_grants
-	object.get(g, "consentType", null) == "Principal"
-]
-
-# _scopes splits a space-separated scope string, lower-cased.
-_scopes(g) := {lower(s) | some s in regex.split(`\s+`, lib.str(object.get(g, "scope", null))); s != ""}
-
-_granted := union({_scopes(g) | some g in _admin_grants})
-
-_missing := [s | some s in facts.required_consent_scopes; not lower(s) in _granted]
-
-_sp_evidence := {
-	"servicePrincipal": _sp,
-	"matchedBy": object.get(lib.obj(_sp), "matchedBy", null),
-	"graphServicePrincipalId": object.get(_consent, "graphServicePrincipalId", null),
+	# the scopes they grant, split on whitespace and lower-cased
+	granted := {lower(s) |
+		some g in admin_grants
+		scope := object.get(g, "scope", null)
+		some s in regex.split(`\s+`, {true: scope, false: ""}[is_string(scope)])
+		s != ""
+	}
+	missing := [s | some s in facts.required_consent_scopes; not lower(s) in granted]
 }
 
 # METADATA
@@ -92,64 +104,94 @@ _sp_evidence := {
 #     - >-
 #       NOT CONFIRMED: the app's delegated grants target Microsoft Graph's
 #       service principal (the scope names are Graph scopes).
-consent_001 := r if {
-	r := lib.experience_error("TL-CONSENT-001")
-} else := r if {
-	lib.basic_experience
-	r := lib.enhanced_only_skip("TL-CONSENT-001")
-} else := r if {
-	r := lib.error_result("TL-CONSENT-001", ["tenant.consent"])
-} else := r if {
-	not is_object(_sp)
-	r := lib.result(
-		"TL-CONSENT-001",
-		"fail",
-		sprintf("the enterprise app %q was not found in the tenant (looked up by appId %s, then by display name): %s", [
+consent_001 := {
+	# lib.enhanced_only_skip("TL-CONSENT-001"), written out so the result is constant
+	"id": "TL-CONSENT-001",
+	"status": "skip",
+	"message": "applies to the Enhanced collaboration experience only; the Basic experience was asked for",
+	"evidence": {"experience": "basic"},
+} if {
+	# First, as the cheapest check: "basic" is a valid experience, so none of
+	# the error branches below could apply.
+	input.options.experience == "basic"
+} else := {
+	"id": "TL-CONSENT-001",
+	"status": "pass",
+	"message": sprintf(
+		"the collaboration app has admin consent (AllPrincipals) for %s",
+		[concat(" and ", facts.required_consent_scopes)],
+	),
+	"evidence": object.union(c.evidence, {"grant": grant, "grants": c.adminGrants, "missingScopes": []}),
+} if {
+	# The pass comes before the failures, as the common case: its conditions
+	# exclude every failing branch below, which keep their order.
+	input.options.experience == "enhanced"
+	input.tenant.consent.status == "ok"
+	c := _consent
+	count(c.missingScopes) == 0
+	grant := c.adminGrants[0]
+} else := {
+	"id": "TL-CONSENT-001",
+	"status": "fail",
+	"message": sprintf(
+		"the enterprise app %q was not found in the tenant (looked up by appId %s, then by display name): %s",
+		[
 			facts.collaboration_app.displayName,
 			facts.collaboration_app.appId,
 			"the Enhanced experience has not been consented",
-		]),
-		object.union(_sp_evidence, {
-			"lookedUpAppId": facts.collaboration_app.appId,
-			"lookedUpDisplayName": facts.collaboration_app.displayName,
-		}),
-	)
+		],
+	),
+	"evidence": object.union(c.evidence, {
+		"lookedUpAppId": facts.collaboration_app.appId,
+		"lookedUpDisplayName": facts.collaboration_app.displayName,
+	}),
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.consent.status == "ok"
+	c := _consent
+	not is_object(c.servicePrincipal)
+} else := {
+	"id": "TL-CONSENT-001",
+	"status": "fail",
+	"message": sprintf(
+		"the collaboration app has only per-user consent (%d Principal grants) and no admin consent (AllPrincipals)",
+		[count(per_user)],
+	),
+	"evidence": object.union(c.evidence, {"grants": c.clientGrants, "missingScopes": facts.required_consent_scopes}),
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.consent.status == "ok"
+	c := _consent
+	count(c.adminGrants) == 0
+	per_user := [g | some g in c.clientGrants; object.get(g, "consentType", null) == "Principal"]
+	count(per_user) > 0
+} else := {
+	"id": "TL-CONSENT-001",
+	"status": "fail",
+	"message": "the collaboration app has no admin-consent (AllPrincipals) permission grant to Microsoft Graph",
+	"evidence": object.union(c.evidence, {"grants": c.clientGrants, "missingScopes": facts.required_consent_scopes}),
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.consent.status == "ok"
+	c := _consent
+	count(c.adminGrants) == 0
+} else := {
+	"id": "TL-CONSENT-001",
+	"status": "fail",
+	"message": sprintf(
+		"the collaboration app's admin consent lacks the delegated scope(s) %s",
+		[concat(", ", c.missingScopes)],
+	),
+	"evidence": object.union(c.evidence, {"grants": c.adminGrants, "missingScopes": c.missingScopes}),
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.consent.status == "ok"
+	c := _consent
+	count(c.missingScopes) > 0
 } else := r if {
-	count(_admin_grants) == 0
-	count(_per_user_grants) > 0
-	r := lib.result(
-		"TL-CONSENT-001",
-		"fail",
-		sprintf(
-			"the collaboration app has only per-user consent (%d Principal grants) and no admin consent (AllPrincipals)",
-			[count(_per_user_grants)],
-		),
-		object.union(_sp_evidence, {"grants": _client_grants, "missingScopes": facts.required_consent_scopes}),
-	)
+	p := lib.experience_problem
+	r := lib.option_result("TL-CONSENT-001", p)
 } else := r if {
-	count(_admin_grants) == 0
-	r := lib.result(
-		"TL-CONSENT-001",
-		"fail",
-		"the collaboration app has no admin-consent (AllPrincipals) permission grant to Microsoft Graph",
-		object.union(_sp_evidence, {"grants": _client_grants, "missingScopes": facts.required_consent_scopes}),
-	)
-} else := r if {
-	count(_missing) > 0
-	r := lib.result(
-		"TL-CONSENT-001",
-		"fail",
-		sprintf("the collaboration app's admin consent lacks the delegated scope(s) %s", [concat(", ", _missing)]),
-		object.union(_sp_evidence, {"grants": _admin_grants, "missingScopes": _missing}),
-	)
-} else := r if {
-	r := lib.result(
-		"TL-CONSENT-001",
-		"pass",
-		sprintf(
-			"the collaboration app has admin consent (AllPrincipals) for %s",
-			[concat(" and ", facts.required_consent_scopes)],
-		),
-		object.union(_sp_evidence, {"grant": _admin_grants[0], "grants": _admin_grants, "missingScopes": []}),
-	)
+	p := lib.section_problems["tenant.consent"]
+	r := lib.problem_result("TL-CONSENT-001", p)
 } else := lib.undecided("TL-CONSENT-001")

@@ -11,36 +11,51 @@ import data.teamslink.facts
 import data.teamslink.lib
 
 results contains ent_001(table) if {
-	some table in lib.array(object.get(input, ["options", "tables"], null))
+	some table in _target_tables
 }
 
 results contains ent_002(table) if {
-	some table in lib.array(object.get(input, ["options", "tables"], null))
+	some table in _target_tables
 }
 
-_entities := ["environment.entities"]
-
-_tables := lib.array(object.get(input, ["environment", "entities", "tables"], null))
-
-# _metadata is the collected metadata of the table, undefined when the
-# collector did not return it.
-_metadata(table) := tables[0] if {
-	tables := [t | some t in _tables; object.get(t, "logicalName", null) == table]
+_target_tables := {true: tables, false: []}[is_array(tables)] if {
+	tables := object.get(input, ["options", "tables"], null)
 }
 
-_not_collected(id, table) := lib.table_result(
-	id,
-	table,
-	"error",
-	sprintf("cannot assess: table %s was not collected into environment.entities", [table]),
-	{
+# Each rule first tries the branches that decide it, guarded by what they need
+# (a usable environment.entities section: an object with status ok, read by a
+# plain input reference), and only then the branches that explain why it
+# cannot be decided.
+
+# _collected are the tables environment.entities holds; read only once the
+# section is usable.
+_collected := {true: tables, false: []}[is_array(tables)] if {
+	tables := object.get(input.environment.entities, "tables", null)
+}
+
+# _metadata maps each target table to its collected metadata (the first entry
+# with its logical name); a table the collector did not return has none.
+_metadata := {table: tables[0] |
+	some table in _target_tables
+	tables := [t | some t in collected; object.get(t, "logicalName", null) == table]
+} if {
+	collected_value := object.get(input.environment.entities, "tables", null)
+	collected := {true: collected_value, false: []}[is_array(collected_value)]
+}
+
+_not_collected(id, table) := {
+	"id": id,
+	"table": table,
+	"status": "error",
+	"message": sprintf("cannot assess: table %s was not collected into environment.entities", [table]),
+	"evidence": {
 		"section": "environment.entities",
 		"sectionStatus": "ok",
 		"error": sprintf("no entry for table %s in environment.entities.tables", [table]),
 		"httpStatus": null,
-		"collectedTables": [object.get(t, "logicalName", null) | some t in _tables],
+		"collectedTables": [object.get(t, "logicalName", null) | some t in _collected],
 	},
-)
+}
 
 # METADATA
 # title: Document management enabled on every target table
@@ -67,46 +82,46 @@ _not_collected(id, table) := lib.table_result(
 #       PUT the table's EntityDefinition with IsDocumentManagementEnabled true
 #       (MSCRM.MergeLabels true), then PublishXml; the previous definition is
 #       journalled for rollback.
-ent_001(table) := r if {
-	r := lib.table_error_result("TL-ENT-001", table, _entities)
-} else := r if {
-	not _metadata(table)
-	r := _not_collected("TL-ENT-001", table)
-} else := r if {
-	m := _metadata(table)
-	object.get(m, "exists", null) == false
-	r := lib.table_result(
-		"TL-ENT-001",
-		table,
-		"fail",
-		sprintf("table %s does not exist in the environment", [table]),
-		{"table": m},
-	)
-} else := r if {
-	m := _metadata(table)
-	m.exists == true
-	object.get(m, "isDocumentManagementEnabled", null) == false
-	r := lib.table_result(
-		"TL-ENT-001",
-		table,
-		"fail",
-		sprintf("document management is not enabled for table %s", [table]),
-		{"table": m},
-	)
-} else := r if {
-	m := _metadata(table)
+ent_001(table) := {
+	"id": "TL-ENT-001",
+	"table": table,
+	"status": "pass",
+	"message": sprintf("document management is enabled for table %s", [table]),
+	"evidence": {"table": m},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
 	m.exists == true
 	m.isDocumentManagementEnabled == true
-	r := lib.table_result(
-		"TL-ENT-001",
-		table,
-		"pass",
-		sprintf("document management is enabled for table %s", [table]),
-		{"table": m},
-	)
+} else := {
+	"id": "TL-ENT-001",
+	"table": table,
+	"status": "fail",
+	"message": sprintf("document management is not enabled for table %s", [table]),
+	"evidence": {"table": m},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
+	m.exists == true
+	object.get(m, "isDocumentManagementEnabled", null) == false
+} else := {
+	"id": "TL-ENT-001",
+	"table": table,
+	"status": "fail",
+	"message": sprintf("table %s does not exist in the environment", [table]),
+	"evidence": {"table": m},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
+	object.get(m, "exists", null) == false
+} else := r if {
+	input.environment.entities.status == "ok"
+	not _metadata[table]
+	r := _not_collected("TL-ENT-001", table)
+} else := r if {
+	p := lib.section_problems["environment.entities"]
+	r := lib.table_problem_result("TL-ENT-001", table, p)
 } else := lib.table_undecided("TL-ENT-001", table)
-
-_out_of_box(table) := object.union(facts.out_of_box_tables[table], {"logicalName": table})
 
 # METADATA
 # title: Teams document status enabled on tables outside the out-of-box set
@@ -149,53 +164,57 @@ _out_of_box(table) := object.union(facts.out_of_box_tables[table], {"logicalName
 #       (msdyn_resourcerequest), RMA (msdyn_rma), RMA Receipt (msdyn_rmareceipt),
 #       RTV (msdyn_rtv), Sales Literature (salesliterature), Work Order
 #       (msdyn_workorder).
-ent_002(table) := r if {
-	info := _out_of_box(table)
-	r := lib.table_result(
-		"TL-ENT-002",
-		table,
-		"skip",
-		sprintf("table %s is in the out-of-box Teams set (%s): it is enabled with the feature", [table, info.displayName]),
-		{"outOfBox": info},
-	)
-} else := r if {
-	r := lib.table_error_result("TL-ENT-002", table, _entities)
-} else := r if {
-	not _metadata(table)
-	r := _not_collected("TL-ENT-002", table)
-} else := r if {
-	m := _metadata(table)
-	object.get(m, "exists", null) == false
-	r := lib.table_result(
-		"TL-ENT-002",
-		table,
-		"skip",
-		sprintf("table %s does not exist; see TL-ENT-001", [table]),
-		{"table": m},
-	)
-} else := r if {
-	m := _metadata(table)
-	m.exists == true
-	object.get(m, "isMSTeamsIntegrationEnabled", null) == false
-	r := lib.table_result(
-		"TL-ENT-002",
-		table,
-		"fail",
-		sprintf(
-			"Teams document status is not enabled for table %s, which is outside the out-of-box set: %s",
-			[table, "the channel file library will not appear"],
-		),
-		{"table": m},
-	)
-} else := r if {
-	m := _metadata(table)
+ent_002(table) := {
+	"id": "TL-ENT-002",
+	"table": table,
+	"status": "skip",
+	"message": sprintf(
+		"table %s is in the out-of-box Teams set (%s): it is enabled with the feature",
+		[table, info.displayName],
+	),
+	"evidence": {"outOfBox": object.union(info, {"logicalName": table})},
+} if {
+	info := facts.out_of_box_tables[table]
+} else := {
+	"id": "TL-ENT-002",
+	"table": table,
+	"status": "pass",
+	"message": sprintf("Teams document status is enabled for table %s", [table]),
+	"evidence": {"table": m},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
 	m.exists == true
 	m.isMSTeamsIntegrationEnabled == true
-	r := lib.table_result(
-		"TL-ENT-002",
-		table,
-		"pass",
-		sprintf("Teams document status is enabled for table %s", [table]),
-		{"table": m},
-	)
+} else := {
+	"id": "TL-ENT-002",
+	"table": table,
+	"status": "fail",
+	"message": sprintf(
+		"Teams document status is not enabled for table %s, which is outside the out-of-box set: %s",
+		[table, "the channel file library will not appear"],
+	),
+	"evidence": {"table": m},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
+	m.exists == true
+	object.get(m, "isMSTeamsIntegrationEnabled", null) == false
+} else := {
+	"id": "TL-ENT-002",
+	"table": table,
+	"status": "skip",
+	"message": sprintf("table %s does not exist; see TL-ENT-001", [table]),
+	"evidence": {"table": m},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
+	object.get(m, "exists", null) == false
+} else := r if {
+	input.environment.entities.status == "ok"
+	not _metadata[table]
+	r := _not_collected("TL-ENT-002", table)
+} else := r if {
+	p := lib.section_problems["environment.entities"]
+	r := lib.table_problem_result("TL-ENT-002", table, p)
 } else := lib.table_undecided("TL-ENT-002", table)

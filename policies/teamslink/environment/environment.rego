@@ -7,24 +7,20 @@
 #   the admin turns on next), required under the enabled profile.
 package teamslink.environment
 
+import data.teamslink.facts
 import data.teamslink.lib
 
 results contains env_001
 
 results contains env_002
 
-_org := ["environment.organization"]
-
-_record := lib.obj(object.get(input, ["environment", "organization", "record"], null))
-
-_enforced if input.options.profile == "enabled"
-
-_evidence(column) := {
-	"column": column,
-	"value": object.get(_record, column, null),
-	"organizationid": object.get(_record, "organizationid", null),
-	"profile": object.get(input, ["options", "profile"], null),
-}
+# Each rule first tries the branches that decide it, guarded by what they need
+# (a usable organization section: status ok and an object record; a valid
+# profile; for TL-ENV-002 the Enhanced experience), and only then the branches
+# that explain why it cannot be decided. The checks are plain input references.
+# The evidence names the column, the value read, the organization and the
+# profile; it is written out in each branch rather than built by a function,
+# which would cost a call per evaluation.
 
 # METADATA
 # title: Basic collaboration enabled in the environment
@@ -53,35 +49,60 @@ _evidence(column) := {
 #     - >-
 #       INFERENCE: the Basic toggle writes organization.ismsteamsenabled;
 #       no public doc maps the toggle to a column.
-env_001 := r if {
-	r := lib.profile_error("TL-ENV-001")
+env_001 := {
+	"id": "TL-ENV-001",
+	"status": "skip",
+	"message": "Basic Teams collaboration is not turned on yet; informational under the preflight profile",
+	"evidence": {
+		"column": "ismsteamsenabled",
+		"value": false,
+		"organizationid": object.get(record, "organizationid", null),
+		"profile": input.options.profile,
+	},
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.ismsteamsenabled == false
+	input.options.profile == "preflight"
+} else := {
+	"id": "TL-ENV-001",
+	"status": "pass",
+	"message": "Basic Teams collaboration (record linking) is turned on in the environment",
+	"evidence": {
+		"column": "ismsteamsenabled",
+		"value": true,
+		"organizationid": object.get(record, "organizationid", null),
+		"profile": input.options.profile,
+	},
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.ismsteamsenabled == true
+	input.options.profile in facts.profiles
+} else := {
+	"id": "TL-ENV-001",
+	"status": "fail",
+	"message": concat(" ", [
+		"Basic Teams collaboration (record linking) is not turned on in the environment,",
+		"and the enabled profile requires it",
+	]),
+	"evidence": {
+		"column": "ismsteamsenabled",
+		"value": false,
+		"organizationid": object.get(record, "organizationid", null),
+		"profile": input.options.profile,
+	},
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.ismsteamsenabled == false
+	input.options.profile == "enabled"
 } else := r if {
-	r := lib.error_result("TL-ENV-001", _org)
+	p := lib.profile_problem
+	r := lib.option_result("TL-ENV-001", p)
 } else := r if {
-	_record.ismsteamsenabled == true
-	r := lib.result(
-		"TL-ENV-001",
-		"pass",
-		"Basic Teams collaboration (record linking) is turned on in the environment",
-		_evidence("ismsteamsenabled"),
-	)
-} else := r if {
-	_record.ismsteamsenabled == false
-	_enforced
-	r := lib.result(
-		"TL-ENV-001",
-		"fail",
-		"Basic Teams collaboration (record linking) is not turned on in the environment, and the enabled profile requires it",
-		_evidence("ismsteamsenabled"),
-	)
-} else := r if {
-	_record.ismsteamsenabled == false
-	r := lib.result(
-		"TL-ENV-001",
-		"skip",
-		"Basic Teams collaboration is not turned on yet; informational under the preflight profile",
-		_evidence("ismsteamsenabled"),
-	)
+	p := lib.section_problems["environment.organization"]
+	r := lib.problem_result("TL-ENV-001", p)
 } else := lib.undecided("TL-ENV-001")
 
 # METADATA
@@ -112,38 +133,71 @@ env_001 := r if {
 #       INFERENCE: the Enhanced toggle writes
 #       organization.ismsteamscollaborationenabled; no public doc maps the
 #       toggle to a column.
-env_002 := r if {
-	r := lib.experience_error("TL-ENV-002")
+env_002 := {
+	# lib.enhanced_only_skip("TL-ENV-002"), written out so the result is constant
+	"id": "TL-ENV-002",
+	"status": "skip",
+	"message": "applies to the Enhanced collaboration experience only; the Basic experience was asked for",
+	"evidence": {"experience": "basic"},
+} if {
+	# First, as the cheapest check: "basic" is a valid experience, so none of
+	# the error branches below could apply.
+	input.options.experience == "basic"
+} else := {
+	"id": "TL-ENV-002",
+	"status": "skip",
+	"message": "Enhanced Teams collaboration is not turned on yet; informational under the preflight profile",
+	"evidence": {
+		"column": "ismsteamscollaborationenabled",
+		"value": false,
+		"organizationid": object.get(record, "organizationid", null),
+		"profile": input.options.profile,
+	},
+} if {
+	input.options.experience == "enhanced"
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.ismsteamscollaborationenabled == false
+	input.options.profile == "preflight"
+} else := {
+	"id": "TL-ENV-002",
+	"status": "pass",
+	"message": "Enhanced Teams collaboration is turned on in the environment",
+	"evidence": {
+		"column": "ismsteamscollaborationenabled",
+		"value": true,
+		"organizationid": object.get(record, "organizationid", null),
+		"profile": input.options.profile,
+	},
+} if {
+	input.options.experience == "enhanced"
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.ismsteamscollaborationenabled == true
+	input.options.profile in facts.profiles
+} else := {
+	"id": "TL-ENV-002",
+	"status": "fail",
+	"message": "Enhanced Teams collaboration is not turned on in the environment, and the enabled profile requires it",
+	"evidence": {
+		"column": "ismsteamscollaborationenabled",
+		"value": false,
+		"organizationid": object.get(record, "organizationid", null),
+		"profile": input.options.profile,
+	},
+} if {
+	input.options.experience == "enhanced"
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.ismsteamscollaborationenabled == false
+	input.options.profile == "enabled"
 } else := r if {
-	lib.basic_experience
-	r := lib.enhanced_only_skip("TL-ENV-002")
+	p := lib.experience_problem
+	r := lib.option_result("TL-ENV-002", p)
 } else := r if {
-	r := lib.profile_error("TL-ENV-002")
+	p := lib.profile_problem
+	r := lib.option_result("TL-ENV-002", p)
 } else := r if {
-	r := lib.error_result("TL-ENV-002", _org)
-} else := r if {
-	_record.ismsteamscollaborationenabled == true
-	r := lib.result(
-		"TL-ENV-002",
-		"pass",
-		"Enhanced Teams collaboration is turned on in the environment",
-		_evidence("ismsteamscollaborationenabled"),
-	)
-} else := r if {
-	_record.ismsteamscollaborationenabled == false
-	_enforced
-	r := lib.result(
-		"TL-ENV-002",
-		"fail",
-		"Enhanced Teams collaboration is not turned on in the environment, and the enabled profile requires it",
-		_evidence("ismsteamscollaborationenabled"),
-	)
-} else := r if {
-	_record.ismsteamscollaborationenabled == false
-	r := lib.result(
-		"TL-ENV-002",
-		"skip",
-		"Enhanced Teams collaboration is not turned on yet; informational under the preflight profile",
-		_evidence("ismsteamscollaborationenabled"),
-	)
+	p := lib.section_problems["environment.organization"]
+	r := lib.problem_result("TL-ENV-002", p)
 } else := lib.undecided("TL-ENV-002")

@@ -9,6 +9,23 @@ package teamslink.lib
 
 import data.teamslink.facts
 
+# How the policies are written for speed. The engine evaluates every rule for
+# every environment, and OPA's evaluator pays for each rule it evaluates, each
+# reference to a rule (cached or not), each function call and each else branch
+# it tries, far more than for an expression on local variables or a plain
+# reference into the input. So the family packages:
+#   - try first the branches that decide a rule, guarded by what they need
+#     (input.<section>.status == "ok", the experience asked for), and only then
+#     the branches that explain why it does not apply or cannot be assessed
+#     (lib.section_problems, lib.experience_problem, ...). Where a rule's
+#     branches are mutually exclusive, the common case comes first;
+#   - work out facts shared by several rules once, as complete rules (cached
+#     per evaluation), and read each input value once, into local variables;
+#   - build results and evidence as object literals in the branch that is
+#     taken, without helper calls on the common path;
+#   - choose between two values with {true: a, false: b}[condition].
+# These helpers keep their behaviour for user policies that import them.
+
 # result builds one result object as the engine expects it.
 result(id, status, message, evidence) := {
 	"id": id,
@@ -28,7 +45,8 @@ table_result(id, table, status, message, evidence) := object.union(
 section(path) := object.get(input, split(path, "."), null)
 
 # required_objects names, per section, a member that must be an object for the
-# section to be usable even when its status is ok.
+# section to be usable even when its status is ok. (unusable_sections checks
+# each of them with a rule of its own.)
 required_objects := {"environment.organization": "record"}
 
 # section_paths are the snapshot sections the rules read. Their problems are
@@ -45,11 +63,37 @@ section_paths := {
 	"environment.caller",
 }
 
+# unusable_sections are the sections of section_paths that cannot be used:
+# missing, not an object, status other than ok, or a required member that is
+# not an object. One rule per section reads its status by a plain reference
+# (cheap, and undefined for a missing section or one that is not an object);
+# find_problem then runs for these sections only.
+unusable_sections contains "tenant.licenses" if not input.tenant.licenses.status == "ok"
+
+unusable_sections contains "tenant.consent" if not input.tenant.consent.status == "ok"
+
+unusable_sections contains "tenant.caller" if not input.tenant.caller.status == "ok"
+
+unusable_sections contains "tenant.sharePoint" if not input.tenant.sharePoint.status == "ok"
+
+unusable_sections contains "environment.organization" if not input.environment.organization.status == "ok"
+
+unusable_sections contains "environment.sharePointSites" if not input.environment.sharePointSites.status == "ok"
+
+unusable_sections contains "environment.documentLocations" if not input.environment.documentLocations.status == "ok"
+
+unusable_sections contains "environment.entities" if not input.environment.entities.status == "ok"
+
+unusable_sections contains "environment.caller" if not input.environment.caller.status == "ok"
+
+unusable_sections contains "environment.organization" if not _record_is_object
+
+# _record_is_object holds when the organization section's record is an object
+# (a rule, so that "not" also covers a missing record).
+_record_is_object if is_object(input.environment.organization.record)
+
 # section_problems maps each unusable section of section_paths to its problem.
-section_problems := {path: p |
-	some path in section_paths
-	p := find_problem(path)
-}
+section_problems := {path: find_problem(path) | some path in unusable_sections}
 
 # problem describes why the section at path cannot be used, in the evidence
 # shape of an error result. It is undefined when the section is usable.
@@ -106,12 +150,18 @@ problem_message(p) := sprintf("cannot assess: section %s is missing from the inp
 	p.httpStatus != 0
 } else := sprintf("cannot assess: section %s was not read (status %s): %s", [p.section, p.sectionStatus, p.error])
 
+# problem_result is rule id's error result for the section problem p.
+problem_result(id, p) := result(id, "error", problem_message(p), p)
+
 # error_result is rule id's error result for the first section in paths that
 # cannot be used; undefined when all of them can.
-error_result(id, paths) := result(id, "error", problem_message(p), p) if {
+error_result(id, paths) := problem_result(id, p) if {
 	problems := [q | some path in paths; q := problem(path)]
 	p := problems[0]
 }
+
+# table_problem_result is problem_result for a per-table rule.
+table_problem_result(id, table, p) := object.union(problem_result(id, p), {"table": table})
 
 # table_error_result is error_result for a per-table rule.
 table_error_result(id, table, paths) := object.union(error_result(id, paths), {"table": table})
@@ -149,16 +199,31 @@ option_problem(name, valid) := {
 	not value in valid
 }
 
-# option_error is rule id's error result for an invalid option; undefined when
-# the option is valid.
-option_error(id, name, valid) := result(
+# option_result is rule id's error result for the option problem p.
+option_result(id, p) := result(
 	id,
 	"error",
 	sprintf("cannot assess: %s is %v; valid values: %s", [p.option, p.value, concat(", ", p.valid)]),
 	p,
-) if {
+)
+
+# option_error is rule id's error result for an invalid option; undefined when
+# the option is valid.
+option_error(id, name, valid) := option_result(id, p) if {
 	p := option_problem(name, valid)
 }
+
+# experience_problem is the option problem of options.experience, worked out
+# once per evaluation; undefined when the experience is valid.
+experience_problem := option_problem("experience", facts.experiences) if not _experience_valid
+
+_experience_valid if input.options.experience in facts.experiences
+
+# profile_problem is the option problem of options.profile, worked out once
+# per evaluation; undefined when the profile is valid.
+profile_problem := option_problem("profile", facts.profiles) if not _profile_valid
+
+_profile_valid if input.options.profile in facts.profiles
 
 # basic_experience holds when only the Basic experience is asked for.
 basic_experience if input.options.experience == "basic"
@@ -172,10 +237,10 @@ enhanced_only_skip(id) := result(
 )
 
 # experience_error is the error result when options.experience is invalid.
-experience_error(id) := option_error(id, "experience", facts.experiences)
+experience_error(id) := option_result(id, experience_problem)
 
 # profile_error is the error result when options.profile is invalid.
-profile_error(id) := option_error(id, "profile", facts.profiles)
+profile_error(id) := option_result(id, profile_problem)
 
 # array returns x when it is an array and [] otherwise (a Go nil slice arrives as null).
 array(x) := x if {

@@ -115,3 +115,109 @@ test_same_id_is_case_insensitive_and_rejects_empty if {
 	not lib.same_id("", "")
 	not lib.same_id(null, null)
 }
+
+test_unusable_sections_empty_on_compliant_input if {
+	count(lib.unusable_sections) == 0 with input as fx.base_input
+	lib.section_problems == {} with input as fx.base_input
+}
+
+test_unusable_sections_cover_every_section_path if {
+	ops := [op | some path in lib.section_paths; some op in fx.section_error(concat("/", ["", replace(path, ".", "/")]))]
+	inp := fx.patched(ops)
+	lib.unusable_sections == lib.section_paths with input as inp
+	every path in lib.section_paths {
+		lib.section_problems[path] == lib.find_problem(path) with input as inp
+	}
+}
+
+test_unusable_sections_missing_section if {
+	inp := fx.patched([fx.remove("/tenant/caller")])
+	lib.unusable_sections == {"tenant.caller"} with input as inp
+	lib.problem("tenant.caller").sectionStatus == "missing" with input as inp
+}
+
+test_unusable_sections_record_not_an_object if {
+	inp := fx.patched([fx.replace("/environment/organization/record", "x")])
+	lib.unusable_sections == {"environment.organization"} with input as inp
+	lib.problem("environment.organization") == {
+		"section": "environment.organization",
+		"sectionStatus": "ok",
+		"error": "section status is ok but its record is not an object",
+		"httpStatus": 200,
+	} with input as inp
+}
+
+test_unusable_sections_record_missing if {
+	inp := fx.patched([fx.remove("/environment/organization/record")])
+	lib.unusable_sections == {"environment.organization"} with input as inp
+}
+
+test_problem_result_is_error_result if {
+	inp := fx.patched(fx.section_error("/tenant/consent"))
+	p := lib.section_problems["tenant.consent"] with input as inp
+	r := lib.problem_result("X-1", p) with input as inp
+	r == lib.error_result("X-1", ["tenant.consent"]) with input as inp
+	lib.table_problem_result("X-1", "account", p) == object.union(r, {"table": "account"}) with input as inp
+}
+
+test_option_problems_undefined_when_valid if {
+	not lib.experience_problem with input as fx.base_input
+	not lib.profile_problem with input as fx.base_input
+}
+
+test_option_problems_missing_option if {
+	inp := fx.patched([fx.remove("/options/experience"), fx.replace("/options/profile", "strict")])
+	lib.experience_problem == lib.option_problem("experience", {"basic", "enhanced"}) with input as inp
+	lib.experience_problem.value == null with input as inp
+	lib.profile_problem.value == "strict" with input as inp
+	r := lib.experience_error("X-1") with input as inp
+	r.message == "cannot assess: options.experience is null; valid values: basic, enhanced"
+}
+
+test_sharepoint_integration_configured_reasoning if {
+	inp := fx.patched([
+		fx.replace("/environment/organization/record/sharepointdeploymenttype", 0),
+		fx.replace("/environment/sharePointSites/defaultSite", {
+			"sharepointsiteid": "e1d2c3b4-a5f6-4789-8abc-def012345678",
+			"servicetype": 0,
+			"statecode": 0,
+			"validationstatus": 4,
+		}),
+	])
+	s := lib.sharepoint_integration with input as inp
+	s.reasoning == concat(" ", [
+		"derived: configured, because organization.sharepointdeploymenttype is set and the active",
+		"default sharepointsite is a SharePoint site that validated",
+	])
+	s.signals.defaultSite == {
+		"sharepointsiteid": "e1d2c3b4-a5f6-4789-8abc-def012345678",
+		"name": null,
+		"absoluteurl": null,
+		"servicetype": 0,
+		"statecode": 0,
+		"validationstatus": 4,
+	}
+	s.assumption == lib.sharepoint_integration_assumption
+}
+
+test_sharepoint_integration_no_default_site_leaves_site_checks_out if {
+	s := lib.sharepoint_integration with input as fx.base_input
+	s.signals == {"sharepointdeploymenttype": null, "defaultSite": null}
+	s.checks == {
+		"deploymentTypeSet": false,
+		"defaultSitePresent": false,
+		"defaultSiteIsSharePoint": false,
+		"defaultSiteActive": false,
+		"defaultSiteValidated": false,
+	}
+}
+
+test_sharepoint_integration_lists_every_failed_site_check if {
+	inp := fx.patched([fx.replace("/environment/sharePointSites/defaultSite", {"servicetype": 1, "statecode": 1})])
+	s := lib.sharepoint_integration with input as inp
+	s.reasoning == concat("", [
+		"derived: not configured, because organization.sharepointdeploymenttype is null; ",
+		"the default site's servicetype is not 0 (SharePoint); the default site's statecode is not 0 (Active); ",
+		"the default site's validationstatus is not 4 (Valid)",
+	])
+}

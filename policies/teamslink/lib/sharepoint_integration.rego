@@ -18,74 +18,84 @@ sharepoint_override := v if {
 	is_boolean(v)
 }
 
+# sharepoint_integration_problems are the problems of the sections in
+# sharepoint_integration_paths that cannot be used, in that order.
+sharepoint_integration_problems := [p |
+	some path in sharepoint_integration_paths
+	p := section_problems[path]
+]
+
 # sharepoint_integration answers "is server-based SharePoint integration
 # configured?" as {"configured", "source", "reasoning", ...}. It is undefined
 # when there is no override and a section the derivation reads is unusable:
 # rules depending on it then report that section as an error.
+#
+# It is worked out once per evaluation and read by several rules, so it is
+# written for speed: one body per answer, plain references into the input, and
+# {true: a, false: b}[condition] to choose between two values.
 sharepoint_integration := {
 	"configured": v,
 	"source": "config override",
 	"reasoning": sprintf("from config override: environment overrides.sharePointIntegrationConfigured is %v", [v]),
 } if {
-	v := sharepoint_override
-} else := derived if {
-	usable(sharepoint_integration_paths)
-	derived := _derived_sharepoint_integration
-}
-
-_derived_sharepoint_integration := {
+	v := input.environment.overrides.sharePointIntegrationConfigured
+	is_boolean(v)
+} else := {
 	"configured": configured,
 	"source": "derived",
 	"signals": {
 		"sharepointdeploymenttype": deployment_type,
-		"defaultSite": _default_site_summary(site),
+		"defaultSite": {true: null, false: {
+			"sharepointsiteid": object.get(site, "sharepointsiteid", null),
+			"name": object.get(site, "name", null),
+			"absoluteurl": object.get(site, "absoluteurl", null),
+			"servicetype": object.get(site, "servicetype", null),
+			"statecode": object.get(site, "statecode", null),
+			"validationstatus": object.get(site, "validationstatus", null),
+		}}[count(site) == 0],
 	},
 	"checks": checks,
-	"reasoning": reasoning,
+	"reasoning": _reasoning(configured, failed),
 	"assumption": sharepoint_integration_assumption,
 } if {
-	deployment_type := object.get(input.environment.organization.record, "sharepointdeploymenttype", null)
-	site := obj(object.get(input.environment.sharePointSites, "defaultSite", null))
+	# Both sections are usable: status ok, and the organization record an object.
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	is_object(record)
+	sites := input.environment.sharePointSites
+	sites.status == "ok"
+
+	deployment_type := object.get(record, "sharepointdeploymenttype", null)
+	site_value := object.get(sites, "defaultSite", null)
+	site := {true: site_value, false: {}}[is_object(site_value)]
+	deployment_type_set := deployment_type != null
+	present := count(site) > 0
+	sharepoint := object.get(site, "servicetype", null) == facts.site_service_type_sharepoint
+	active := object.get(site, "statecode", null) == facts.site_state_active
+	validated := object.get(site, "validationstatus", null) == facts.site_validation_valid
 	checks := {
-		"deploymentTypeSet": deployment_type != null,
-		"defaultSitePresent": count(site) > 0,
-		"defaultSiteIsSharePoint": object.get(site, "servicetype", null) == facts.site_service_type_sharepoint,
-		"defaultSiteActive": object.get(site, "statecode", null) == facts.site_state_active,
-		"defaultSiteValidated": object.get(site, "validationstatus", null) == facts.site_validation_valid,
+		"deploymentTypeSet": deployment_type_set,
+		"defaultSitePresent": present,
+		"defaultSiteIsSharePoint": sharepoint,
+		"defaultSiteActive": active,
+		"defaultSiteValidated": validated,
 	}
-	failed := [_check_text[name] |
-		some name in _check_order
-		checks[name] == false
-		_relevant(name, checks)
+
+	# The failed checks, in this order. Without a default site, its
+	# properties are left out: only the first two checks are relevant.
+	relevant := {true: 5, false: 2}[present]
+	failed := [text |
+		some i, [ok, text] in [
+			[deployment_type_set, "organization.sharepointdeploymenttype is null"],
+			[present, "there is no active default sharepointsite"],
+			[sharepoint, "the default site's servicetype is not 0 (SharePoint)"],
+			[active, "the default site's statecode is not 0 (Active)"],
+			[validated, "the default site's validationstatus is not 4 (Valid)"],
+		]
+		i < relevant
+		ok == false
 	]
 	configured := count(failed) == 0
-	reasoning := _reasoning(configured, failed)
-}
-
-# _check_order is the order the reasoning names failed checks in.
-_check_order := [
-	"deploymentTypeSet",
-	"defaultSitePresent",
-	"defaultSiteIsSharePoint",
-	"defaultSiteActive",
-	"defaultSiteValidated",
-]
-
-# _relevant leaves out the default site's properties when there is no default site.
-_relevant(name, checks) if {
-	not startswith(name, "defaultSite")
-} else if {
-	name == "defaultSitePresent"
-} else if {
-	checks.defaultSitePresent == true
-}
-
-_check_text := {
-	"deploymentTypeSet": "organization.sharepointdeploymenttype is null",
-	"defaultSitePresent": "there is no active default sharepointsite",
-	"defaultSiteIsSharePoint": "the default site's servicetype is not 0 (SharePoint)",
-	"defaultSiteActive": "the default site's statecode is not 0 (Active)",
-	"defaultSiteValidated": "the default site's validationstatus is not 4 (Valid)",
 }
 
 _reasoning(true, _) := concat(" ", [
@@ -94,14 +104,3 @@ _reasoning(true, _) := concat(" ", [
 ])
 
 _reasoning(false, failed) := sprintf("derived: not configured, because %s", [concat("; ", failed)])
-
-_default_site_summary(site) := null if {
-	count(site) == 0
-} else := {
-	"sharepointsiteid": object.get(site, "sharepointsiteid", null),
-	"name": object.get(site, "name", null),
-	"absoluteurl": object.get(site, "absoluteurl", null),
-	"servicetype": object.get(site, "servicetype", null),
-	"statecode": object.get(site, "statecode", null),
-	"validationstatus": object.get(site, "validationstatus", null),
-}

@@ -13,20 +13,11 @@ results contains lic_001
 
 results contains lic_002
 
-_licenses := ["tenant.licenses"]
-
-_skus := lib.array(object.get(input, ["tenant", "licenses", "skus"], null))
-
-# _sku_usable is true for a SKU the tenant can use.
-_sku_usable(sku) if {
-	object.get(sku, "capabilityStatus", "") == "Enabled"
-} else := false
-
-# _plan_usable is true for a service plan in a usable SKU that is not switched off.
-_plan_usable(sku, plan) if {
-	_sku_usable(sku)
-	object.get(plan, "provisioningStatus", "") != "Disabled"
-} else := false
+# _skus are the tenant's subscribed SKUs; read only once the tenant.licenses
+# section is usable (an object with status ok).
+_skus := {true: skus, false: []}[is_array(skus)] if {
+	skus := object.get(input.tenant.licenses, "skus", null)
+}
 
 # _sku_fields are the evidence fields naming a SKU.
 _sku_fields(sku) := {
@@ -35,76 +26,112 @@ _sku_fields(sku) := {
 	"capabilityStatus": object.get(sku, "capabilityStatus", null),
 }
 
-# _plan_fields are the evidence fields naming a service plan.
-_plan_fields(plan) := {
-	"servicePlanId": object.get(plan, "servicePlanId", null),
-	"servicePlanName": object.get(plan, "servicePlanName", null),
-	"provisioningStatus": object.get(plan, "provisioningStatus", null),
-}
+# _sku_summary names every SKU, for the evidence of a failed rule.
+_sku_summary := [_sku_fields(sku) | some sku in _skus]
 
-_plans(sku) := lib.array(object.get(sku, "servicePlans", null))
+# _licences reads the tenant's SKUs once per evaluation: the customer
+# engagement matches and the Teams service plans. The rules read it only once
+# the tenant.licenses section is usable. It is written for speed: facts are
+# bound to local variables outside the loops, every service plan is read once,
+# evidence fields are read only for matches, and {true: a, false: b}[condition]
+# chooses between two values.
+_licences := {
+	"matches": ((plan_matches | sku_matches) | gov_matches),
+	"teams": teams_plans,
+} if {
+	skus := _skus
+	ce_skus := facts.ce_skus
+	gov_part_numbers := facts.ce_gov_sku_part_numbers
 
-# _ce_matches are the tenant's SKUs that carry a customer engagement app,
-# matched by service plan id, by SKU id or by government SKU part number.
-_ce_matches contains object.union_n([
-	_sku_fields(sku),
-	_plan_fields(plan),
-	{
+	# kinds maps the (lower-case) id of every service plan the rules look for
+	# to its customer engagement plan facts, or to "teams" for TEAMS1.
+	kinds := object.union(facts.ce_service_plans, {facts.teams_service_plan_id: "teams"})
+
+	# hits are the service plans the rules look for, with their SKU and kind
+	# (servicePlanIds compare case-insensitively).
+	hits := [[sku, plan, kind] |
+		some sku in skus
+		plans := object.get(sku, "servicePlans", null)
+		some plan in {true: plans, false: []}[is_array(plans)]
+		plan_id := object.get(plan, "servicePlanId", null)
+		is_string(plan_id)
+		kind := kinds[lower(plan_id)]
+	]
+
+	# SKUs carrying a customer engagement app, matched by service plan id ...
+	plan_matches := {{
+		"skuId": object.get(sku, "skuId", null),
+		"skuPartNumber": object.get(sku, "skuPartNumber", null),
+		"capabilityStatus": capability,
+		"servicePlanId": object.get(plan, "servicePlanId", null),
+		"servicePlanName": object.get(plan, "servicePlanName", null),
+		"provisioningStatus": provisioning,
 		"matchedBy": "servicePlanId",
 		"teamMembers": info.team_members,
 		"inferred": info.inferred,
-		"usable": _plan_usable(sku, plan),
-	},
-]) if {
-	some sku in _skus
-	some plan in _plans(sku)
-	info := facts.ce_service_plans[lib.lower_str(object.get(plan, "servicePlanId", null))]
+		"usable": [capability, provisioning == "Disabled"] == ["Enabled", false],
+	} |
+		some [sku, plan, info] in hits
+		is_object(info)
+		capability := object.get(sku, "capabilityStatus", null)
+		provisioning := object.get(plan, "provisioningStatus", null)
+	}
+
+	# ... by SKU id: usable unless every customer engagement plan it lists is disabled ...
+	sku_matches := {{
+		"skuId": sku_id,
+		"skuPartNumber": object.get(sku, "skuPartNumber", null),
+		"capabilityStatus": capability,
+		"matchedBy": "skuId",
+		"teamMembers": info.team_members,
+		"inferred": false,
+		"usable": [capability, all_disabled] == ["Enabled", false],
+	} |
+		some sku in skus
+		sku_id := object.get(sku, "skuId", null)
+		is_string(sku_id)
+		info := ce_skus[lower(sku_id)]
+		capability := object.get(sku, "capabilityStatus", null)
+		disabled := [d |
+			some [hit_sku, plan, kind] in hits
+			is_object(kind)
+			hit_sku == sku
+			d := object.get(plan, "provisioningStatus", "") == "Disabled"
+		]
+		all_disabled := [count(disabled) > 0, false in disabled] == [true, false]
+	}
+
+	# ... or by government SKU part number.
+	gov_matches := {{
+		"skuId": object.get(sku, "skuId", null),
+		"skuPartNumber": part_number,
+		"capabilityStatus": capability,
+		"matchedBy": "skuPartNumber",
+		"teamMembers": false,
+		"inferred": false,
+		"usable": capability == "Enabled",
+	} |
+		some sku in skus
+		part_number := object.get(sku, "skuPartNumber", null)
+		part_number in gov_part_numbers
+		capability := object.get(sku, "capabilityStatus", null)
+	}
+
+	# The TEAMS1 service plans, usable in an enabled SKU unless disabled.
+	teams_plans := {{
+		"skuId": object.get(sku, "skuId", null),
+		"skuPartNumber": object.get(sku, "skuPartNumber", null),
+		"capabilityStatus": capability,
+		"servicePlanId": object.get(plan, "servicePlanId", null),
+		"servicePlanName": object.get(plan, "servicePlanName", null),
+		"provisioningStatus": provisioning,
+		"usable": [capability, provisioning == "Disabled"] == ["Enabled", false],
+	} |
+		some [sku, plan, "teams"] in hits
+		capability := object.get(sku, "capabilityStatus", null)
+		provisioning := object.get(plan, "provisioningStatus", null)
+	}
 }
-
-# _sku_id_usable is true for a usable SKU unless every customer engagement
-# service plan it lists is disabled.
-_sku_id_usable(sku) if {
-	_sku_usable(sku)
-	ce_plans := [plan |
-		some plan in _plans(sku)
-		facts.ce_service_plans[lib.lower_str(object.get(plan, "servicePlanId", null))]
-	]
-	disabled := [plan | some plan in ce_plans; object.get(plan, "provisioningStatus", "") == "Disabled"]
-	not _all_disabled(ce_plans, disabled)
-} else := false
-
-_all_disabled(plans, disabled) if {
-	count(plans) > 0
-	count(plans) == count(disabled)
-}
-
-_ce_matches contains object.union(_sku_fields(sku), {
-	"matchedBy": "skuId",
-	"teamMembers": info.team_members,
-	"inferred": false,
-	"usable": _sku_id_usable(sku),
-}) if {
-	some sku in _skus
-	info := facts.ce_skus[lib.lower_str(object.get(sku, "skuId", null))]
-}
-
-_ce_matches contains object.union(_sku_fields(sku), {
-	"matchedBy": "skuPartNumber",
-	"teamMembers": false,
-	"inferred": false,
-	"usable": _sku_usable(sku),
-}) if {
-	some sku in _skus
-	object.get(sku, "skuPartNumber", null) in facts.ce_gov_sku_part_numbers
-}
-
-_usable_full := [m | some m in _ce_matches; m.usable; not m.teamMembers]
-
-_usable_team_members := [m | some m in _ce_matches; m.usable; m.teamMembers]
-
-_unusable_ce := [m | some m in _ce_matches; not m.usable]
-
-_sku_summary := [_sku_fields(sku) | some sku in _skus]
 
 _describe(m) := sprintf("%v (SKU %v, service plan %v)", [m.skuPartNumber, m.skuId, m.servicePlanName]) if {
 	m.matchedBy == "servicePlanId"
@@ -134,59 +161,59 @@ _describe(m) := sprintf("%v (SKU %v, service plan %v)", [m.skuPartNumber, m.skuI
 #       (D365_ProjectOperations) service plans count as customer engagement app
 #       licences.
 #     - "Government-cloud SKUs are matched by skuPartNumber only: the facts reference does not give their full skuIds."
-lic_001 := r if {
-	r := lib.error_result("TL-LIC-001", _licenses)
-} else := r if {
-	count(_usable_full) > 0
-	m := _usable_full[0]
-	r := lib.result(
-		"TL-LIC-001",
-		"pass",
-		sprintf("the tenant holds a Dynamics 365 customer engagement app licence: %s", [_describe(m)]),
-		{"matched": m, "matches": _ce_matches},
-	)
-} else := r if {
-	count(_usable_team_members) > 0
-	m := _usable_team_members[0]
-	r := lib.result(
-		"TL-LIC-001",
-		"warn",
-		sprintf("the only Dynamics 365 licence found is Team Members (%s): %s", [
-			_describe(m),
-			"it is accepted for using record linking, but the prerequisites list a full customer engagement app licence",
-		]),
-		{"matched": m, "matches": _ce_matches},
-	)
-} else := r if {
-	count(_unusable_ce) > 0
-	m := _unusable_ce[0]
-	r := lib.result(
-		"TL-LIC-001",
-		"fail",
-		sprintf(
-			"the tenant's Dynamics 365 customer engagement licence is not usable: %s has capabilityStatus %v and plan status %v",
-			[_describe(m), m.capabilityStatus, object.get(m, "provisioningStatus", "n/a")],
-		),
-		{"matches": _ce_matches, "skus": _sku_summary},
-	)
-} else := lib.result(
-	"TL-LIC-001",
-	"fail",
-	sprintf("none of the tenant's %d subscribed SKUs is a Dynamics 365 customer engagement app licence", [count(_skus)]),
-	{"matches": [], "skus": _sku_summary},
-)
+lic_001 := {
+	"id": "TL-LIC-001",
+	"status": "pass",
+	"message": sprintf("the tenant holds a Dynamics 365 customer engagement app licence: %s", [description]),
+	"evidence": {"matched": m, "matches": licences.matches},
+} if {
+	input.tenant.licenses.status == "ok"
+	licences := _licences
+	m := [x | some x in licences.matches; x.usable == true; x.teamMembers == false][0]
 
-_teams_plans contains object.union_n([
-	_sku_fields(sku),
-	_plan_fields(plan),
-	{"usable": _plan_usable(sku, plan)},
-]) if {
-	some sku in _skus
-	some plan in _plans(sku)
-	lib.same_id(object.get(plan, "servicePlanId", null), facts.teams_service_plan_id)
+	# _describe(m), without the cost of a call on the common path
+	description := {
+		true: sprintf("%v (SKU %v, service plan %v)", [m.skuPartNumber, m.skuId, object.get(m, "servicePlanName", null)]),
+		false: sprintf("%v (SKU %v, matched by %v)", [m.skuPartNumber, m.skuId, m.matchedBy]),
+	}[m.matchedBy == "servicePlanId"]
+} else := {
+	"id": "TL-LIC-001",
+	"status": "warn",
+	"message": sprintf("the only Dynamics 365 licence found is Team Members (%s): %s", [
+		_describe(m),
+		"it is accepted for using record linking, but the prerequisites list a full customer engagement app licence",
+	]),
+	"evidence": {"matched": m, "matches": licences.matches},
+} if {
+	input.tenant.licenses.status == "ok"
+	licences := _licences
+	m := [x | some x in licences.matches; x.usable == true; x.teamMembers == true][0]
+} else := {
+	"id": "TL-LIC-001",
+	"status": "fail",
+	"message": sprintf(
+		"the tenant's Dynamics 365 customer engagement licence is not usable: %s has capabilityStatus %v and plan status %v",
+		[_describe(m), m.capabilityStatus, object.get(m, "provisioningStatus", "n/a")],
+	),
+	"evidence": {"matches": licences.matches, "skus": _sku_summary},
+} if {
+	input.tenant.licenses.status == "ok"
+	licences := _licences
+	m := [x | some x in licences.matches; x.usable == false][0]
+} else := {
+	"id": "TL-LIC-001",
+	"status": "fail",
+	"message": sprintf(
+		"none of the tenant's %d subscribed SKUs is a Dynamics 365 customer engagement app licence",
+		[count(_skus)],
+	),
+	"evidence": {"matches": [], "skus": _sku_summary},
+} if {
+	input.tenant.licenses.status == "ok"
+} else := r if {
+	p := lib.section_problems["tenant.licenses"]
+	r := lib.problem_result("TL-LIC-001", p)
 }
-
-_usable_teams := [p | some p in _teams_plans; p.usable]
 
 # METADATA
 # title: Microsoft Teams licence
@@ -202,32 +229,41 @@ _usable_teams := [p | some p in _teams_plans; p.usable]
 #   remediation: |
 #     Assign a Microsoft 365 or Office 365 subscription that includes Microsoft
 #     Teams (service plan TEAMS1), or re-enable the TEAMS1 plan in the SKU that has it.
-lic_002 := r if {
-	r := lib.error_result("TL-LIC-002", _licenses)
+lic_002 := {
+	"id": "TL-LIC-002",
+	"status": "pass",
+	"message": sprintf(
+		"the tenant holds a Microsoft Teams licence: service plan TEAMS1 in %v (SKU %v)",
+		[p.skuPartNumber, p.skuId],
+	),
+	"evidence": {"matched": p, "matches": licences.teams},
+} if {
+	input.tenant.licenses.status == "ok"
+	licences := _licences
+	p := [q | some q in licences.teams; q.usable == true][0]
+} else := {
+	"id": "TL-LIC-002",
+	"status": "fail",
+	"message": sprintf(
+		"the Microsoft Teams service plan TEAMS1 is not usable: in %v the SKU is %v and the plan is %v",
+		[p.skuPartNumber, p.capabilityStatus, p.provisioningStatus],
+	),
+	"evidence": {"matches": licences.teams, "skus": _sku_summary},
+} if {
+	input.tenant.licenses.status == "ok"
+	licences := _licences
+	p := [q | some q in licences.teams][0]
+} else := {
+	"id": "TL-LIC-002",
+	"status": "fail",
+	"message": sprintf(
+		"none of the tenant's %d subscribed SKUs contains the Microsoft Teams service plan TEAMS1",
+		[count(_skus)],
+	),
+	"evidence": {"matches": [], "skus": _sku_summary},
+} if {
+	input.tenant.licenses.status == "ok"
 } else := r if {
-	count(_usable_teams) > 0
-	p := _usable_teams[0]
-	r := lib.result(
-		"TL-LIC-002",
-		"pass",
-		sprintf("the tenant holds a Microsoft Teams licence: service plan TEAMS1 in %v (SKU %v)", [p.skuPartNumber, p.skuId]),
-		{"matched": p, "matches": _teams_plans},
-	)
-} else := r if {
-	count(_teams_plans) > 0
-	p := [q | some q in _teams_plans][0]
-	r := lib.result(
-		"TL-LIC-002",
-		"fail",
-		sprintf(
-			"the Microsoft Teams service plan TEAMS1 is not usable: in %v the SKU is %v and the plan is %v",
-			[p.skuPartNumber, p.capabilityStatus, p.provisioningStatus],
-		),
-		{"matches": _teams_plans, "skus": _sku_summary},
-	)
-} else := lib.result(
-	"TL-LIC-002",
-	"fail",
-	sprintf("none of the tenant's %d subscribed SKUs contains the Microsoft Teams service plan TEAMS1", [count(_skus)]),
-	{"matches": [], "skus": _sku_summary},
-)
+	p := lib.section_problems["tenant.licenses"]
+	r := lib.problem_result("TL-LIC-002", p)
+}

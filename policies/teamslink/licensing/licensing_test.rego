@@ -138,3 +138,21 @@ test_lic_002_error_section_skipped if {
 	inp := fx.patched([fx.replace("/tenant/licenses/status", "skipped")])
 	fx.expect_section_error(licensing.results, "TL-LIC-002", "tenant.licenses") with input as inp
 }
+
+test_lic_001_pass_message_names_the_plan if {
+	r := fx.one(licensing.results, "TL-LIC-001") with input as fx.base_input
+	r.message == concat(" ", [
+		"the tenant holds a Dynamics 365 customer engagement app licence:",
+		"DYN365_ENTERPRISE_SALES (SKU 1e1a282c-9c54-43a2-9310-98ef728faace, service plan DYN365_ENTERPRISE_SALES)",
+	])
+	count(r.evidence.matches) == 2
+}
+
+test_lic_001_pass_message_names_the_sku_when_matched_by_id if {
+	inp := fx.patched([fx.replace("/tenant/licenses/skus/0/servicePlans", [])])
+	r := fx.one(licensing.results, "TL-LIC-001") with input as inp
+	r.message == concat(" ", [
+		"the tenant holds a Dynamics 365 customer engagement app licence:",
+		"DYN365_ENTERPRISE_SALES (SKU 1e1a282c-9c54-43a2-9310-98ef728faace, matched by skuId)",
+	])
+}

@@ -14,7 +14,16 @@ results contains role_001
 
 results contains role_002
 
-_roles := lib.array(object.get(input, ["environment", "caller", "roles"], null))
+# Each rule first tries the branches that decide it, guarded by what they need
+# (a usable section: an object with status ok; the Enhanced experience), and
+# only then the branches that explain why it cannot be decided. Section and
+# experience checks are plain input references, which are cheap.
+
+# _caller_roles are the caller's Dataverse security roles; read only once the
+# environment.caller section is usable.
+_caller_roles := {true: roles, false: []}[is_array(roles)] if {
+	roles := object.get(input.environment.caller, "roles", null)
+}
 
 _role_summary(role) := {
 	"roleId": object.get(role, "roleId", null),
@@ -24,14 +33,24 @@ _role_summary(role) := {
 	"teamId": object.get(role, "teamId", null),
 }
 
-_sysadmin := [_role_summary(role) |
-	some role in _roles
-	lib.same_id(object.get(role, "roleTemplateId", null), facts.system_administrator_role_template_id)
-]
-
-_direct := [role | some role in _sysadmin; role.via == "user"]
-
-_via_team := [role | some role in _sysadmin; role.via != "user"]
+# _sysadmin are the caller's copies of the System Administrator role, matched
+# on the role template id case-insensitively (the fact is lower-case).
+_sysadmin := [{
+	# _role_summary(role), written out to save a call per role
+	"roleId": object.get(role, "roleId", null),
+	"name": object.get(role, "name", null),
+	"roleTemplateId": id,
+	"via": object.get(role, "via", null),
+	"teamId": object.get(role, "teamId", null),
+} |
+	some role in {true: roles, false: []}[is_array(roles)]
+	id := object.get(role, "roleTemplateId", null)
+	is_string(id)
+	lower(id) == template
+] if {
+	roles := object.get(input.environment.caller, "roles", null)
+	template := facts.system_administrator_role_template_id
+}
 
 # METADATA
 # title: Caller is System Administrator in the environment
@@ -50,52 +69,67 @@ _via_team := [role | some role in _sysadmin; role.via != "user"]
 #     Run teamslink, and enable record linking, as a user who holds the System
 #     Administrator security role in this environment (assign it in the Power
 #     Platform admin center under the environment's users), or scan with that user.
-role_001 := r if {
-	r := lib.error_result("TL-ROLE-001", ["environment.caller"])
-} else := r if {
-	count(_direct) > 0
-	r := lib.result(
-		"TL-ROLE-001",
-		"pass",
-		"the caller holds the System Administrator security role directly",
-		{"via": "user", "role": _direct[0], "matches": _sysadmin},
-	)
-} else := r if {
-	count(_via_team) > 0
-	role := _via_team[0]
-	r := lib.result(
-		"TL-ROLE-001",
-		"pass",
-		sprintf("the caller holds the System Administrator security role through team %v", [role.teamId]),
-		{"via": "team", "role": role, "matches": _sysadmin},
-	)
-} else := lib.result(
-	"TL-ROLE-001",
-	"fail",
-	sprintf(
+role_001 := {
+	"id": "TL-ROLE-001",
+	"status": "pass",
+	"message": "the caller holds the System Administrator security role directly",
+	"evidence": {"via": "user", "role": role, "matches": matches},
+} if {
+	input.environment.caller.status == "ok"
+	matches := _sysadmin
+	role := [r | some r in matches; r.via == "user"][0]
+} else := {
+	"id": "TL-ROLE-001",
+	"status": "pass",
+	"message": sprintf("the caller holds the System Administrator security role through team %v", [role.teamId]),
+	"evidence": {"via": "team", "role": role, "matches": matches},
+} if {
+	input.environment.caller.status == "ok"
+	matches := _sysadmin
+	role := [r | some r in matches; r.via != "user"][0]
+} else := {
+	"id": "TL-ROLE-001",
+	"status": "fail",
+	"message": sprintf(
 		"the caller holds none of the System Administrator security role's copies (%d roles checked)",
-		[count(_roles)],
+		[count(roles)],
 	),
-	{
-		"userId": object.get(input, ["environment", "caller", "userId"], null),
+	"evidence": {
+		"userId": object.get(input.environment.caller, "userId", null),
 		"roleTemplateId": facts.system_administrator_role_template_id,
-		"roles": [_role_summary(role) | some role in _roles],
+		"roles": [_role_summary(role) | some role in roles],
 	},
-)
+} if {
+	input.environment.caller.status == "ok"
+	roles := _caller_roles
+} else := r if {
+	p := lib.section_problems["environment.caller"]
+	r := lib.problem_result("TL-ROLE-001", p)
+}
 
-_tenant_caller := lib.obj(object.get(input, ["tenant", "caller"], null))
+# _directory_roles are the caller's Entra directory roles; read only once the
+# tenant.caller section is usable.
+_directory_roles := {true: roles, false: []}[is_array(roles)] if {
+	roles := object.get(input.tenant.caller, "directoryRoles", null)
+}
 
-_directory_roles := lib.array(object.get(_tenant_caller, "directoryRoles", null))
-
+# _global_admin are the caller's Global Administrator roles, matched on the
+# role template id case-insensitively (the fact is lower-case).
 _global_admin := [role |
 	some role in _directory_roles
-	lib.same_id(object.get(role, "roleTemplateId", null), facts.global_administrator_role_template_id)
-]
+	id := object.get(role, "roleTemplateId", null)
+	is_string(id)
+	lower(id) == template
+] if {
+	template := facts.global_administrator_role_template_id
+}
 
 _caller_summary := {
-	"objectId": object.get(_tenant_caller, "objectId", null),
-	"userPrincipalName": object.get(_tenant_caller, "userPrincipalName", null),
-	"type": object.get(_tenant_caller, "type", null),
+	"objectId": object.get(caller, "objectId", null),
+	"userPrincipalName": object.get(caller, "userPrincipalName", null),
+	"type": object.get(caller, "type", null),
+} if {
+	caller := input.tenant.caller
 }
 
 # METADATA
@@ -118,39 +152,59 @@ _caller_summary := {
 #     Administrator role for the enabling user (PIM-eligible roles must be active).
 #   assumptions:
 #     - "INFERENCE: PIM-eligible roles that are not activated are not listed among the caller's directory roles."
-role_002 := r if {
-	r := lib.experience_error("TL-ROLE-002")
-} else := r if {
-	lib.basic_experience
-	r := lib.enhanced_only_skip("TL-ROLE-002")
-} else := r if {
-	r := lib.error_result("TL-ROLE-002", ["tenant.caller"])
-} else := r if {
-	_caller_summary.type == "servicePrincipal"
-	r := lib.result(
-		"TL-ROLE-002",
-		"skip",
-		"teamslink ran as a service principal; the person enabling the Enhanced experience must be a Global Administrator",
-		{"caller": _caller_summary},
-	)
-} else := r if {
-	count(_global_admin) > 0
-	r := lib.result(
-		"TL-ROLE-002",
-		"pass",
-		sprintf("the caller %v holds the Global Administrator directory role", [_caller_summary.userPrincipalName]),
-		{"caller": _caller_summary, "role": _global_admin[0]},
-	)
-} else := lib.result(
-	"TL-ROLE-002",
-	"fail",
-	sprintf(
+role_002 := {
+	# lib.enhanced_only_skip("TL-ROLE-002"), written out so the result is constant
+	"id": "TL-ROLE-002",
+	"status": "skip",
+	"message": "applies to the Enhanced collaboration experience only; the Basic experience was asked for",
+	"evidence": {"experience": "basic"},
+} if {
+	# First, as the cheapest check: "basic" is a valid experience, so none of
+	# the error branches below could apply.
+	input.options.experience == "basic"
+} else := {
+	"id": "TL-ROLE-002",
+	"status": "skip",
+	"message": concat(" ", [
+		"teamslink ran as a service principal;",
+		"the person enabling the Enhanced experience must be a Global Administrator",
+	]),
+	"evidence": {"caller": caller},
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.caller.status == "ok"
+	caller := _caller_summary
+	caller.type == "servicePrincipal"
+} else := {
+	"id": "TL-ROLE-002",
+	"status": "pass",
+	"message": sprintf("the caller %v holds the Global Administrator directory role", [caller.userPrincipalName]),
+	"evidence": {"caller": caller, "role": role},
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.caller.status == "ok"
+	caller := _caller_summary
+	role := _global_admin[0]
+} else := {
+	"id": "TL-ROLE-002",
+	"status": "fail",
+	"message": sprintf(
 		"the caller %v does not hold the Global Administrator directory role needed to enable the Enhanced experience",
-		[_caller_summary.userPrincipalName],
+		[caller.userPrincipalName],
 	),
-	{
-		"caller": _caller_summary,
+	"evidence": {
+		"caller": caller,
 		"roleTemplateId": facts.global_administrator_role_template_id,
 		"directoryRoles": _directory_roles,
 	},
-)
+} if {
+	input.options.experience == "enhanced"
+	input.tenant.caller.status == "ok"
+	caller := _caller_summary
+} else := r if {
+	p := lib.experience_problem
+	r := lib.option_result("TL-ROLE-002", p)
+} else := r if {
+	p := lib.section_problems["tenant.caller"]
+	r := lib.problem_result("TL-ROLE-002", p)
+}

@@ -22,28 +22,22 @@ results contains sp_004
 
 results contains sp_005
 
-_org := ["environment.organization"]
+# Each rule first tries the branches that decide it, guarded by what they need
+# (SharePoint integration known not to be configured; a usable section: status
+# ok, and for the organization an object record), and only then the branches
+# that explain why it does not apply or cannot be decided. Section checks are
+# plain input references; {true: a, false: b}[condition] chooses between two
+# values without a function call.
 
-_sites := ["environment.sharePointSites"]
+# _not_configured is the phrase the messages use for the situation the rules check.
+_not_configured := "server-based SharePoint integration is not configured"
 
-_locations := ["environment.documentLocations"]
-
-_record := lib.obj(object.get(input, ["environment", "organization", "record"], null))
-
-# _integration_error is rule id's error result when "SharePoint integration
-# configured" cannot be decided.
-_integration_error(id) := lib.error_result(id, lib.sharepoint_integration_paths) if {
+# _integration_problem is the problem of the first section the derivation of
+# "SharePoint integration configured" cannot read; undefined when it could be
+# decided.
+_integration_problem := p if {
 	not lib.sharepoint_integration
-}
-
-# _configured_skip is rule id's skip result when SharePoint integration is configured.
-_configured_skip(id) := lib.result(
-	id,
-	"skip",
-	"server-based SharePoint integration is configured, so this prerequisite does not apply",
-	{"sharePointIntegration": lib.sharepoint_integration},
-) if {
-	lib.sharepoint_integration.configured == true
+	p := lib.sharepoint_integration_problems[0]
 }
 
 # METADATA
@@ -74,58 +68,51 @@ _configured_skip(id) := lib.result(
 #       NOT CONFIRMED: no documented column says whether SharePoint
 #       integration is configured; it is derived from sharepointdeploymenttype
 #       and the active default sharepointsite unless config overrides it.
-sp_001 := r if {
-	r := _integration_error("TL-SP-001")
+sp_001 := {
+	"id": "TL-SP-001",
+	"status": "fail",
+	"message": sprintf("OneDrive integration is enabled while %s (error 800503ca)", [_not_configured]),
+	"evidence": {
+		"isonedriveenabled": true,
+		"organizationid": object.get(record, "organizationid", null),
+		"sharePointIntegration": integration,
+	},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == false
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.isonedriveenabled == true
+} else := {
+	"id": "TL-SP-001",
+	"status": "pass",
+	"message": "OneDrive integration is disabled while server-based SharePoint integration is not configured",
+	"evidence": {
+		"isonedriveenabled": false,
+		"organizationid": object.get(record, "organizationid", null),
+		"sharePointIntegration": integration,
+	},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == false
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	record.isonedriveenabled == false
+} else := {
+	"id": "TL-SP-001",
+	"status": "skip",
+	"message": "server-based SharePoint integration is configured, so this prerequisite does not apply",
+	"evidence": {"sharePointIntegration": integration},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == true
 } else := r if {
-	r := _configured_skip("TL-SP-001")
+	p := _integration_problem
+	r := lib.problem_result("TL-SP-001", p)
 } else := r if {
-	r := lib.error_result("TL-SP-001", _org)
-} else := r if {
-	_record.isonedriveenabled == true
-	r := lib.result(
-		"TL-SP-001",
-		"fail",
-		"OneDrive integration is enabled while server-based SharePoint integration is not configured (error 800503ca)",
-		_onedrive_evidence,
-	)
-} else := r if {
-	_record.isonedriveenabled == false
-	r := lib.result(
-		"TL-SP-001",
-		"pass",
-		"OneDrive integration is disabled while server-based SharePoint integration is not configured",
-		_onedrive_evidence,
-	)
+	p := lib.section_problems["environment.organization"]
+	r := lib.problem_result("TL-SP-001", p)
 } else := lib.undecided("TL-SP-001")
-
-_not_configured := "server-based SharePoint integration is not configured"
-
-_onedrive_evidence := {
-	"isonedriveenabled": object.get(_record, "isonedriveenabled", null),
-	"organizationid": object.get(_record, "organizationid", null),
-	"sharePointIntegration": lib.sharepoint_integration,
-}
-
-_site_section := lib.obj(object.get(input, ["environment", "sharePointSites"], null))
-
-_site_sample := lib.array(object.get(_site_section, "sample", null))
-
-_active_sites := object.get(_site_section, "activeCount", null)
-
-_sites_exceeded := lib.truth(object.get(_site_section, "countLimitExceeded", null))
-
-_site_urls := [lib.str(object.get(site, "absoluteurl", null)) | some site in _site_sample]
-
-_sites_present if _active_sites > 0
-
-_sites_present if _sites_exceeded
-
-_sites_present if count(_site_sample) > 0
-
-# _examples renders up to five sampled URLs for a message.
-_examples(urls) := "" if {
-	count(urls) == 0
-} else := sprintf(" (e.g. %s)", [concat(", ", array.slice(urls, 0, 5))])
 
 # METADATA
 # title: No active SharePoint sites while SharePoint integration is not configured
@@ -154,62 +141,80 @@ _examples(urls) := "" if {
 #       NOT CONFIRMED: no documented column says whether SharePoint
 #       integration is configured; it is derived from sharepointdeploymenttype
 #       and the active default sharepointsite unless config overrides it.
-sp_002 := r if {
-	r := _integration_error("TL-SP-002")
+sp_002 := {
+	"id": "TL-SP-002",
+	"status": "pass",
+	"message": "there are no active SharePoint site records while server-based SharePoint integration is not configured",
+	"evidence": {
+		"activeCount": 0,
+		"countLimitExceeded": false,
+		"count": "0",
+		"sample": [],
+		"sharePointIntegration": integration,
+	},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == false
+
+	# The pass comes first, as the common case: a zero count, not capped,
+	# and an empty sample is exactly when the failing branch below does not
+	# apply.
+	section := input.environment.sharePointSites
+	section.status == "ok"
+	section.activeCount == 0
+	object.get(section, "countLimitExceeded", null) != true
+	sample := object.get(section, "sample", null)
+	count({true: sample, false: []}[is_array(sample)]) == 0
+} else := {
+	"id": "TL-SP-002",
+	"status": "fail",
+	"message": sprintf(
+		"%s active SharePoint site record(s) exist while %s (error 800503ca)%s",
+		[shown, _not_configured, examples],
+	),
+	"evidence": {
+		"activeCount": active,
+		"countLimitExceeded": exceeded,
+		"count": shown,
+		"sample": sample,
+		"sharePointIntegration": integration,
+	},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == false
+	sites := input.environment.sharePointSites
+	sites.status == "ok"
+	active := sites.activeCount
+	is_number(active)
+	exceeded := object.get(sites, "countLimitExceeded", null) == true
+	sample_value := object.get(sites, "sample", null)
+	sample := {true: sample_value, false: []}[is_array(sample_value)]
+	true in [active > 0, exceeded, count(sample) > 0]
+
+	# the count as shown, "5000+" when Dataverse capped it, and up to five
+	# sampled URLs (every sampled record is read: one that is not an object is
+	# an evaluation error)
+	shown := sprintf("%v%s", [active, {true: "+", false: ""}[exceeded]])
+	urls := [{true: url, false: ""}[is_string(url)] |
+		some site in sample
+		url := object.get(site, "absoluteurl", null)
+	]
+	examples := {true: "", false: sprintf(" (e.g. %s)", [concat(", ", array.slice(urls, 0, 5))])}[count(urls) == 0]
+} else := {
+	"id": "TL-SP-002",
+	"status": "skip",
+	"message": "server-based SharePoint integration is configured, so this prerequisite does not apply",
+	"evidence": {"sharePointIntegration": integration},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == true
 } else := r if {
-	r := _configured_skip("TL-SP-002")
+	p := _integration_problem
+	r := lib.problem_result("TL-SP-002", p)
 } else := r if {
-	r := lib.error_result("TL-SP-002", _sites)
-} else := r if {
-	is_number(_active_sites)
-	_sites_present
-	shown := lib.count_text(_active_sites, _sites_exceeded)
-	r := lib.result(
-		"TL-SP-002",
-		"fail",
-		sprintf(
-			"%s active SharePoint site record(s) exist while %s (error 800503ca)%s",
-			[shown, _not_configured, _examples(_site_urls)],
-		),
-		{
-			"activeCount": _active_sites,
-			"countLimitExceeded": _sites_exceeded,
-			"count": shown,
-			"sample": _site_sample,
-			"sharePointIntegration": lib.sharepoint_integration,
-		},
-	)
-} else := r if {
-	_active_sites == 0
-	r := lib.result(
-		"TL-SP-002",
-		"pass",
-		"there are no active SharePoint site records while server-based SharePoint integration is not configured",
-		{
-			"activeCount": 0,
-			"countLimitExceeded": false,
-			"count": "0",
-			"sample": [],
-			"sharePointIntegration": lib.sharepoint_integration,
-		},
-	)
+	p := lib.section_problems["environment.sharePointSites"]
+	r := lib.problem_result("TL-SP-002", p)
 } else := lib.undecided("TL-SP-002")
-
-_location_section := lib.obj(object.get(input, ["environment", "documentLocations"], null))
-
-_location_sample := lib.array(object.get(_location_section, "sample", null))
-
-_absolute_locations := object.get(_location_section, "absoluteUrlCount", null)
-
-_locations_exceeded := lib.truth(object.get(_location_section, "countLimitExceeded", null))
-
-_location_urls := [lib.str(object.get(loc, "absoluteurl", null)) | some loc in _location_sample]
-
-_locations_present if _absolute_locations > 0
-
-_locations_present if _locations_exceeded
-
-_locations_present if count(_location_sample) > 0
 
 # METADATA
 # title: No absolute-URL document locations while SharePoint integration is not configured
@@ -244,48 +249,80 @@ _locations_present if count(_location_sample) > 0
 #       INFERENCE: a document location was created with an absolute URL when
 #       its absoluteurl is non-empty (the collector counts rows with
 #       absoluteurl ne null, excluding MS Teams service type 3).
-sp_003 := r if {
-	r := _integration_error("TL-SP-003")
-} else := r if {
-	r := _configured_skip("TL-SP-003")
-} else := r if {
-	r := lib.error_result("TL-SP-003", _locations)
-} else := r if {
-	is_number(_absolute_locations)
-	_locations_present
-	shown := lib.count_text(_absolute_locations, _locations_exceeded)
-	r := lib.result(
-		"TL-SP-003",
-		"fail",
-		sprintf(
-			"%s document location(s) with an absolute URL exist while %s (error 800503ca)%s",
-			[shown, _not_configured, _examples(_location_urls)],
-		),
-		{
-			"absoluteUrlCount": _absolute_locations,
-			"countLimitExceeded": _locations_exceeded,
-			"count": shown,
-			"sample": _location_sample,
-			"sharePointIntegration": lib.sharepoint_integration,
-		},
-	)
-} else := r if {
-	_absolute_locations == 0
-	r := lib.result(
-		"TL-SP-003",
-		"pass",
-		"there are no document locations with an absolute URL while server-based SharePoint integration is not configured",
-		{
-			"absoluteUrlCount": 0,
-			"countLimitExceeded": false,
-			"count": "0",
-			"sample": [],
-			"sharePointIntegration": lib.sharepoint_integration,
-		},
-	)
-} else := lib.undecided("TL-SP-003")
+sp_003 := {
+	"id": "TL-SP-003",
+	"status": "pass",
+	"message": sprintf("there are no document locations with an absolute URL while %s", [_not_configured]),
+	"evidence": {
+		"absoluteUrlCount": 0,
+		"countLimitExceeded": false,
+		"count": "0",
+		"sample": [],
+		"sharePointIntegration": integration,
+	},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == false
 
-_deployment_type := object.get(_record, "sharepointdeploymenttype", null)
+	# The pass comes first, as the common case: a zero count, not capped,
+	# and an empty sample is exactly when the failing branch below does not
+	# apply.
+	section := input.environment.documentLocations
+	section.status == "ok"
+	section.absoluteUrlCount == 0
+	object.get(section, "countLimitExceeded", null) != true
+	sample := object.get(section, "sample", null)
+	count({true: sample, false: []}[is_array(sample)]) == 0
+} else := {
+	"id": "TL-SP-003",
+	"status": "fail",
+	"message": sprintf(
+		"%s document location(s) with an absolute URL exist while %s (error 800503ca)%s",
+		[shown, _not_configured, examples],
+	),
+	"evidence": {
+		"absoluteUrlCount": absolute,
+		"countLimitExceeded": exceeded,
+		"count": shown,
+		"sample": sample,
+		"sharePointIntegration": integration,
+	},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == false
+	locations := input.environment.documentLocations
+	locations.status == "ok"
+	absolute := locations.absoluteUrlCount
+	is_number(absolute)
+	exceeded := object.get(locations, "countLimitExceeded", null) == true
+	sample_value := object.get(locations, "sample", null)
+	sample := {true: sample_value, false: []}[is_array(sample_value)]
+	true in [absolute > 0, exceeded, count(sample) > 0]
+
+	# the count as shown, "5000+" when Dataverse capped it, and up to five
+	# sampled URLs (every sampled record is read: one that is not an object is
+	# an evaluation error)
+	shown := sprintf("%v%s", [absolute, {true: "+", false: ""}[exceeded]])
+	urls := [{true: url, false: ""}[is_string(url)] |
+		some location in sample
+		url := object.get(location, "absoluteurl", null)
+	]
+	examples := {true: "", false: sprintf(" (e.g. %s)", [concat(", ", array.slice(urls, 0, 5))])}[count(urls) == 0]
+} else := {
+	"id": "TL-SP-003",
+	"status": "skip",
+	"message": "server-based SharePoint integration is configured, so this prerequisite does not apply",
+	"evidence": {"sharePointIntegration": integration},
+} if {
+	integration := lib.sharepoint_integration
+	integration.configured == true
+} else := r if {
+	p := _integration_problem
+	r := lib.problem_result("TL-SP-003", p)
+} else := r if {
+	p := lib.section_problems["environment.documentLocations"]
+	r := lib.problem_result("TL-SP-003", p)
+} else := lib.undecided("TL-SP-003")
 
 # METADATA
 # title: Document management uses SharePoint Online, not on-premises
@@ -306,77 +343,86 @@ _deployment_type := object.get(_record, "sharepointdeploymenttype", null)
 #     Move document management from SharePoint on-premises to SharePoint Online
 #     (Settings > Document management > Enable server-based SharePoint
 #     integration, choose Online), then enable Teams integration.
-sp_004 := r if {
-	r := lib.error_result("TL-SP-004", _org)
-} else := r if {
-	_deployment_type == facts.sharepoint_deployment_on_premises
-	r := lib.result(
-		"TL-SP-004",
-		"fail",
-		concat(" ", [
-			"document management is integrated with SharePoint on-premises (sharepointdeploymenttype 1);",
-			"Teams integration needs SharePoint Online",
-		]),
-		{"sharepointdeploymenttype": _deployment_type, "meaning": "On-Premises"},
-	)
-} else := r if {
-	_deployment_type == facts.sharepoint_deployment_online
-	r := lib.result(
-		"TL-SP-004",
-		"pass",
-		"document management uses SharePoint Online (sharepointdeploymenttype 0)",
-		{"sharepointdeploymenttype": _deployment_type, "meaning": "Online"},
-	)
-} else := r if {
-	_deployment_type == null
-	r := lib.result(
-		"TL-SP-004",
-		"pass",
-		concat(" ", [
-			"no SharePoint deployment type is set (sharepointdeploymenttype null),",
-			"so document management is not on SharePoint on-premises",
-		]),
-		{"sharepointdeploymenttype": null, "meaning": "not set"},
-	)
-} else := lib.result(
-	"TL-SP-004",
-	"error",
-	sprintf("cannot assess: environment.organization has the unknown sharepointdeploymenttype %v", [_deployment_type]),
-	{
+sp_004 := {
+	"id": "TL-SP-004",
+	"status": "pass",
+	"message": concat(" ", [
+		"no SharePoint deployment type is set (sharepointdeploymenttype null),",
+		"so document management is not on SharePoint on-premises",
+	]),
+	"evidence": {"sharepointdeploymenttype": null, "meaning": "not set"},
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	is_object(record)
+	object.get(record, "sharepointdeploymenttype", null) == null
+} else := {
+	"id": "TL-SP-004",
+	"status": "pass",
+	"message": "document management uses SharePoint Online (sharepointdeploymenttype 0)",
+	"evidence": {"sharepointdeploymenttype": deployment_type, "meaning": "Online"},
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	is_object(record)
+	deployment_type := object.get(record, "sharepointdeploymenttype", null)
+	deployment_type == facts.sharepoint_deployment_online
+} else := {
+	"id": "TL-SP-004",
+	"status": "fail",
+	"message": concat(" ", [
+		"document management is integrated with SharePoint on-premises (sharepointdeploymenttype 1);",
+		"Teams integration needs SharePoint Online",
+	]),
+	"evidence": {"sharepointdeploymenttype": deployment_type, "meaning": "On-Premises"},
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	is_object(record)
+	deployment_type := object.get(record, "sharepointdeploymenttype", null)
+	deployment_type == facts.sharepoint_deployment_on_premises
+} else := {
+	"id": "TL-SP-004",
+	"status": "error",
+	"message": sprintf(
+		"cannot assess: environment.organization has the unknown sharepointdeploymenttype %v",
+		[deployment_type],
+	),
+	"evidence": {
 		"section": "environment.organization",
 		"sectionStatus": "ok",
-		"error": sprintf("unknown sharepointdeploymenttype %v (known: 0 Online, 1 On-Premises)", [_deployment_type]),
+		"error": sprintf("unknown sharepointdeploymenttype %v (known: 0 Online, 1 On-Premises)", [deployment_type]),
 		"httpStatus": null,
 	},
-)
-
-_spo := lib.obj(object.get(input, ["tenant", "sharePoint"], null))
-
-_policy := object.get(_spo, "conditionalAccessPolicy", null)
-
-_spo_evidence := {
-	"adminUrl": object.get(_spo, "adminUrl", null),
-	"conditionalAccessPolicy": _policy,
-	"conditionalAccessPolicyRaw": object.get(_spo, "conditionalAccessPolicyRaw", null),
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	is_object(record)
+	deployment_type := object.get(record, "sharepointdeploymenttype", null)
+} else := r if {
+	p := lib.section_problems["environment.organization"]
+	r := lib.problem_result("TL-SP-004", p)
 }
 
+# _policy_messages explain each ConditionalAccessPolicy value, in parts joined
+# by a space.
 _policy_messages := {
-	"AllowFullAccess": concat(" ", [
+	"AllowFullAccess": [
 		"SharePoint Online allows full access from unmanaged devices",
 		"(desktop apps, mobile apps and the web)",
-	]),
-	"AllowLimitedAccess": concat(" ", [
+	],
+	"AllowLimitedAccess": [
 		"SharePoint Online allows only limited, web-only access from unmanaged devices:",
 		"the same restriction applies to the connected channel file library",
-	]),
-	"BlockAccess": concat(" ", [
+	],
+	"BlockAccess": [
 		"SharePoint Online blocks access from unmanaged devices: server-to-server calls",
 		"from the customer engagement app to SharePoint Online get 401 Unauthorized",
-	]),
-	"AuthenticationContext": concat(" ", [
+	],
+	"AuthenticationContext": [
 		"SharePoint Online unmanaged-device access is governed by an authentication context:",
 		"teamslink cannot tell whether the channel file library is restricted",
-	]),
+	],
 }
 
 # METADATA
@@ -404,24 +450,41 @@ _policy_messages := {
 #       admin endpoint _api/SPO.Tenant, which has no official REST contract;
 #       its values follow SPOConditionalAccessPolicyType (0 AllowFullAccess,
 #       1 AllowLimitedAccess, 2 BlockAccess, 3 AuthenticationContext).
-sp_005 := r if {
-	r := lib.error_result("TL-SP-005", ["tenant.sharePoint"])
-} else := r if {
-	status := facts.conditional_access_policies[_policy].status
-	r := lib.result("TL-SP-005", status, _policy_messages[_policy], _spo_evidence)
-} else := lib.result(
-	"TL-SP-005",
-	"error",
-	sprintf(
+sp_005 := {
+	"id": "TL-SP-005",
+	"status": status,
+	"message": concat(" ", _policy_messages[policy]),
+	"evidence": {
+		"adminUrl": object.get(spo, "adminUrl", null),
+		"conditionalAccessPolicy": policy,
+		"conditionalAccessPolicyRaw": object.get(spo, "conditionalAccessPolicyRaw", null),
+	},
+} if {
+	spo := input.tenant.sharePoint
+	spo.status == "ok"
+	policy := object.get(spo, "conditionalAccessPolicy", null)
+	status := facts.conditional_access_policies[policy].status
+} else := {
+	"id": "TL-SP-005",
+	"status": "error",
+	"message": sprintf(
 		"cannot assess: tenant.sharePoint.conditionalAccessPolicy has the unknown value %v (raw %v)",
-		[_policy, _spo_evidence.conditionalAccessPolicyRaw],
+		[policy, raw],
 	),
-	{
+	"evidence": {
 		"section": "tenant.sharePoint",
 		"sectionStatus": "ok",
-		"error": sprintf("unknown ConditionalAccessPolicy %v", [_policy]),
+		"error": sprintf("unknown ConditionalAccessPolicy %v", [policy]),
 		"httpStatus": null,
-		"adminUrl": _spo_evidence.adminUrl,
-		"conditionalAccessPolicyRaw": _spo_evidence.conditionalAccessPolicyRaw,
+		"adminUrl": object.get(spo, "adminUrl", null),
+		"conditionalAccessPolicyRaw": raw,
 	},
-)
+} if {
+	spo := input.tenant.sharePoint
+	spo.status == "ok"
+	policy := object.get(spo, "conditionalAccessPolicy", null)
+	raw := object.get(spo, "conditionalAccessPolicyRaw", null)
+} else := r if {
+	p := lib.section_problems["tenant.sharePoint"]
+	r := lib.problem_result("TL-SP-005", p)
+}

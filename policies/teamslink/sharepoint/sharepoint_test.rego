@@ -308,3 +308,61 @@ test_sp_005_error_section_missing if {
 	inp := fx.patched([fx.remove("/tenant/sharePoint")])
 	fx.expect_section_error(sharepoint.results, "TL-SP-005", "tenant.sharePoint") with input as inp
 }
+
+test_sp_002_fail_message_lists_up_to_five_examples if {
+	sites := [object.union(_other_site, {"absoluteurl": sprintf("https://contoso.sharepoint.com/sites/s%d", [i])}) |
+		some i in numbers.range(1, 6)
+	]
+	inp := fx.patched([
+		fx.replace("/environment/sharePointSites/activeCount", 6),
+		fx.replace("/environment/sharePointSites/sample", sites),
+	])
+	r := fx.one(sharepoint.results, "TL-SP-002") with input as inp
+	r.message == concat("", [
+		"6 active SharePoint site record(s) exist while server-based SharePoint integration is not configured ",
+		"(error 800503ca) (e.g. https://contoso.sharepoint.com/sites/s1, https://contoso.sharepoint.com/sites/s2, ",
+		"https://contoso.sharepoint.com/sites/s3, https://contoso.sharepoint.com/sites/s4, ",
+		"https://contoso.sharepoint.com/sites/s5)",
+	])
+	count(r.evidence.sample) == 6
+}
+
+test_sp_002_fail_sample_only_without_count if {
+	inp := fx.patched([fx.replace("/environment/sharePointSites/sample", [object.union(_other_site, {"absoluteurl": null})])])
+	r := fx.one(sharepoint.results, "TL-SP-002") with input as inp
+	r.status == "fail"
+	r.message == concat("", [
+		"0 active SharePoint site record(s) exist while server-based SharePoint integration is not configured ",
+		"(error 800503ca) (e.g. )",
+	])
+}
+
+test_sp_003_pass_message if {
+	r := fx.one(sharepoint.results, "TL-SP-003") with input as fx.base_input
+	r.message == "there are no document locations with an absolute URL while server-based SharePoint integration is not configured"
+	r.evidence.count == "0"
+}
+
+test_sp_003_fail_count_limit_exceeded_without_sample if {
+	inp := fx.patched([
+		fx.replace("/environment/documentLocations/absoluteUrlCount", 5000),
+		fx.replace("/environment/documentLocations/countLimitExceeded", true),
+	])
+	r := fx.one(sharepoint.results, "TL-SP-003") with input as inp
+	r.message == concat("", [
+		"5000+ document location(s) with an absolute URL exist while ",
+		"server-based SharePoint integration is not configured (error 800503ca)",
+	])
+}
+
+test_sp_001_fail_evidence if {
+	inp := fx.patched([fx.replace("/environment/organization/record/isonedriveenabled", true)])
+	r := fx.one(sharepoint.results, "TL-SP-001") with input as inp
+	r.status == "fail"
+	r.evidence.isonedriveenabled == true
+	r.evidence.organizationid == "9d3e5f7a-1b2c-4d6e-8f0a-3c5e7a9b1d24"
+	r.message == concat(" ", [
+		"OneDrive integration is enabled while server-based SharePoint integration",
+		"is not configured (error 800503ca)",
+	])
+}

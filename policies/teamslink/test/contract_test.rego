@@ -94,3 +94,10 @@ test_expect_table_rejects_other_table if {
 	not expect_table(results, "TL-ENT-001", "contact", "pass")
 	not expect(results, "TL-ENT-001", "pass")
 }
+
+test_enhanced_only_rules_skip_basic_as_lib_does if {
+	inp := patched([replace("/options/experience", "basic")])
+	every id in ["TL-ROLE-002", "TL-CONSENT-001", "TL-ENV-002"] {
+		one(all_results, id) == data.teamslink.lib.enhanced_only_skip(id) with input as inp
+	}
+}
