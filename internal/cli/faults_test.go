@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/emulator"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
@@ -69,18 +70,7 @@ func scanReady(t *testing.T, tokenLifetime string, faults ...emulator.Fault) (*e
 	}, "ready")
 	var logs bytes.Buffer
 	deps.Stderr, deps.Stdout = &logs, &logs
-	snap, err := collectSnapshot(t.Context(), cfg, deps, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(t.Context(), engine.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, rep := collectAndEvaluate(t, cfg, deps)
 	return srv, snap, rep, logs.String()
 }
 
@@ -296,18 +286,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 func TestPersistentOutageLeavesOtherEnvironmentsAlone(t *testing.T) {
 	t.Parallel()
 	_, cfg, deps := demoFleet(t, "sections-errored")
-	snap, err := collectSnapshot(t.Context(), cfg, deps, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(t.Context(), engine.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, rep := collectAndEvaluate(t, cfg, deps)
 	if got := rep.ExitCode(finding.FailOnFail); got != finding.ExitIncomplete {
 		t.Errorf("exit code %d, want 3", got)
 	}
@@ -336,4 +315,23 @@ func TestPersistentOutageLeavesOtherEnvironmentsAlone(t *testing.T) {
 			}
 		}
 	}
+}
+
+// collectAndEvaluate collects cfg through the emulator and evaluates it with
+// the built-in policies.
+func collectAndEvaluate(t *testing.T, cfg *config.Config, deps Deps) (*snapshot.Snapshot, *finding.Report) {
+	t.Helper()
+	snap, err := collectSnapshot(t.Context(), cfg, deps, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(t.Context(), engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, rep
 }
