@@ -195,8 +195,8 @@ func TestCatalogueMetadata(t *testing.T) {
 			if !slices.Contains(severities, r.Severity) {
 				t.Errorf("severity %q is not one of %v", r.Severity, severities)
 			}
-			if r.Scope != "environment" && r.Scope != "table" {
-				t.Errorf("scope %q, want environment or table", r.Scope)
+			if !slices.Contains([]string{"environment", "table", "tenant"}, r.Scope) {
+				t.Errorf("scope %q, want environment, table or tenant", r.Scope)
 			}
 			exp, ok := r.Custom["experience"].([]any)
 			if !ok || len(exp) == 0 {
@@ -368,9 +368,10 @@ func TestFixtureMirrorsReadySnapshot(t *testing.T) {
 	}
 }
 
-// evaluator evaluates every family's results on an input.
+// evaluator evaluates every family's results and tenant_results on an input,
+// as the engine does: tenant_results see only the tenant and the options.
 type evaluator struct {
-	queries map[string]rego.PreparedEvalQuery // package path -> results query
+	queries map[string]rego.PreparedEvalQuery // package path.rule -> query
 	rules   map[string]rule
 }
 
@@ -380,18 +381,19 @@ func newEvaluator(t *testing.T) *evaluator {
 	e := &evaluator{queries: map[string]rego.PreparedEvalQuery{}, rules: catalogue(t, c)}
 	for _, mod := range c.Modules {
 		for _, r := range mod.Rules {
-			if r.Head.Name.String() != "results" {
+			name := r.Head.Name.String()
+			if name != "results" && name != "tenant_results" {
 				continue
 			}
-			pkg := mod.Package.Path.String()
-			if _, done := e.queries[pkg]; done {
+			ref := mod.Package.Path.String() + "." + name
+			if _, done := e.queries[ref]; done {
 				continue
 			}
-			pq, err := rego.New(rego.Compiler(c), rego.Query(pkg+".results")).PrepareForEval(t.Context())
+			pq, err := rego.New(rego.Compiler(c), rego.Query(ref)).PrepareForEval(t.Context())
 			if err != nil {
-				t.Fatalf("prepare %s.results: %v", pkg, err)
+				t.Fatalf("prepare %s: %v", ref, err)
 			}
-			e.queries[pkg] = pq
+			e.queries[ref] = pq
 		}
 	}
 	return e
@@ -400,6 +402,7 @@ func newEvaluator(t *testing.T) *evaluator {
 // result is one element of a family's results set.
 type result struct {
 	Package  string
+	Tenant   bool // from tenant_results
 	ID       string         `json:"id"`
 	Status   string         `json:"status"`
 	Message  string         `json:"message"`
@@ -410,22 +413,32 @@ type result struct {
 
 func (e *evaluator) eval(t *testing.T, input map[string]any) []result {
 	t.Helper()
-	in, err := ast.InterfaceToValue(normalise(t, input))
+	normalised := normalise(t, input)
+	in, err := ast.InterfaceToValue(normalised)
 	if err != nil {
 		t.Fatalf("convert input: %v", err)
 	}
+	tenantIn, err := ast.InterfaceToValue(tenantInput(normalised))
+	if err != nil {
+		t.Fatalf("convert tenant input: %v", err)
+	}
 	var out []result
-	for _, pkg := range slices.Sorted(maps.Keys(e.queries)) {
-		rs, err := e.queries[pkg].Eval(t.Context(), rego.EvalParsedInput(in))
+	for _, ref := range slices.Sorted(maps.Keys(e.queries)) {
+		pkg, tenant := ref[:strings.LastIndex(ref, ".")], strings.HasSuffix(ref, ".tenant_results")
+		query := in
+		if tenant {
+			query = tenantIn
+		}
+		rs, err := e.queries[ref].Eval(t.Context(), rego.EvalParsedInput(query))
 		if err != nil {
-			t.Fatalf("evaluate %s.results: %v", pkg, err)
+			t.Fatalf("evaluate %s: %v", ref, err)
 		}
 		if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-			t.Fatalf("%s.results is undefined", pkg)
+			t.Fatalf("%s is undefined", ref)
 		}
 		items, ok := rs[0].Expressions[0].Value.([]any)
 		if !ok {
-			t.Fatalf("%s.results is %T, want a set", pkg, rs[0].Expressions[0].Value)
+			t.Fatalf("%s is %T, want a set", ref, rs[0].Expressions[0].Value)
 		}
 		for _, item := range items {
 			raw, err := json.Marshal(item)
@@ -440,6 +453,7 @@ func (e *evaluator) eval(t *testing.T, input map[string]any) []result {
 			_ = json.Unmarshal(raw, &keys)
 			r.keys = slices.Sorted(maps.Keys(keys))
 			r.Package = pkg
+			r.Tenant = tenant
 			out = append(out, r)
 		}
 	}
@@ -473,6 +487,9 @@ func (e *evaluator) checkContract(t *testing.T, input map[string]any, results []
 		}
 		if def.Package != r.Package {
 			t.Errorf("%s: result comes from %s but the rule is annotated in %s", r.ID, r.Package, def.Package)
+		}
+		if (def.Scope == "tenant") != r.Tenant {
+			t.Errorf("%s: scope %s, but the result came from tenant_results=%v", r.ID, def.Scope, r.Tenant)
 		}
 		if !slices.Contains(statuses, r.Status) {
 			t.Errorf("%s: status %q is not one of %v", r.key(), r.Status, statuses)
@@ -668,4 +685,25 @@ func TestNeverPassOnUnreadData(t *testing.T) {
 			})
 		}
 	}
+}
+
+// tenantInput is what a tenant evaluation sees of input: the tenant, and the
+// options without the tables.
+func tenantInput(input any) any {
+	m, ok := input.(map[string]any)
+	if !ok {
+		return input
+	}
+	out := map[string]any{}
+	if v, ok := m["tenant"]; ok {
+		out["tenant"] = v
+	}
+	if opts, ok := m["options"].(map[string]any); ok {
+		o := maps.Clone(opts)
+		delete(o, "tables")
+		out["options"] = o
+	} else if v, ok := m["options"]; ok {
+		out["options"] = v
+	}
+	return out
 }

@@ -13,10 +13,13 @@ import (
 // Scope says what one result of a rule is about.
 type Scope string
 
-// Rule scopes: one result per environment, or one per target table.
+// Rule scopes: one result per environment, one per target table, or one per
+// environment from an evaluation made once per tenant (the rule reads only the
+// tenant and the options).
 const (
 	ScopeEnvironment Scope = "environment"
 	ScopeTable       Scope = "table"
+	ScopeTenant      Scope = "tenant"
 )
 
 // Rule is one catalogue entry, read from a policy's METADATA annotation.
@@ -120,8 +123,8 @@ func ruleFromAnnotation(ref *ast.AnnotationsRef) (Rule, error) {
 	if !r.Severity.Valid() {
 		return r, fmt.Errorf("rule %s: severity %q is not one of critical, high, medium, low, info", r.ID, r.Severity)
 	}
-	if r.Scope != ScopeEnvironment && r.Scope != ScopeTable {
-		return r, fmt.Errorf("rule %s: scope %q is not one of environment, table", r.ID, r.Scope)
+	if r.Scope != ScopeEnvironment && r.Scope != ScopeTable && r.Scope != ScopeTenant {
+		return r, fmt.Errorf("rule %s: scope %q is not one of environment, table, tenant", r.ID, r.Scope)
 	}
 	exps, ok := m["experience"].([]any)
 	if !ok || len(exps) == 0 {

@@ -21,8 +21,13 @@ import (
 	"github.com/teamslink/teamslink/policies"
 )
 
-// resultsRule is the rule every policy package defines for its results.
-const resultsRule = "results"
+// The rules a policy package defines for its results: results are evaluated
+// for each environment, tenant_results once for each tenant (with the same
+// options), since they read nothing but the tenant.
+const (
+	resultsRule       = "results"
+	tenantResultsRule = "tenant_results"
+)
 
 // rootPackage is the package every policy, built-in or user, lives under.
 var rootPackage = ast.MustParseRef("data.teamslink")
@@ -48,12 +53,26 @@ type Engine struct {
 	timeout time.Duration
 }
 
-// preparedQuery evaluates the results of a group of packages; built-in and
-// user policies are prepared apart so a broken user policy cannot take the
-// built-in results down with it.
+// preparedQuery evaluates the results (or tenant_results) of a group of
+// packages; built-in and user policies are prepared apart so a broken user
+// policy cannot take the built-in results down with it.
 type preparedQuery struct {
 	packages []string
+	tenant   bool // tenant_results, evaluated once per tenant
 	query    rego.PreparedEvalQuery
+}
+
+// rule is the name of the rule the query reads in each package.
+func (q *preparedQuery) rule() string {
+	if q.tenant {
+		return tenantResultsRule
+	}
+	return resultsRule
+}
+
+// owns reports whether rule r's results come from this query.
+func (q *preparedQuery) owns(r Rule) bool {
+	return (r.Scope == ScopeTenant) == q.tenant && slices.Contains(q.packages, r.Package)
 }
 
 // PolicyError is a problem in a policy: a compile error or a broken
@@ -139,19 +158,28 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		e.byID[r.ID] = r
 	}
 
-	builtinPkgs, userPkgs := resultPackages(modules, builtinFiles)
-	if err := checkEveryRuleHasPackage(rules, append(slices.Clone(builtinPkgs), userPkgs...)); err != nil {
+	builtin, user := resultPackages(modules, builtinFiles)
+	if err := checkEveryRuleHasPackage(rules, builtin, user); err != nil {
 		return nil, err
 	}
-	for _, pkgs := range [][]string{builtinPkgs, userPkgs} {
-		if len(pkgs) == 0 {
-			continue
+	if problems := tenantIsolationProblems(compiler, append(slices.Clone(builtin.tenant), user.tenant...)); len(problems) > 0 {
+		return nil, &PolicyError{Problems: problems}
+	}
+	for _, pkgs := range []packageSet{builtin, user} {
+		for _, tenant := range []bool{true, false} {
+			names := pkgs.environment
+			if tenant {
+				names = pkgs.tenant
+			}
+			if len(names) == 0 {
+				continue
+			}
+			q, err := prepare(ctx, compiler, names, tenant)
+			if err != nil {
+				return nil, err
+			}
+			e.queries = append(e.queries, q)
 		}
-		q, err := prepare(ctx, compiler, pkgs)
-		if err != nil {
-			return nil, err
-		}
-		e.queries = append(e.queries, q)
 	}
 	return e, nil
 }
@@ -222,10 +250,14 @@ func astProblems(err error) []string {
 	return []string{err.Error()}
 }
 
-// resultPackages lists the packages that define a results rule, built-in and
-// user apart, each sorted.
-func resultPackages(modules map[string]*ast.Module, builtinFiles map[string]bool) (builtin, user []string) {
-	seen := map[string]bool{}
+// packageSet lists the packages that define results (environment) and
+// tenant_results (tenant), each sorted.
+type packageSet struct {
+	environment, tenant []string
+}
+
+// resultPackages finds the result packages, built-in and user apart.
+func resultPackages(modules map[string]*ast.Module, builtinFiles map[string]bool) (builtin, user packageSet) {
 	names := make([]string, 0, len(modules))
 	for name := range modules {
 		names = append(names, name)
@@ -234,29 +266,44 @@ func resultPackages(modules map[string]*ast.Module, builtinFiles map[string]bool
 	for _, name := range names {
 		m := modules[name]
 		pkg := m.Package.Path.String()
-		if seen[pkg] {
-			continue
+		set := &user
+		if builtinFiles[name] {
+			set = &builtin
 		}
 		for _, r := range m.Rules {
-			if r.Head.Ref().String() == resultsRule {
-				seen[pkg] = true
-				if builtinFiles[name] {
-					builtin = append(builtin, pkg)
-				} else {
-					user = append(user, pkg)
+			switch r.Head.Ref().String() {
+			case resultsRule:
+				if !slices.Contains(set.environment, pkg) {
+					set.environment = append(set.environment, pkg)
 				}
-				break
+			case tenantResultsRule:
+				if !slices.Contains(set.tenant, pkg) {
+					set.tenant = append(set.tenant, pkg)
+				}
 			}
 		}
 	}
 	return builtin, user
 }
 
-func checkEveryRuleHasPackage(rules []Rule, pkgs []string) error {
+// checkEveryRuleHasPackage checks that each rule's package defines the rule
+// its results belong in: tenant_results for scope tenant, results otherwise.
+func checkEveryRuleHasPackage(rules []Rule, sets ...packageSet) error {
 	var problems []string
 	for _, r := range rules {
-		if !slices.Contains(pkgs, r.Package) {
-			problems = append(problems, fmt.Sprintf("%s: rule %s: package %s defines no %q rule", r.Location, r.ID, strings.TrimPrefix(r.Package, "data."), resultsRule))
+		want, found := resultsRule, false
+		if r.Scope == ScopeTenant {
+			want = tenantResultsRule
+		}
+		for _, set := range sets {
+			pkgs := set.environment
+			if r.Scope == ScopeTenant {
+				pkgs = set.tenant
+			}
+			found = found || slices.Contains(pkgs, r.Package)
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("%s: rule %s (scope %s): package %s defines no %q rule", r.Location, r.ID, r.Scope, strings.TrimPrefix(r.Package, "data."), want))
 		}
 	}
 	if len(problems) > 0 {
@@ -265,12 +312,16 @@ func checkEveryRuleHasPackage(rules []Rule, pkgs []string) error {
 	return nil
 }
 
-// prepare builds one query that returns the results of every package in pkgs,
-// as an array in the same order.
-func prepare(ctx context.Context, c *ast.Compiler, pkgs []string) (preparedQuery, error) {
+// prepare builds one query that returns the results (or, for tenant, the
+// tenant_results) of every package in pkgs, as an array in the same order.
+func prepare(ctx context.Context, c *ast.Compiler, pkgs []string, tenant bool) (preparedQuery, error) {
+	rule := resultsRule
+	if tenant {
+		rule = tenantResultsRule
+	}
 	refs := make([]string, len(pkgs))
 	for i, p := range pkgs {
-		refs[i] = p + "." + resultsRule
+		refs[i] = p + "." + rule
 	}
 	q := "results := [" + strings.Join(refs, ", ") + "]"
 	pq, err := rego.New(
@@ -281,5 +332,5 @@ func prepare(ctx context.Context, c *ast.Compiler, pkgs []string) (preparedQuery
 	if err != nil {
 		return preparedQuery{}, fmt.Errorf("prepare policy query: %w", err)
 	}
-	return preparedQuery{packages: pkgs, query: pq}, nil
+	return preparedQuery{packages: pkgs, tenant: tenant, query: pq}, nil
 }

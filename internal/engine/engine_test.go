@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -269,6 +270,10 @@ func TestPolicyContract(t *testing.T) {
 		{dir: "outside-root", loadErr: "outside.rego:1: package mycompany.checks must be under teamslink"},
 		{dir: "reserved-id", loadErr: `rule id "TL-MINE-001": ids starting "TL-" are reserved`},
 		{dir: "slow", internal: "evaluation exceeded"},
+		{dir: "tenant-reads-environment", loadErr: "leak.rego:18: input.environment.organization.record.sharepointdeploymenttype is read by a rule that tenant_results uses"},
+		{dir: "tenant-whole-input", loadErr: "whole.rego:15: input is read by a rule that tenant_results uses"},
+		{dir: "tenant-no-set", loadErr: `rule X-NOSET-001 (scope tenant): package teamslink.custom.noset defines no "tenant_results" rule`},
+		{dir: "tenant-in-results", internal: "rule X-MISPLACED-001: result in results but the rule's scope is tenant; it belongs in tenant_results"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.dir, func(t *testing.T) {
@@ -337,6 +342,73 @@ func TestUserPolicy(t *testing.T) {
 	if got == nil || got.Status != finding.StatusWarn || got.Evidence["url"] != "https://northwind.crm.dynamics.com" {
 		t.Fatalf("user finding = %+v", got)
 	}
+}
+
+// TestTenantRules checks that a rule of scope tenant, evaluated once per
+// tenant, reaches every environment of the tenant, and once per experience:
+// two environments of one tenant that ask for different experiences get
+// different tenant findings.
+func TestTenantRules(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "tenant-good")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := eng.Rule("X-SEATS-001"); r.Scope != engine.ScopeTenant {
+		t.Fatalf("X-SEATS-001 scope %q, want tenant", r.Scope)
+	}
+	base := readSnapshot(t, "ready")
+	snap := *base
+	snap.Environments = nil
+	for i, x := range []string{"enhanced", "basic", "enhanced"} {
+		env := base.Environments[0]
+		env.URL = fmt.Sprintf("https://contoso-%d.crm.dynamics.com", i)
+		env.Experience = x
+		snap.Environments = append(snap.Environments, env)
+	}
+	rep, err := eng.Evaluate(t.Context(), &snap, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]finding.Status{
+		"X-SEATS-001":    {finding.StatusPass, finding.StatusPass, finding.StatusPass},
+		"TL-LIC-001":     {finding.StatusPass, finding.StatusPass, finding.StatusPass},
+		"TL-CONSENT-001": {finding.StatusPass, finding.StatusSkip, finding.StatusPass},
+		"TL-ROLE-002":    {finding.StatusPass, finding.StatusSkip, finding.StatusPass},
+	}
+	for id, statuses := range want {
+		for i, env := range rep.Environments {
+			f := findRule(env.Findings, id)
+			if f == nil || f.Status != statuses[i] || f.Environment != env.URL {
+				t.Errorf("%s on %s = %+v, want status %s", id, env.URL, f, statuses[i])
+			}
+		}
+	}
+
+	// A tenant section that could not be read is an error on every environment.
+	snap.Tenants = slices.Clone(base.Tenants)
+	snap.Tenants[0].Licenses.Status = snapshot.StatusError
+	snap.Tenants[0].Licenses.Error = "Forbidden"
+	rep, err = eng.Evaluate(t.Context(), &snap, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range rep.Environments {
+		for _, id := range []string{"X-SEATS-001", "TL-LIC-001", "TL-LIC-002"} {
+			if f := findRule(env.Findings, id); f == nil || f.Status != finding.StatusError {
+				t.Errorf("%s on %s = %+v, want error", id, env.URL, f)
+			}
+		}
+	}
+}
+
+func findRule(findings []finding.Finding, id string) *finding.Finding {
+	for i := range findings {
+		if findings[i].Rule == id {
+			return &findings[i]
+		}
+	}
+	return nil
 }
 
 // TestConcurrentEvaluate proves the prepared queries are safe to share

@@ -55,9 +55,11 @@ func ParseProfile(s string) (string, error) {
 	return "", fmt.Errorf("unknown profile %q (valid: preflight, enabled)", s)
 }
 
-// Evaluate runs every policy on every environment of snap. Problems with the
-// policies themselves (no result for a target, two results, a malformed one,
-// an evaluation error or timeout) become findings marked Internal, never a
+// Evaluate runs every policy on every environment of snap. Rules of scope
+// tenant are evaluated once per tenant and options, and their findings are
+// given to each of the tenant's environments. Problems with the policies
+// themselves (no result for a target, two results, a malformed one, an
+// evaluation error or timeout) become findings marked Internal, never a
 // silent pass; the returned error is only for a context cancelled by the caller.
 func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Options) (*finding.Report, error) {
 	profile, err := ParseProfile(opts.Profile)
@@ -80,6 +82,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		Profile:       profile,
 		Environments:  make([]finding.Environment, 0, len(snap.Environments)),
 	}
+	tenantRuns := map[tenantRun]*collected{}
 	for i := range snap.Environments {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -89,7 +92,20 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		if !ok {
 			return nil, fmt.Errorf("environments[%d].tenantId: no tenant %q in the snapshot", i, env.TenantID)
 		}
-		out, err := e.evaluateEnvironment(ctx, tenant, tenants[env.TenantID], env, opts, profile)
+		a, err := assess(env, opts, profile)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
+		}
+		run := tenantRun{tenant: tenant.ID, experience: a.experience, profile: profile}
+		tenantResults, ok := tenantRuns[run]
+		if !ok {
+			tenantResults, err = e.run(ctx, true, tenantInput(tenants[tenant.ID], a))
+			if err != nil {
+				return nil, err
+			}
+			tenantRuns[run] = tenantResults
+		}
+		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
@@ -99,76 +115,150 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 	return rep, nil
 }
 
+// assessment is what to assess in one environment.
+type assessment struct {
+	experience finding.Experience
+	profile    string
+	tables     []string
+}
+
+// assess resolves the options for env: the experience and tables asked for,
+// else the environment's own, else the defaults.
+func assess(env *snapshot.Environment, opts Options, profile string) (assessment, error) {
+	a := assessment{experience: opts.Experience, profile: profile, tables: opts.Tables}
+	if a.experience == "" {
+		a.experience = finding.ExperienceEnhanced
+		if env.Experience != "" {
+			x, err := finding.ParseExperience(env.Experience)
+			if err != nil {
+				return a, fmt.Errorf("experience: %w", err)
+			}
+			a.experience = x
+		}
+	}
+	if len(a.tables) == 0 {
+		a.tables = env.TargetTables
+	}
+	if len(a.tables) == 0 {
+		a.tables = DefaultTables
+	}
+	a.tables = normalizeTables(a.tables)
+	return a, nil
+}
+
+// tenantRun identifies one evaluation of the tenant rules: everything their
+// input holds.
+type tenantRun struct {
+	tenant     string
+	experience finding.Experience
+	profile    string
+}
+
 // target is what one result is about: the environment, or one of its tables.
 type target struct {
 	rule  string
 	table string
 }
 
-func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, opts Options, profile string) (finding.Environment, error) {
-	experience := opts.Experience
-	if experience == "" {
-		experience = finding.ExperienceEnhanced
-		if env.Experience != "" {
-			x, err := finding.ParseExperience(env.Experience)
-			if err != nil {
-				return finding.Environment{}, fmt.Errorf("experience: %w", err)
-			}
-			experience = x
+// collected are the results of one evaluation by target, with what went wrong.
+type collected struct {
+	results map[target][]map[string]any
+	// failures are queries that failed as a whole, with the reason.
+	failures []queryFailure
+	// problems are results that break the contract and name no valid target.
+	problems []string
+}
+
+type queryFailure struct {
+	query  *preparedQuery
+	reason string
+}
+
+// run evaluates the tenant or the environment queries on input.
+func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value) (*collected, error) {
+	c := &collected{results: map[target][]map[string]any{}}
+	for i := range e.queries {
+		q := &e.queries[i]
+		if q.tenant != tenant {
+			continue
 		}
-	}
-	tables := opts.Tables
-	if len(tables) == 0 {
-		tables = env.TargetTables
-	}
-	if len(tables) == 0 {
-		tables = DefaultTables
-	}
-	tables = normalizeTables(tables)
-
-	input, err := environmentInput(tenantValue, env, experience, profile, tables)
-	if err != nil {
-		return finding.Environment{}, err
-	}
-
-	results := map[target][]map[string]any{}
-	var problems []finding.Finding
-	base := finding.Key{Tenant: tenant.ID, Environment: env.URL}
-	for _, q := range e.queries {
 		raw, err := e.eval(ctx, q, input)
 		if err != nil {
 			if ctx.Err() != nil {
-				return finding.Environment{}, ctx.Err()
+				return nil, ctx.Err()
 			}
-			// The whole query failed: every rule it owns gets an internal error.
-			for _, r := range e.rules {
-				if slices.Contains(q.packages, r.Package) {
-					for _, t := range e.targets(r, tables) {
-						results[t] = nil
-						problems = append(problems, e.internal(base, r, t.table, "policy evaluation failed: "+err.Error()))
-					}
-				}
-			}
+			c.failures = append(c.failures, queryFailure{query: q, reason: err.Error()})
 			continue
 		}
 		for _, res := range raw {
-			t, perr := e.checkResult(res)
-			if perr != "" {
-				problems = append(problems, e.internal(base, Rule{ID: "POLICY"}, "", perr))
+			t, problem := e.checkResult(res, tenant)
+			if problem != "" {
+				c.problems = append(c.problems, problem)
 				continue
 			}
-			results[t] = append(results[t], res)
+			c.results[t] = append(c.results[t], res)
+		}
+	}
+	return c, nil
+}
+
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected) (finding.Environment, error) {
+	input, err := environmentInput(tenantValue, env, a)
+	if err != nil {
+		return finding.Environment{}, err
+	}
+	envResults, err := e.run(ctx, false, input)
+	if err != nil {
+		return finding.Environment{}, err
+	}
+	out := finding.Environment{
+		Tenant:     tenant.ID,
+		TenantName: tenant.Name,
+		URL:        env.URL,
+		Name:       env.Name,
+		Experience: a.experience,
+		Findings:   e.findings(finding.Key{Tenant: tenant.ID, Environment: env.URL}, a.tables, tenantResults, envResults),
+	}
+	for _, x := range finding.Experiences {
+		if a.experience.Includes(x) {
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, out.Findings))
+		} else {
+			out.Verdicts = append(out.Verdicts, finding.Verdict{Experience: x, Readiness: finding.NotAssessed})
+		}
+	}
+	return out, nil
+}
+
+// findings turns the collected results of one environment into exactly one
+// finding per rule and target, sorted by rule and table; what is missing,
+// doubled or broken becomes an internal error.
+func (e *Engine) findings(base finding.Key, tables []string, runs ...*collected) []finding.Finding {
+	results := map[target][]map[string]any{}
+	var problems []finding.Finding
+	failed := map[target]bool{}
+	for _, c := range runs {
+		for t, rs := range c.results {
+			results[t] = append(results[t], rs...)
+		}
+		for _, f := range c.failures {
+			// The whole query failed: every rule it owns gets an internal error.
+			for _, r := range e.rules {
+				if f.query.owns(r) {
+					for _, t := range e.targets(r, tables) {
+						failed[t] = true
+						problems = append(problems, e.internal(base, r, t.table, "policy evaluation failed: "+f.reason))
+					}
+				}
+			}
+		}
+		for _, p := range c.problems {
+			problems = append(problems, e.internal(base, Rule{ID: "POLICY"}, "", p))
 		}
 	}
 
 	var findings []finding.Finding
-	failed := map[target]bool{}
-	for _, p := range problems {
-		failed[target{rule: p.Rule, table: p.Table}] = true
-	}
 	for _, r := range e.rules {
-		expected := e.targets(r, tables)
-		for _, t := range expected {
+		for _, t := range e.targets(r, tables) {
 			if failed[t] {
 				continue
 			}
@@ -202,23 +292,7 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 		}
 		return strings.Compare(a.Table, b.Table)
 	})
-
-	out := finding.Environment{
-		Tenant:     tenant.ID,
-		TenantName: tenant.Name,
-		URL:        env.URL,
-		Name:       env.Name,
-		Experience: experience,
-		Findings:   findings,
-	}
-	for _, x := range finding.Experiences {
-		if experience.Includes(x) {
-			out.Verdicts = append(out.Verdicts, finding.Decide(x, findings))
-		} else {
-			out.Verdicts = append(out.Verdicts, finding.Verdict{Experience: x, Readiness: finding.NotAssessed})
-		}
-	}
-	return out, nil
+	return findings
 }
 
 // targets lists the targets rule r must yield exactly one result for.
@@ -233,7 +307,7 @@ func (e *Engine) targets(r Rule, tables []string) []target {
 	return []target{{rule: r.ID}}
 }
 
-func (e *Engine) eval(ctx context.Context, q preparedQuery, input ast.Value) ([]map[string]any, error) {
+func (e *Engine) eval(ctx context.Context, q *preparedQuery, input ast.Value) ([]map[string]any, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
 	rs, err := q.query.Eval(ctx, rego.EvalParsedInput(input))
@@ -254,12 +328,12 @@ func (e *Engine) eval(ctx context.Context, q preparedQuery, input ast.Value) ([]
 	for i, s := range sets {
 		items, ok := s.([]any)
 		if !ok {
-			return nil, fmt.Errorf("%s.%s is %T, want a set of objects", q.packages[i], resultsRule, s)
+			return nil, fmt.Errorf("%s.%s is %T, want a set of objects", q.packages[i], q.rule(), s)
 		}
 		for _, it := range items {
 			m, ok := it.(map[string]any)
 			if !ok {
-				return nil, fmt.Errorf("%s.%s contains %T, want objects", q.packages[i], resultsRule, it)
+				return nil, fmt.Errorf("%s.%s contains %T, want objects", q.packages[i], q.rule(), it)
 			}
 			out = append(out, m)
 		}
@@ -267,13 +341,19 @@ func (e *Engine) eval(ctx context.Context, q preparedQuery, input ast.Value) ([]
 	return out, nil
 }
 
-// checkResult validates one result object against the contract and returns
-// its target, or a problem description.
-func (e *Engine) checkResult(res map[string]any) (target, string) {
+// checkResult validates one result object, from tenant_results or results,
+// against the contract and returns its target, or a problem description.
+func (e *Engine) checkResult(res map[string]any, tenant bool) (target, string) {
 	id, _ := res["id"].(string)
 	r, ok := e.byID[id]
 	if !ok {
 		return target{}, fmt.Sprintf("a policy produced a result for %q, which is not in the rule catalogue: %s", id, compact(res))
+	}
+	if (r.Scope == ScopeTenant) != tenant {
+		if tenant {
+			return target{}, fmt.Sprintf("rule %s: result in %s but the rule's scope is %s; only scope tenant belongs there", id, tenantResultsRule, r.Scope)
+		}
+		return target{}, fmt.Sprintf("rule %s: result in %s but the rule's scope is tenant; it belongs in %s", id, resultsRule, tenantResultsRule)
 	}
 	t := target{rule: id}
 	if tb, ok := res["table"]; ok {

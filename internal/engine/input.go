@@ -7,7 +7,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
-	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
@@ -25,20 +24,20 @@ func tenantValues(snap *snapshot.Snapshot) (map[string]ast.Value, error) {
 	return out, nil
 }
 
-// environmentInput builds the input document of one evaluation:
-// {"tenant", "environment", "options"}.
-func environmentInput(tenant ast.Value, env *snapshot.Environment, x finding.Experience, profile string, tables []string) (ast.Value, error) {
+// environmentInput builds the input document of one environment's
+// evaluation: {"tenant", "environment", "options"}.
+func environmentInput(tenant ast.Value, env *snapshot.Environment, a assessment) (ast.Value, error) {
 	envValue, err := toValue(env)
 	if err != nil {
 		return nil, fmt.Errorf("environment %s: %w", env.URL, err)
 	}
-	tableTerms := make([]*ast.Term, len(tables))
-	for i, t := range tables {
+	tableTerms := make([]*ast.Term, len(a.tables))
+	for i, t := range a.tables {
 		tableTerms[i] = ast.StringTerm(t)
 	}
 	options := ast.NewObject(
-		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(x))),
-		ast.Item(ast.StringTerm("profile"), ast.StringTerm(profile)),
+		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(a.experience))),
+		ast.Item(ast.StringTerm("profile"), ast.StringTerm(a.profile)),
 		ast.Item(ast.StringTerm("tables"), ast.ArrayTerm(tableTerms...)),
 	)
 	return ast.NewObject(
@@ -46,6 +45,19 @@ func environmentInput(tenant ast.Value, env *snapshot.Environment, x finding.Exp
 		ast.Item(ast.StringTerm("environment"), ast.NewTerm(envValue)),
 		ast.Item(ast.StringTerm("options"), ast.NewTerm(options)),
 	), nil
+}
+
+// tenantInput builds the input document of a tenant evaluation:
+// {"tenant", "options"}, where options has no tables.
+func tenantInput(tenant ast.Value, a assessment) ast.Value {
+	options := ast.NewObject(
+		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(a.experience))),
+		ast.Item(ast.StringTerm("profile"), ast.StringTerm(a.profile)),
+	)
+	return ast.NewObject(
+		ast.Item(ast.StringTerm("tenant"), ast.NewTerm(tenant)),
+		ast.Item(ast.StringTerm("options"), ast.NewTerm(options)),
+	)
 }
 
 // toValue converts a snapshot part to a Rego value through its JSON form, so

@@ -10,7 +10,8 @@ package teamslink.consent
 import data.teamslink.facts
 import data.teamslink.lib
 
-results contains consent_001
+# Consent is tenant-wide: the engine evaluates this rule once per tenant.
+tenant_results contains consent_001
 
 # _consent reads the tenant.consent section once, when the rule needs it (the
 # section is then usable: an object with status ok). Ids compare
@@ -83,7 +84,7 @@ _consent := {
 #   severity: high
 #   error_code: "The admin has not consented to use user sync feature, you can add them manually."
 #   experience: [enhanced]
-#   scope: environment
+#   scope: tenant
 #   docs: https://learn.microsoft.com/dynamics365/sales/teams-integration/link-records-to-teams-faq
 #   remediation: |
 #     Have a Global Administrator grant admin consent for the organisation: turn
@@ -192,6 +193,6 @@ consent_001 := {
 	p := lib.experience_problem
 	r := lib.option_result("TL-CONSENT-001", p)
 } else := r if {
-	p := lib.section_problems["tenant.consent"]
+	p := lib.tenant_section_problems["tenant.consent"]
 	r := lib.problem_result("TL-CONSENT-001", p)
 } else := lib.undecided("TL-CONSENT-001")

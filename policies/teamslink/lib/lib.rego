@@ -10,7 +10,7 @@ package teamslink.lib
 import data.teamslink.facts
 
 # How the policies are written for speed. The engine evaluates every rule for
-# every environment, and OPA's evaluator pays for each rule it evaluates, each
+# every environment (tenant_results once per tenant), and OPA's evaluator pays for each rule it evaluates, each
 # reference to a rule (cached or not), each function call and each else branch
 # it tries, far more than for an expression on local variables or a plain
 # reference into the input. So the family packages:
@@ -63,18 +63,24 @@ section_paths := {
 	"environment.caller",
 }
 
+# tenant_unusable_sections are the tenant sections of section_paths that
+# cannot be used: missing, not an object, or status other than ok. One rule per
+# section reads its status by a plain reference (cheap, and undefined for a
+# missing section or one that is not an object). It reads nothing but
+# input.tenant, so rules evaluated once per tenant (tenant_results) may use it.
+tenant_unusable_sections contains "tenant.licenses" if not input.tenant.licenses.status == "ok"
+
+tenant_unusable_sections contains "tenant.consent" if not input.tenant.consent.status == "ok"
+
+tenant_unusable_sections contains "tenant.caller" if not input.tenant.caller.status == "ok"
+
+tenant_unusable_sections contains "tenant.sharePoint" if not input.tenant.sharePoint.status == "ok"
+
 # unusable_sections are the sections of section_paths that cannot be used:
-# missing, not an object, status other than ok, or a required member that is
-# not an object. One rule per section reads its status by a plain reference
-# (cheap, and undefined for a missing section or one that is not an object);
-# find_problem then runs for these sections only.
-unusable_sections contains "tenant.licenses" if not input.tenant.licenses.status == "ok"
-
-unusable_sections contains "tenant.consent" if not input.tenant.consent.status == "ok"
-
-unusable_sections contains "tenant.caller" if not input.tenant.caller.status == "ok"
-
-unusable_sections contains "tenant.sharePoint" if not input.tenant.sharePoint.status == "ok"
+# those of tenant_unusable_sections, and the environment sections that are
+# missing, not an object, with a status other than ok, or with a required
+# member that is not an object. find_problem then runs for these sections only.
+unusable_sections contains path if some path in tenant_unusable_sections
 
 unusable_sections contains "environment.organization" if not input.environment.organization.status == "ok"
 
@@ -95,6 +101,20 @@ _record_is_object if is_object(input.environment.organization.record)
 # section_problems maps each unusable section of section_paths to its problem.
 section_problems := {path: find_problem(path) | some path in unusable_sections}
 
+# tenant_section_problems maps each unusable tenant section to its problem,
+# reading nothing but input.tenant (for tenant_results).
+tenant_section_problems := {path: section_problem(path, object.get(tenant, name, null)) |
+	tenant := _tenant
+	some path in tenant_unusable_sections
+	name := substring(path, count("tenant."), -1)
+}
+
+# _tenant is input.tenant, or {} when it is not an object.
+_tenant := t if {
+	t := input.tenant
+	is_object(t)
+} else := {}
+
 # problem describes why the section at path cannot be used, in the evidence
 # shape of an error result. It is undefined when the section is usable.
 problem(path) := section_problems[path] if {
@@ -104,20 +124,23 @@ problem(path) := section_problems[path] if {
 }
 
 # find_problem computes problem for one path.
-find_problem(path) := {
+find_problem(path) := section_problem(path, section(path))
+
+# section_problem describes why s, the section at path, cannot be used;
+# undefined when it can.
+section_problem(path, s) := {
 	"section": path,
 	"sectionStatus": "missing",
 	"error": "section missing from input",
 	"httpStatus": null,
 } if {
-	not is_object(section(path))
+	not is_object(s)
 } else := {
 	"section": path,
 	"sectionStatus": status,
 	"error": object.get(s, "error", ""),
 	"httpStatus": object.get(s, "httpStatus", null),
 } if {
-	s := section(path)
 	status := object.get(s, "status", "missing")
 	status != "ok"
 } else := {
@@ -127,7 +150,6 @@ find_problem(path) := {
 	"httpStatus": object.get(s, "httpStatus", null),
 } if {
 	member := required_objects[path]
-	s := section(path)
 	not is_object(object.get(s, member, null))
 }
 
@@ -157,6 +179,13 @@ problem_result(id, p) := result(id, "error", problem_message(p), p)
 # cannot be used; undefined when all of them can.
 error_result(id, paths) := problem_result(id, p) if {
 	problems := [q | some path in paths; q := problem(path)]
+	p := problems[0]
+}
+
+# tenant_error_result is error_result for the tenant sections in paths, reading
+# only input.tenant (for tenant_results).
+tenant_error_result(id, paths) := problem_result(id, p) if {
+	problems := [q | some path in paths; q := tenant_section_problems[path]]
 	p := problems[0]
 }
 
@@ -195,9 +224,16 @@ option_problem(name, valid) := {
 	"value": value,
 	"valid": sort(valid),
 } if {
-	value := object.get(input, ["options", name], null)
+	value := object.get(_options, name, null)
 	not value in valid
 }
+
+# _options is input.options, or {} when it is not an object (read by a plain
+# reference, so that tenant_results may use the option helpers).
+_options := o if {
+	o := input.options
+	is_object(o)
+} else := {}
 
 # option_result is rule id's error result for the option problem p.
 option_result(id, p) := result(

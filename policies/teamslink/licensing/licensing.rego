@@ -9,9 +9,10 @@ package teamslink.licensing
 import data.teamslink.facts
 import data.teamslink.lib
 
-results contains lic_001
+# The licences are tenant-wide: the engine evaluates these rules once per tenant.
+tenant_results contains lic_001
 
-results contains lic_002
+tenant_results contains lic_002
 
 # _skus are the tenant's subscribed SKUs; read only once the tenant.licenses
 # section is usable (an object with status ok).
@@ -149,7 +150,7 @@ _describe(m) := sprintf("%v (SKU %v, service plan %v)", [m.skuPartNumber, m.skuI
 #   id: TL-LIC-001
 #   severity: high
 #   experience: [basic, enhanced]
-#   scope: environment
+#   scope: tenant
 #   docs: https://learn.microsoft.com/dynamics365/sales/teams-integration/enable-record-linking
 #   remediation: |
 #     Buy or reactivate a Dynamics 365 customer engagement app subscription
@@ -211,7 +212,7 @@ lic_001 := {
 } if {
 	input.tenant.licenses.status == "ok"
 } else := r if {
-	p := lib.section_problems["tenant.licenses"]
+	p := lib.tenant_section_problems["tenant.licenses"]
 	r := lib.problem_result("TL-LIC-001", p)
 }
 
@@ -224,7 +225,7 @@ lic_001 := {
 #   id: TL-LIC-002
 #   severity: high
 #   experience: [basic, enhanced]
-#   scope: environment
+#   scope: tenant
 #   docs: https://learn.microsoft.com/dynamics365/sales/teams-integration/enable-record-linking
 #   remediation: |
 #     Assign a Microsoft 365 or Office 365 subscription that includes Microsoft
@@ -264,6 +265,6 @@ lic_002 := {
 } if {
 	input.tenant.licenses.status == "ok"
 } else := r if {
-	p := lib.section_problems["tenant.licenses"]
+	p := lib.tenant_section_problems["tenant.licenses"]
 	r := lib.problem_result("TL-LIC-002", p)
 }

@@ -12,7 +12,9 @@ import data.teamslink.lib
 
 results contains role_001
 
-results contains role_002
+# The caller's directory roles are tenant-wide: the engine evaluates this rule
+# once per tenant.
+tenant_results contains role_002
 
 # Each rule first tries the branches that decide it, guarded by what they need
 # (a usable section: an object with status ok; the Enhanced experience), and
@@ -144,7 +146,7 @@ _caller_summary := {
 #   id: TL-ROLE-002
 #   severity: high
 #   experience: [enhanced]
-#   scope: environment
+#   scope: tenant
 #   docs: https://learn.microsoft.com/dynamics365/sales/teams-integration/link-records-to-teams-faq
 #   remediation: |
 #     Have a Global Administrator of the Microsoft 365 tenant turn on the
@@ -205,6 +207,6 @@ role_002 := {
 	p := lib.experience_problem
 	r := lib.option_result("TL-ROLE-002", p)
 } else := r if {
-	p := lib.section_problems["tenant.caller"]
+	p := lib.tenant_section_problems["tenant.caller"]
 	r := lib.problem_result("TL-ROLE-002", p)
 }

@@ -66,7 +66,7 @@ test_role_001_error_section_missing if {
 }
 
 test_role_002_pass_global_administrator if {
-	fx.expect(roles.results, "TL-ROLE-002", "pass") with input as fx.base_input
+	fx.expect(roles.tenant_results, "TL-ROLE-002", "pass") with input as fx.base_input
 }
 
 test_role_002_fail_not_global_administrator if {
@@ -74,24 +74,24 @@ test_role_002_fail_not_global_administrator if {
 		"roleTemplateId": "69091246-20e8-4a56-aa4d-066075b2a7a8",
 		"displayName": "Teams Administrator",
 	}])])
-	fx.expect(roles.results, "TL-ROLE-002", "fail") with input as inp
-	r := fx.one(roles.results, "TL-ROLE-002") with input as inp
+	fx.expect(roles.tenant_results, "TL-ROLE-002", "fail") with input as inp
+	r := fx.one(roles.tenant_results, "TL-ROLE-002") with input as inp
 	r.evidence.directoryRoles[0].displayName == "Teams Administrator"
 }
 
 test_role_002_fail_no_directory_roles if {
 	inp := fx.patched([fx.replace("/tenant/caller/directoryRoles", null)])
-	fx.expect(roles.results, "TL-ROLE-002", "fail") with input as inp
+	fx.expect(roles.tenant_results, "TL-ROLE-002", "fail") with input as inp
 }
 
 test_role_002_skip_basic_experience if {
 	inp := fx.patched([fx.replace("/options/experience", "basic")])
-	fx.expect(roles.results, "TL-ROLE-002", "skip") with input as inp
+	fx.expect(roles.tenant_results, "TL-ROLE-002", "skip") with input as inp
 }
 
 test_role_002_skip_basic_even_when_section_errored if {
 	inp := fx.patched(array.concat([fx.replace("/options/experience", "basic")], fx.section_error("/tenant/caller")))
-	fx.expect(roles.results, "TL-ROLE-002", "skip") with input as inp
+	fx.expect(roles.tenant_results, "TL-ROLE-002", "skip") with input as inp
 }
 
 test_role_002_skip_service_principal if {
@@ -99,22 +99,22 @@ test_role_002_skip_service_principal if {
 		fx.replace("/tenant/caller/type", "servicePrincipal"),
 		fx.replace("/tenant/caller/directoryRoles", []),
 	])
-	fx.expect(roles.results, "TL-ROLE-002", "skip") with input as inp
-	r := fx.one(roles.results, "TL-ROLE-002") with input as inp
+	fx.expect(roles.tenant_results, "TL-ROLE-002", "skip") with input as inp
+	r := fx.one(roles.tenant_results, "TL-ROLE-002") with input as inp
 	contains(r.message, "must be a Global Administrator")
 }
 
 test_role_002_error_section_errored if {
 	inp := fx.patched(fx.section_error("/tenant/caller"))
-	fx.expect_section_error(roles.results, "TL-ROLE-002", "tenant.caller") with input as inp
+	fx.expect_section_error(roles.tenant_results, "TL-ROLE-002", "tenant.caller") with input as inp
 }
 
 test_role_002_error_section_missing if {
 	inp := fx.patched([fx.remove("/tenant/caller")])
-	fx.expect_section_error(roles.results, "TL-ROLE-002", "tenant.caller") with input as inp
+	fx.expect_section_error(roles.tenant_results, "TL-ROLE-002", "tenant.caller") with input as inp
 }
 
 test_role_002_error_invalid_experience if {
 	inp := fx.patched([fx.replace("/options/experience", "Enhanced")])
-	fx.expect_section_error(roles.results, "TL-ROLE-002", "options.experience") with input as inp
+	fx.expect_section_error(roles.tenant_results, "TL-ROLE-002", "options.experience") with input as inp
 }

@@ -20,7 +20,9 @@ results contains sp_003
 
 results contains sp_004
 
-results contains sp_005
+# The unmanaged-device policy is tenant-wide: the engine evaluates this rule
+# once per tenant.
+tenant_results contains sp_005
 
 # Each rule first tries the branches that decide it, guarded by what they need
 # (SharePoint integration known not to be configured; a usable section: status
@@ -437,7 +439,7 @@ _policy_messages := {
 #   id: TL-SP-005
 #   severity: high
 #   experience: [basic, enhanced]
-#   scope: environment
+#   scope: tenant
 #   docs: https://learn.microsoft.com/sharepoint/control-access-from-unmanaged-devices
 #   remediation: |
 #     In the SharePoint admin center (Policies > Access control > Unmanaged
@@ -485,6 +487,6 @@ sp_005 := {
 	policy := object.get(spo, "conditionalAccessPolicy", null)
 	raw := object.get(spo, "conditionalAccessPolicyRaw", null)
 } else := r if {
-	p := lib.section_problems["tenant.sharePoint"]
+	p := lib.tenant_section_problems["tenant.sharePoint"]
 	r := lib.problem_result("TL-SP-005", p)
 }

@@ -265,7 +265,7 @@ test_sp_004_error_organization_missing if {
 # TL-SP-005
 
 test_sp_005_pass_full_access if {
-	fx.expect(sharepoint.results, "TL-SP-005", "pass") with input as fx.base_input
+	fx.expect(sharepoint.tenant_results, "TL-SP-005", "pass") with input as fx.base_input
 }
 
 test_sp_005_warn_limited_access if {
@@ -273,7 +273,7 @@ test_sp_005_warn_limited_access if {
 		fx.replace("/tenant/sharePoint/conditionalAccessPolicy", "AllowLimitedAccess"),
 		fx.replace("/tenant/sharePoint/conditionalAccessPolicyRaw", "1"),
 	])
-	fx.expect(sharepoint.results, "TL-SP-005", "warn") with input as inp
+	fx.expect(sharepoint.tenant_results, "TL-SP-005", "warn") with input as inp
 }
 
 test_sp_005_fail_block_access if {
@@ -281,14 +281,14 @@ test_sp_005_fail_block_access if {
 		fx.replace("/tenant/sharePoint/conditionalAccessPolicy", "BlockAccess"),
 		fx.replace("/tenant/sharePoint/conditionalAccessPolicyRaw", "2"),
 	])
-	fx.expect(sharepoint.results, "TL-SP-005", "fail") with input as inp
-	r := fx.one(sharepoint.results, "TL-SP-005") with input as inp
+	fx.expect(sharepoint.tenant_results, "TL-SP-005", "fail") with input as inp
+	r := fx.one(sharepoint.tenant_results, "TL-SP-005") with input as inp
 	contains(r.message, "401")
 }
 
 test_sp_005_warn_authentication_context if {
 	inp := fx.patched([fx.replace("/tenant/sharePoint/conditionalAccessPolicy", "AuthenticationContext")])
-	fx.expect(sharepoint.results, "TL-SP-005", "warn") with input as inp
+	fx.expect(sharepoint.tenant_results, "TL-SP-005", "warn") with input as inp
 }
 
 test_sp_005_error_unknown_policy if {
@@ -296,17 +296,17 @@ test_sp_005_error_unknown_policy if {
 		fx.replace("/tenant/sharePoint/conditionalAccessPolicy", "ProtectionLevel"),
 		fx.replace("/tenant/sharePoint/conditionalAccessPolicyRaw", "4"),
 	])
-	fx.expect_section_error(sharepoint.results, "TL-SP-005", "tenant.sharePoint") with input as inp
+	fx.expect_section_error(sharepoint.tenant_results, "TL-SP-005", "tenant.sharePoint") with input as inp
 }
 
 test_sp_005_error_section_errored if {
 	inp := fx.patched(fx.section_error("/tenant/sharePoint"))
-	fx.expect_section_error(sharepoint.results, "TL-SP-005", "tenant.sharePoint") with input as inp
+	fx.expect_section_error(sharepoint.tenant_results, "TL-SP-005", "tenant.sharePoint") with input as inp
 }
 
 test_sp_005_error_section_missing if {
 	inp := fx.patched([fx.remove("/tenant/sharePoint")])
-	fx.expect_section_error(sharepoint.results, "TL-SP-005", "tenant.sharePoint") with input as inp
+	fx.expect_section_error(sharepoint.tenant_results, "TL-SP-005", "tenant.sharePoint") with input as inp
 }
 
 test_sp_002_fail_message_lists_up_to_five_examples if {

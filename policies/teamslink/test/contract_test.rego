@@ -2,29 +2,40 @@ package teamslink.test
 
 # catalogue is every rule id with its scope, as annotated in the policies.
 catalogue := {
-	"TL-LIC-001": "environment",
-	"TL-LIC-002": "environment",
+	"TL-LIC-001": "tenant",
+	"TL-LIC-002": "tenant",
 	"TL-ROLE-001": "environment",
-	"TL-ROLE-002": "environment",
-	"TL-CONSENT-001": "environment",
+	"TL-ROLE-002": "tenant",
+	"TL-CONSENT-001": "tenant",
 	"TL-SP-001": "environment",
 	"TL-SP-002": "environment",
 	"TL-SP-003": "environment",
 	"TL-SP-004": "environment",
-	"TL-SP-005": "environment",
+	"TL-SP-005": "tenant",
 	"TL-ENT-001": "table",
 	"TL-ENT-002": "table",
 	"TL-ENV-001": "environment",
 	"TL-ENV-002": "environment",
 }
 
-families := ["licensing", "roles", "consent", "sharepoint", "entities", "environment"]
-
-# all_results are the results of every family package on the current input.
-all_results := [r | some family in families; some r in data.teamslink[family].results]
+# all_results are the results and tenant_results of every family package on
+# the current input.
+all_results := [r |
+	some results in [
+		data.teamslink.licensing.tenant_results,
+		data.teamslink.roles.tenant_results,
+		data.teamslink.roles.results,
+		data.teamslink.consent.tenant_results,
+		data.teamslink.sharepoint.tenant_results,
+		data.teamslink.sharepoint.results,
+		data.teamslink.entities.results,
+		data.teamslink.environment.results,
+	]
+	some r in results
+]
 
 # targets are the (id, table) pairs a complete evaluation must cover.
-targets(tables) := {[id, ""] | some id, scope in catalogue; scope == "environment"} | {[id, table] |
+targets(tables) := {[id, ""] | some id, scope in catalogue; scope in {"environment", "tenant"}} | {[id, table] |
 	some id, scope in catalogue
 	scope == "table"
 	some table in tables
