@@ -160,6 +160,26 @@ test_problem_result_is_error_result if {
 	lib.table_problem_result("X-1", "account", p) == object.union(r, {"table": "account"}) with input as inp
 }
 
+test_tenant_section_problems_match_section_problems if {
+	ops := [op | some path in ["/tenant/consent", "/tenant/caller"]; some op in fx.section_error(path)]
+	inp := fx.patched(array.concat(ops, [fx.remove("/tenant/licenses")]))
+	tenant_input := object.remove(inp, ["environment"])
+	problems := lib.tenant_section_problems with input as tenant_input
+	object.keys(problems) == {"tenant.consent", "tenant.caller", "tenant.licenses"}
+	every path, p in problems {
+		p == lib.find_problem(path) with input as tenant_input
+	}
+	problems["tenant.licenses"].sectionStatus == "missing"
+	problems["tenant.consent"].sectionStatus == "error"
+}
+
+test_tenant_error_result_without_tenant if {
+	r := lib.tenant_error_result("X-1", ["tenant.sharePoint"]) with input as {"options": {"experience": "basic"}}
+	r.status == "error"
+	r.evidence.sectionStatus == "missing"
+	not lib.tenant_error_result("X-1", ["tenant.sharePoint"]) with input as fx.base_input
+}
+
 test_option_problems_undefined_when_valid if {
 	not lib.experience_problem with input as fx.base_input
 	not lib.profile_problem with input as fx.base_input
