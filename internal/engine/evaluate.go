@@ -233,13 +233,10 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 // finding per rule and target, sorted by rule and table; what is missing,
 // doubled or broken becomes an internal error.
 func (e *Engine) findings(base finding.Key, tables []string, runs ...*collected) []finding.Finding {
-	results := map[target][]map[string]any{}
+	findings := make([]finding.Finding, 0, e.targetCount(len(tables)))
 	var problems []finding.Finding
 	failed := map[target]bool{}
 	for _, c := range runs {
-		for t, rs := range c.results {
-			results[t] = append(results[t], rs...)
-		}
 		for _, f := range c.failures {
 			// The whole query failed: every rule it owns gets an internal error.
 			for _, r := range e.rules {
@@ -256,13 +253,17 @@ func (e *Engine) findings(base finding.Key, tables []string, runs ...*collected)
 		}
 	}
 
-	var findings []finding.Finding
 	for _, r := range e.rules {
 		for _, t := range e.targets(r, tables) {
 			if failed[t] {
 				continue
 			}
-			got := results[t]
+			var got []map[string]any
+			for _, c := range runs {
+				if rs := c.results[t]; len(rs) > 0 {
+					got = append(got, rs...)
+				}
+			}
 			switch len(got) {
 			case 1:
 				findings = append(findings, e.finding(base, r, t.table, got[0]))
@@ -271,19 +272,20 @@ func (e *Engine) findings(base finding.Key, tables []string, runs ...*collected)
 			default:
 				findings = append(findings, e.internal(base, r, t.table, fmt.Sprintf("the policy produced %d results for this target; exactly one is required", len(got))))
 			}
-			delete(results, t)
 		}
 	}
-	for t := range results {
-		if failed[t] {
-			continue
+	for _, c := range runs {
+		for t := range c.results {
+			r := e.byID[t.rule]
+			if failed[t] || (r.Scope == ScopeTable) == slices.Contains(tables, t.table) {
+				continue // an expected target, done above
+			}
+			what := "environment"
+			if t.table != "" {
+				what = "table " + t.table + ", which is not a target table"
+			}
+			findings = append(findings, e.internal(base, r, t.table, "the policy produced a result for an unexpected target: "+what))
 		}
-		r := e.byID[t.rule]
-		what := "environment"
-		if t.table != "" {
-			what = "table " + t.table + ", which is not a target table"
-		}
-		findings = append(findings, e.internal(base, r, t.table, "the policy produced a result for an unexpected target: "+what))
 	}
 	findings = append(findings, problems...)
 	slices.SortStableFunc(findings, func(a, b finding.Finding) int {
@@ -293,6 +295,19 @@ func (e *Engine) findings(base finding.Key, tables []string, runs ...*collected)
 		return strings.Compare(a.Table, b.Table)
 	})
 	return findings
+}
+
+// targetCount is the number of targets of all rules for n tables.
+func (e *Engine) targetCount(n int) int {
+	count := 0
+	for _, r := range e.rules {
+		if r.Scope == ScopeTable {
+			count += n
+		} else {
+			count++
+		}
+	}
+	return count
 }
 
 // targets lists the targets rule r must yield exactly one result for.

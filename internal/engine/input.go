@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -58,14 +56,4 @@ func tenantInput(tenant ast.Value, a assessment) ast.Value {
 		ast.Item(ast.StringTerm("tenant"), ast.NewTerm(tenant)),
 		ast.Item(ast.StringTerm("options"), ast.NewTerm(options)),
 	)
-}
-
-// toValue converts a snapshot part to a Rego value through its JSON form, so
-// policies see exactly the documented field names.
-func toValue(v any) (ast.Value, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return ast.ValueFromReader(bytes.NewReader(b))
 }
