@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 )
@@ -23,19 +24,38 @@ func toValue(v any) (ast.Value, error) {
 }
 
 var (
+	timeType      = reflect.TypeFor[time.Time]()
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+	marshalCache  sync.Map // reflect.Type -> bool
 )
+
+// marshals reports whether t has its own JSON or text form.
+func marshals(t reflect.Type) bool {
+	if m, ok := marshalCache.Load(t); ok {
+		return m.(bool)
+	}
+	m := t.Implements(jsonMarshaler) || t.Implements(textMarshaler)
+	marshalCache.Store(t, m)
+	return m
+}
 
 func valueOf(v reflect.Value) (ast.Value, error) {
 	if !v.IsValid() {
 		return ast.NullValue, nil
 	}
 	t := v.Type()
-	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
-		if t.Implements(jsonMarshaler) || t.Implements(textMarshaler) {
-			return marshaled(v)
+	if t == timeType {
+		// time.Time.MarshalJSON, without the JSON round trip: the
+		// snapshot has a timestamp in every section.
+		tm := v.Interface().(time.Time)
+		if y := tm.Year(); y < 0 || y > 9999 {
+			return nil, fmt.Errorf("time %v: year outside of range [0,9999]", tm)
 		}
+		return ast.String(tm.Format(time.RFC3339Nano)), nil
+	}
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && marshals(t) {
+		return marshaled(v)
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:

@@ -167,6 +167,19 @@ func checkSemantics(s *Snapshot) []located {
 		}
 		urls[key] = i
 	}
+	for i, env := range s.Environments {
+		tables := make(map[string]int, len(env.Entities.Tables))
+		for j, t := range env.Entities.Tables {
+			if first, dup := tables[t.LogicalName]; dup {
+				out = append(out, located{
+					path:    path{"environments", i, "entities", "tables", j, "logicalName"},
+					message: fmt.Sprintf("duplicate table %q (first at %s)", t.LogicalName, path{"environments", i, "entities", "tables", first, "logicalName"}),
+				})
+				continue
+			}
+			tables[t.LogicalName] = j
+		}
+	}
 	return out
 }
 

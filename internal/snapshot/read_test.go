@@ -86,6 +86,7 @@ func TestReadInvalidFiles(t *testing.T) {
 		{"dangling-tenant.json", []string{`environments[0].tenantId: tenant "0d5e7c2a-4b1f-4a8e-9c36-7e2f1b9d5a04" is not in tenants`}},
 		{"duplicate-tenant.json", []string{`tenants[1].id: duplicate tenant id "3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61" (first at tenants[0].id)`}},
 		{"duplicate-url.json", []string{`environments[1].url: duplicate environment url "https://CONTOSO-SALES.crm.dynamics.com/" (first at environments[0].url)`}},
+		{"duplicate-table.json", []string{`environments[0].entities.tables[1].logicalName: duplicate table "account" (first at environments[0].entities.tables[0].logicalName)`}},
 		{"http-url.json", []string{`environments[0].url: must be an absolute https URL, got "http://contoso-sales.crm.dynamics.com"`}},
 		{"syntax.json", []string{`invalid JSON at line 9, column 7: invalid character '"' after object key:value pair`}},
 		{"trailing.json", []string{`unexpected data after the JSON document at line 150, column 1`}},

@@ -33,14 +33,18 @@ _collected := {true: tables, false: []}[is_array(tables)] if {
 	tables := object.get(input.environment.entities, "tables", null)
 }
 
-# _metadata maps each target table to its collected metadata (the first entry
-# with its logical name); a table the collector did not return has none.
-_metadata := {table: tables[0] |
-	some table in _target_tables
-	tables := [t | some t in collected; object.get(t, "logicalName", null) == table]
+# _metadata maps each target table to its collected metadata; a table the
+# collector did not return has none. Table names are unique in a snapshot
+# (the reader rejects duplicates), so one pass over the collected tables
+# builds the map.
+_metadata := {name: t |
+	some t in collected
+	name := object.get(t, "logicalName", null)
+	name in targets
 } if {
 	collected_value := object.get(input.environment.entities, "tables", null)
 	collected := {true: collected_value, false: []}[is_array(collected_value)]
+	targets := {t | some t in _target_tables}
 }
 
 _not_collected(id, table) := {

@@ -6,11 +6,10 @@ import data.teamslink.facts
 # integration configured" reads when no config override is set.
 sharepoint_integration_paths := ["environment.organization", "environment.sharePointSites"]
 
-sharepoint_integration_assumption := concat(" ", [
-	"NOT CONFIRMED: no documented column says whether server-based SharePoint integration is configured;",
-	"teamslink derives it from sharepointdeploymenttype and the active default sharepointsite",
-	"(service type SharePoint, validation status Valid), and config can override it per environment.",
-])
+sharepoint_integration_assumption := "NOT CONFIRMED: no documented column says whether server-based SharePoint integration is configured; teamslink derives it from sharepointdeploymenttype and the active default sharepointsite (service type SharePoint, validation status Valid), and config can override it per environment."
+
+# _site_signals are the default site's columns the derivation shows.
+_site_signals := ["sharepointsiteid", "name", "absoluteurl", "servicetype", "statecode", "validationstatus"]
 
 # sharepoint_override is the per-environment config override, when set.
 sharepoint_override := v if {
@@ -32,7 +31,8 @@ sharepoint_integration_problems := [p |
 #
 # It is worked out once per evaluation and read by several rules, so it is
 # written for speed: one body per answer, plain references into the input, and
-# {true: a, false: b}[condition] to choose between two values.
+# {true: a, false: b}[condition] to choose between two values. The reasoning
+# names every failed check, so the checks themselves are not repeated.
 sharepoint_integration := {
 	"configured": v,
 	"source": "config override",
@@ -45,16 +45,8 @@ sharepoint_integration := {
 	"source": "derived",
 	"signals": {
 		"sharepointdeploymenttype": deployment_type,
-		"defaultSite": {true: null, false: {
-			"sharepointsiteid": object.get(site, "sharepointsiteid", null),
-			"name": object.get(site, "name", null),
-			"absoluteurl": object.get(site, "absoluteurl", null),
-			"servicetype": object.get(site, "servicetype", null),
-			"statecode": object.get(site, "statecode", null),
-			"validationstatus": object.get(site, "validationstatus", null),
-		}}[count(site) == 0],
+		"defaultSite": {true: object.filter(site, _site_signals), false: null}[present],
 	},
-	"checks": checks,
 	"reasoning": _reasoning(configured, failed),
 	"assumption": sharepoint_integration_assumption,
 } if {
@@ -68,29 +60,27 @@ sharepoint_integration := {
 	deployment_type := object.get(record, "sharepointdeploymenttype", null)
 	site_value := object.get(sites, "defaultSite", null)
 	site := {true: site_value, false: {}}[is_object(site_value)]
-	deployment_type_set := deployment_type != null
-	present := count(site) > 0
-	sharepoint := object.get(site, "servicetype", null) == facts.site_service_type_sharepoint
-	active := object.get(site, "statecode", null) == facts.site_state_active
-	validated := object.get(site, "validationstatus", null) == facts.site_validation_valid
-	checks := {
-		"deploymentTypeSet": deployment_type_set,
-		"defaultSitePresent": present,
-		"defaultSiteIsSharePoint": sharepoint,
-		"defaultSiteActive": active,
-		"defaultSiteValidated": validated,
-	}
 
 	# The failed checks, in this order. Without a default site, its
 	# properties are left out: only the first two checks are relevant.
+	present := count(site) > 0
 	relevant := {true: 5, false: 2}[present]
 	failed := [text |
 		some i, [ok, text] in [
-			[deployment_type_set, "organization.sharepointdeploymenttype is null"],
+			[deployment_type != null, "organization.sharepointdeploymenttype is null"],
 			[present, "there is no active default sharepointsite"],
-			[sharepoint, "the default site's servicetype is not 0 (SharePoint)"],
-			[active, "the default site's statecode is not 0 (Active)"],
-			[validated, "the default site's validationstatus is not 4 (Valid)"],
+			[
+				object.get(site, "servicetype", null) == facts.site_service_type_sharepoint,
+				"the default site's servicetype is not 0 (SharePoint)",
+			],
+			[
+				object.get(site, "statecode", null) == facts.site_state_active,
+				"the default site's statecode is not 0 (Active)",
+			],
+			[
+				object.get(site, "validationstatus", null) == facts.site_validation_valid,
+				"the default site's validationstatus is not 4 (Valid)",
+			],
 		]
 		i < relevant
 		ok == false
