@@ -402,7 +402,7 @@ func newEvaluator(t *testing.T) *evaluator {
 // result is one element of a family's results set.
 type result struct {
 	Package  string
-	Tenant   bool // from tenant_results
+	Tenant   bool           // from tenant_results
 	ID       string         `json:"id"`
 	Status   string         `json:"status"`
 	Message  string         `json:"message"`

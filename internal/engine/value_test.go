@@ -69,22 +69,22 @@ func TestToValueEdgeCases(t *testing.T) {
 	type outer struct {
 		inner
 		*snapshot.Section `json:",omitempty"`
-		Name     string            `json:"name,omitempty"`
-		Zero     int               `json:"zero,omitempty"`
-		False    bool              `json:"false,omitempty"`
-		NilSlice []string          `json:"nilSlice"`
-		Empty    []string          `json:"empty"`
-		NilOmit  []string          `json:"nilOmit,omitempty"`
-		Map      map[string]any    `json:"map"`
-		NilMap   map[string]string `json:"nilMap"`
-		Ptr      *int              `json:"ptr"`
-		Float    float64           `json:"float"`
-		Uint     uint8             `json:"uint"`
-		When     time.Time         `json:"when"`
-		Struct   inner             `json:"struct,omitempty"`
-		Untagged string
-		Skipped  string `json:"-"`
-		private  string
+		Name              string            `json:"name,omitempty"`
+		Zero              int               `json:"zero,omitempty"`
+		False             bool              `json:"false,omitempty"`
+		NilSlice          []string          `json:"nilSlice"`
+		Empty             []string          `json:"empty"`
+		NilOmit           []string          `json:"nilOmit,omitempty"`
+		Map               map[string]any    `json:"map"`
+		NilMap            map[string]string `json:"nilMap"`
+		Ptr               *int              `json:"ptr"`
+		Float             float64           `json:"float"`
+		Uint              uint8             `json:"uint"`
+		When              time.Time         `json:"when"`
+		Struct            inner             `json:"struct,omitempty"`
+		Untagged          string
+		Skipped           string `json:"-"`
+		private           string
 	}
 	n := 7
 	cases := map[string]outer{
