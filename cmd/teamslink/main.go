@@ -4,8 +4,10 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/teamslink/teamslink/internal/cli"
+	"github.com/teamslink/teamslink/internal/engine"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -14,6 +16,9 @@ var version = "dev"
 func main() { os.Exit(run()) }
 
 func run() int {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(engine.GCPercent)
+	}
 	return cli.Main(os.Args[1:], cli.Deps{
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,

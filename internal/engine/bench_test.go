@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"runtime/debug"
 	"testing"
 
 	"github.com/teamslink/teamslink/internal/engine"
@@ -16,7 +17,10 @@ import (
 //   - fleet: ten environments, each from another sample scenario (one ready,
 //     the others each failing or unreadable in their own way);
 //   - worst: ten copies of the costliest environment, where every SharePoint
-//     rule fails with sampled records in its evidence.
+//     rule fails with sampled records in its evidence;
+//
+// each under Go's default garbage collection (gc=default) and under the
+// binary's GCPercent (gc=teamslink).
 func BenchmarkEvaluate(b *testing.B) {
 	eng := builtin(b)
 	fleet := []string{
@@ -32,25 +36,35 @@ func BenchmarkEvaluate(b *testing.B) {
 		scenarios []string
 	}{{"fleet", fleet}, {"worst", worst}} {
 		snap := tenantOf(b, bench.scenarios)
-		b.Run(bench.name, func(b *testing.B) {
-			b.ReportAllocs()
-			cpu := processCPU()
-			for b.Loop() {
-				rep, err := eng.Evaluate(b.Context(), snap, engine.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if len(rep.Environments) != len(snap.Environments) || rep.HasInternalError() {
-					b.Fatalf("%d environments, internal error %v", len(rep.Environments), rep.HasInternalError())
-				}
-			}
-			cpu = processCPU() - cpu
-			envs := float64(b.N * len(snap.Environments))
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/envs/1e3, "µs/env")
-			if cpu > 0 {
-				b.ReportMetric(float64(cpu.Nanoseconds())/envs/1e3, "cpu-µs/env")
-			}
-		})
+		for _, gc := range []struct {
+			name    string
+			percent int
+		}{{"default", 100}, {"teamslink", engine.GCPercent}} {
+			b.Run(bench.name+"/gc="+gc.name, func(b *testing.B) {
+				defer debug.SetGCPercent(debug.SetGCPercent(gc.percent))
+				benchmarkEvaluate(b, eng, snap)
+			})
+		}
+	}
+}
+
+func benchmarkEvaluate(b *testing.B, eng *engine.Engine, snap *snapshot.Snapshot) {
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		rep, err := eng.Evaluate(b.Context(), snap, engine.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(rep.Environments) != len(snap.Environments) || rep.HasInternalError() {
+			b.Fatalf("%d environments, internal error %v", len(rep.Environments), rep.HasInternalError())
+		}
+	}
+	cpu = processCPU() - cpu
+	envs := float64(b.N * len(snap.Environments))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/envs/1e3, "µs/env")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/envs/1e3, "cpu-µs/env")
 	}
 }
 
