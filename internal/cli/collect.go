@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/teamslink/teamslink/collectors/graph"
 	"github.com/teamslink/teamslink/collectors/sharepoint"
 	"github.com/teamslink/teamslink/internal/auth"
+	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/odata"
@@ -42,7 +42,7 @@ func (o *targetOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.method, "auth", string(config.MethodAzureCLI), "with --tenant: auth method ("+methodList()+")")
 	f.StringVar(&o.clientID, "client-id", "", "with --tenant: the application (client) id")
 	f.StringVar(&o.secretEnv, "client-secret-env", "", "with --tenant: environment variable holding the client secret")
-	f.StringVar(&o.spAdminURL, "sharepoint-admin-url", "", "with --tenant: https://<tenant>-admin.sharepoint.com")
+	f.StringVar(&o.spAdminURL, "sharepoint-admin-url", "", "with --tenant: https://<tenant>-admin.sharepoint.com (default: found from the root SharePoint site in Graph)")
 }
 
 func methodList() string {
@@ -135,14 +135,27 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 	}
 	job.Sources = append(job.Sources, graph.New(gc, graph.Options{ClientID: t.Auth.ClientID, Now: deps.now}))
 
+	sharePointClient := func(admin string) (*odata.Client, error) {
+		return newClient(admin+"/", odata.Graph, auth.SharePointScope(admin))
+	}
 	if admin := strings.TrimSuffix(t.SharePointAdminURL, "/"); admin != "" {
-		sc, err := newClient(admin+"/", odata.Graph, auth.SharePointScope(admin))
+		sc, err := sharePointClient(admin)
 		if err != nil {
 			return job, fmt.Errorf("tenant %s: SharePoint client: %w", t.ID, err)
 		}
 		job.Sources = append(job.Sources, sharepoint.New(sc, deps.now))
 	} else {
-		job.Sources = append(job.Sources, skipSharePoint{now: deps.now})
+		// No admin site in the config: find it from the root site in Graph.
+		c, err := cloud.For(t.Cloud)
+		if err != nil {
+			return job, fmt.Errorf("tenant %s: %w", t.ID, err)
+		}
+		job.Sources = append(job.Sources, sharepoint.Discovering{
+			Graph:       gc,
+			AdminSuffix: c.SharePointAdminSuffix,
+			NewClient:   sharePointClient,
+			Now:         deps.now,
+		})
 	}
 
 	for _, e := range t.Environments {
@@ -173,14 +186,6 @@ func targetTables(lists ...[]string) []string {
 		}
 	}
 	return slices.Clone(engine.DefaultTables)
-}
-
-// skipSharePoint records that no SharePoint admin URL was configured, so
-// TL-SP-005 reports error rather than guessing.
-type skipSharePoint struct{ now func() time.Time }
-
-func (s skipSharePoint) CollectTenant(_ context.Context, t *snapshot.Tenant) {
-	t.SharePoint.Section = collectors.Skipped("", "no sharePointAdminUrl in the config: the unmanaged-device setting was not read", s.now())
 }
 
 func newCollectCommand(deps Deps) *cobra.Command {

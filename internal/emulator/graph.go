@@ -115,6 +115,13 @@ func (s *Server) routeGraph(w http.ResponseWriter, g *graphReq, path string) {
 		}
 		s.graphList(w, g, "organization", "organization", []obj{s.organizationObject(g.ts)}, nil, false)
 		return
+	case "sites":
+		if len(segs) == 2 && segs[1] == "root" {
+			s.rootSite(w, g)
+			return
+		}
+		notFound()
+		return
 	case "oauth2PermissionGrants":
 		if len(segs) != 1 {
 			notFound()
@@ -315,6 +322,25 @@ func grantObjects(grants []PermissionGrant) []obj {
 		}
 	}
 	return out
+}
+
+// rootSite serves the tenant's root SharePoint site, on the host of its
+// admin site without "-admin" (a tenant without SharePoint in its scenario
+// has none).
+func (s *Server) rootSite(w http.ResponseWriter, g *graphReq) {
+	if g.ts.spo == nil {
+		s.graphError(w, g.rc, http.StatusNotFound, "itemNotFound", "Requested site could not be found")
+		return
+	}
+	host := strings.Replace(g.ts.spo.host, "-admin.", ".", 1)
+	s.graphEntity(w, g, "sites/$entity", "site", obj{
+		{"id", host + "," + g.ts.id + "," + g.ts.id},
+		{"name", ""},
+		{"displayName", "Communication site"},
+		{"webUrl", "https://" + host},
+		{"root", obj{}},
+		{"siteCollection", obj{{"hostname", host}}},
+	})
 }
 
 func (s *Server) organizationObject(ts *tenantState) obj {

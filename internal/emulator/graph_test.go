@@ -56,6 +56,10 @@ func TestGraphReads(t *testing.T) {
 		{"count with ConsistencyLevel", "servicePrincipals?$count=true", user, []string{"ConsistencyLevel: eventual"}, 200, []string{`"@odata.count":2`}, nil},
 		{"unknown segment", "groups", user, nil, 400, []string{"Resource not found for the segment 'groups'."}, nil},
 		{"organization", "organization", user, nil, 200, []string{`"displayName":"Contoso"`, `"name":"contoso.onmicrosoft.com"`}, nil},
+		{"root site", "sites/root", user, nil, 200, []string{`$metadata#sites/$entity"`, `"webUrl":"https://contoso.sharepoint.com"`, `"siteCollection":{"hostname":"contoso.sharepoint.com"}`}, nil},
+		{"root site select", "sites/root?$select=webUrl", user, nil, 200, []string{`"webUrl":"https://contoso.sharepoint.com"}`}, []string{"siteCollection"}},
+		{"root site with an app token", "sites/root?$select=siteCollection", app, nil, 200, []string{`"siteCollection":{"hostname":"apptest.sharepoint.com"}`}, nil},
+		{"other sites", "sites/contoso.sharepoint.com", user, nil, 400, []string{"Resource not found for the segment"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,123 @@
+package sharepoint_test
+
+import (
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/teamslink/teamslink/collectors/sharepoint"
+	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/odata"
+	"github.com/teamslink/teamslink/internal/snapshot"
+)
+
+// discover collects the ready scenario's SharePoint section, changed by
+// change, finding the admin site through Graph on the emulator.
+func discover(t *testing.T, adminSuffix string, change func(*emulator.Scenario)) *snapshot.Tenant {
+	t.Helper()
+	sc, err := emulator.LoadScenario(filepath.Join("..", "..", "testdata", "scenarios", "ready.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(sc)
+	srv, err := emulator.New(emulator.Options{Scenarios: []*emulator.Scenario{sc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	cred, err := azidentity.NewClientSecretCredential(sc.Tenant.ID, sc.Clients[0].ClientID, sc.Clients[0].Secret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions:            azcore.ClientOptions{Transport: srv.Client()},
+		DisableInstanceDiscovery: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(base, scope string) (*odata.Client, error) {
+		u, err := url.Parse(base)
+		if err != nil {
+			return nil, err
+		}
+		return odata.New(u, cred, odata.Options{Scopes: []string{scope}, HTTPClient: srv.Client(), Flavor: odata.Graph})
+	}
+	graph, err := client("https://graph.microsoft.com/v1.0/", "https://graph.microsoft.com/.default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := &snapshot.Tenant{ID: sc.Tenant.ID}
+	sharepoint.Discovering{
+		Graph:       graph,
+		AdminSuffix: adminSuffix,
+		NewClient:   func(admin string) (*odata.Client, error) { return client(admin+"/", admin+"/.default") },
+		Now:         time.Now,
+	}.CollectTenant(t.Context(), tenant)
+	return tenant
+}
+
+func TestDiscoverAdminSite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		suffix   string
+		change   func(*emulator.Scenario)
+		admin    string // when the section must be ok
+		errParts []string
+	}{
+		{
+			name:   "from the root site",
+			suffix: "-admin.sharepoint.com",
+			change: func(sc *emulator.Scenario) { sc.SharePoint.ConditionalAccessPolicy = "BlockAccess" },
+			admin:  "https://contoso-admin.sharepoint.com",
+		},
+		{
+			name:     "no root site",
+			suffix:   "-admin.sharepoint.com",
+			change:   func(sc *emulator.Scenario) { sc.SharePoint = nil },
+			errParts: []string{"GET https://graph.microsoft.com/v1.0/sites/root", "404", "Sites.Read.All", "sharePointAdminUrl"},
+		},
+		{
+			name:     "root site in another cloud's domain",
+			suffix:   "-admin.sharepoint.us",
+			change:   func(*emulator.Scenario) {},
+			errParts: []string{`the root site's host "contoso.sharepoint.com" is not <tenant>.sharepoint.us`},
+		},
+		{
+			name:     "cloud without a known admin host",
+			change:   func(*emulator.Scenario) {},
+			errParts: []string{"the SharePoint admin host of this cloud is not known"},
+		},
+		{
+			name:     "admin site refuses the caller",
+			suffix:   "-admin.sharepoint.com",
+			change:   func(sc *emulator.Scenario) { sc.SharePoint.AccessDenied = true },
+			errParts: []string{"403"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sp := discover(t, tt.suffix, tt.change).SharePoint
+			if tt.admin != "" {
+				if !sp.OK() || sp.AdminURL != tt.admin || sp.ConditionalAccessPolicy != "BlockAccess" {
+					t.Fatalf("sharePoint = %+v, want ok from %s with BlockAccess", sp, tt.admin)
+				}
+				return
+			}
+			if sp.Status != snapshot.StatusError {
+				t.Fatalf("status %s, want error: %+v", sp.Status, sp)
+			}
+			for _, part := range tt.errParts {
+				if !strings.Contains(sp.Error+" "+sp.Source, part) {
+					t.Errorf("error %q (source %q) lacks %q", sp.Error, sp.Source, part)
+				}
+			}
+		})
+	}
+}
