@@ -111,12 +111,16 @@ sharepoint_deployment_online := 0
 
 sharepoint_deployment_on_premises := 1
 
-# sharepointsite choices (facts §2).
-site_service_type_sharepoint := 0
+# sharepointsite choices (facts §2): the columns of a default site that is an
+# active SharePoint site that validated, in one object so that a rule reads
+# them with one reference.
+valid_default_site := {"servicetype": 0, "statecode": 0, "validationstatus": 4}
 
-site_state_active := 0
+site_service_type_sharepoint := valid_default_site.servicetype
 
-site_validation_valid := 4
+site_state_active := valid_default_site.statecode
+
+site_validation_valid := valid_default_site.validationstatus
 
 # SharePoint Online ConditionalAccessPolicy values (facts §10, §6).
 conditional_access_policies := {

@@ -6,11 +6,6 @@ import data.teamslink.facts
 # integration configured" reads when no config override is set.
 sharepoint_integration_paths := ["environment.organization", "environment.sharePointSites"]
 
-sharepoint_integration_assumption := "NOT CONFIRMED: no documented column says whether server-based SharePoint integration is configured; teamslink derives it from sharepointdeploymenttype and the active default sharepointsite (service type SharePoint, validation status Valid), and config can override it per environment."
-
-# _site_signals are the default site's columns the derivation shows.
-_site_signals := ["sharepointsiteid", "name", "absoluteurl", "servicetype", "statecode", "validationstatus"]
-
 # sharepoint_override is the per-environment config override, when set.
 sharepoint_override := v if {
 	v := input.environment.overrides.sharePointIntegrationConfigured
@@ -30,9 +25,10 @@ sharepoint_integration_problems := [p |
 # rules depending on it then report that section as an error.
 #
 # It is worked out once per evaluation and read by several rules, so it is
-# written for speed: one body per answer, plain references into the input, and
-# {true: a, false: b}[condition] to choose between two values. The reasoning
-# names every failed check, so the checks themselves are not repeated.
+# written for speed: one body per answer, plain references into the input,
+# {true: a, false: b}[condition] to choose between two values, and literals
+# rather than references to other rules (each costs a rule evaluation). The
+# reasoning names every failed check, so the checks themselves are not repeated.
 sharepoint_integration := {
 	"configured": v,
 	"source": "config override",
@@ -45,10 +41,19 @@ sharepoint_integration := {
 	"source": "derived",
 	"signals": {
 		"sharepointdeploymenttype": deployment_type,
-		"defaultSite": {true: object.filter(site, _site_signals), false: null}[present],
+		"defaultSite": {
+			true: object.filter(site, [
+				"sharepointsiteid", "name", "absoluteurl",
+				"servicetype", "statecode", "validationstatus",
+			]),
+			false: null,
+		}[present],
 	},
-	"reasoning": _reasoning(configured, failed),
-	"assumption": sharepoint_integration_assumption,
+	"reasoning": {
+		true: "derived: configured, because organization.sharepointdeploymenttype is set and the active default sharepointsite is a SharePoint site that validated",
+		false: sprintf("derived: not configured, because %s", [concat("; ", failed)]),
+	}[configured],
+	"assumption": "NOT CONFIRMED: no documented column says whether server-based SharePoint integration is configured; teamslink derives it from sharepointdeploymenttype and the active default sharepointsite (service type SharePoint, validation status Valid), and config can override it per environment.",
 } if {
 	# Both sections are usable: status ok, and the organization record an object.
 	input.environment.organization.status == "ok"
@@ -62,35 +67,19 @@ sharepoint_integration := {
 	site := {true: site_value, false: {}}[is_object(site_value)]
 
 	# The failed checks, in this order. Without a default site, its
-	# properties are left out: only the first two checks are relevant.
+	# properties are left out: they are checked on a valid site instead.
 	present := count(site) > 0
-	relevant := {true: 5, false: 2}[present]
+	valid := facts.valid_default_site
+	probe := {true: site, false: valid}[present]
 	failed := [text |
-		some i, [ok, text] in [
-			[deployment_type != null, "organization.sharepointdeploymenttype is null"],
-			[present, "there is no active default sharepointsite"],
-			[
-				object.get(site, "servicetype", null) == facts.site_service_type_sharepoint,
-				"the default site's servicetype is not 0 (SharePoint)",
-			],
-			[
-				object.get(site, "statecode", null) == facts.site_state_active,
-				"the default site's statecode is not 0 (Active)",
-			],
-			[
-				object.get(site, "validationstatus", null) == facts.site_validation_valid,
-				"the default site's validationstatus is not 4 (Valid)",
-			],
+		some text in [
+			{true: "", false: "organization.sharepointdeploymenttype is null"}[deployment_type != null],
+			{true: "", false: "there is no active default sharepointsite"}[present],
+			{true: "", false: "the default site's servicetype is not 0 (SharePoint)"}[object.get(probe, "servicetype", null) == valid.servicetype],
+			{true: "", false: "the default site's statecode is not 0 (Active)"}[object.get(probe, "statecode", null) == valid.statecode],
+			{true: "", false: "the default site's validationstatus is not 4 (Valid)"}[object.get(probe, "validationstatus", null) == valid.validationstatus],
 		]
-		i < relevant
-		ok == false
+		text != ""
 	]
 	configured := count(failed) == 0
 }
-
-_reasoning(true, _) := concat(" ", [
-	"derived: configured, because organization.sharepointdeploymenttype is set and the active",
-	"default sharepointsite is a SharePoint site that validated",
-])
-
-_reasoning(false, failed) := sprintf("derived: not configured, because %s", [concat("; ", failed)])
