@@ -140,3 +140,18 @@ func TestWrap(t *testing.T) {
 		})
 	}
 }
+
+func TestProse(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"Disable OneDrive (Settings >\nDocument management), or\nconfigure it.\n", "Disable OneDrive (Settings > Document management), or configure it."},
+		{"First paragraph\nwrapped.\n\nSecond one.", "First paragraph wrapped.\nSecond one."},
+		{"\n\n  spaced \t out  \n\n\n", "spaced out"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := prose(tt.in); got != tt.want {
+			t.Errorf("prose(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

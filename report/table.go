@@ -247,7 +247,7 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 	}
 	field := func(label, value string) {
 		if value != "" {
-			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+clean(value), messageWidth)...)
+			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+prose(value), messageWidth)...)
 		}
 	}
 	field("remediation", f.Remediation)
@@ -370,6 +370,17 @@ func union(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// prose joins the hard-wrapped lines of a METADATA text block (remediation,
+// fix description) into paragraphs, so wrap can fill them; a blank line still
+// separates two paragraphs.
+func prose(text string) string {
+	paras := strings.Split(strings.ReplaceAll(clean(text), "\r", ""), "\n\n")
+	for i, p := range paras {
+		paras[i] = strings.Join(strings.Fields(p), " ")
+	}
+	return strings.Join(slices.DeleteFunc(paras, func(p string) bool { return p == "" }), "\n")
 }
 
 // wrap breaks text into lines of at most width runes (a longer word keeps

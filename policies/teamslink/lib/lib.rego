@@ -10,10 +10,11 @@ package teamslink.lib
 import data.teamslink.facts
 
 # How the policies are written for speed. The engine evaluates every rule for
-# every environment (tenant_results once per tenant), and OPA's evaluator pays for each rule it evaluates, each
-# reference to a rule (cached or not), each function call and each else branch
-# it tries, far more than for an expression on local variables or a plain
-# reference into the input. So the family packages:
+# every environment (tenant_results once per tenant), and OPA's evaluator pays
+# for each rule it evaluates, each reference to a rule (cached or not), each
+# function call and each else branch it tries, far more than for an expression
+# on local variables or a plain reference into the input. So the family
+# packages:
 #   - try first the branches that decide a rule, guarded by what they need
 #     (input.<section>.status == "ok", the experience asked for), and only then
 #     the branches that explain why it does not apply or cannot be assessed
