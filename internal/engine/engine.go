@@ -32,7 +32,8 @@ const (
 // rootPackage is the package every policy, built-in or user, lives under.
 var rootPackage = ast.MustParseRef("data.teamslink")
 
-// DefaultTimeout bounds one evaluation of one environment.
+// DefaultTimeout bounds each evaluation of a prepared query: an
+// environment's results, or a tenant's tenant_results.
 const DefaultTimeout = 5 * time.Second
 
 // GCPercent is the garbage-collection target the teamslink binary runs with

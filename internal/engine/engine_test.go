@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -344,6 +346,95 @@ func TestUserPolicy(t *testing.T) {
 	}
 }
 
+// TestTenantIsolation loads tenant rules that reach the environment, or an
+// option a tenant evaluation does not have, in the ways Rego allows; each
+// must be refused when the policies load.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	const head = `package teamslink.custom.iso
+
+# METADATA
+# title: Isolation probe
+# description: A tenant rule.
+# custom:
+#   id: X-ISO-001
+#   severity: low
+#   experience: [basic, enhanced]
+#   scope: tenant
+#   remediation: None.
+tenant_results contains {"id": "X-ISO-001", "status": "pass", "message": "ok", "evidence": {}} if probe
+`
+	tests := []struct {
+		name, body, refused string // refused: the reference reported; "" means it loads
+	}{
+		{"tenant and the two options", `probe if {
+	input.tenant.id != ""
+	input.options.experience in {"basic", "enhanced"}
+	input.options.profile != ""
+}`, ""},
+		{"environment", `probe if input.environment.url != ""`, "input.environment.url"},
+		{"option tables", `probe if count(object.get(input.options, "tables", [])) == 0`, "input.options is read"},
+		{"option by variable", `probe if {
+	some k
+	input.options[k] == "x"
+}`, "input.options[__local"},
+		{"whole input", `probe if object.get(input, "environment", null) == null`, "input is read"},
+		{"through a function", `probe if helper("x")
+
+helper(x) := input.environment.name == x`, "input.environment.name"},
+		{"through an import", `import input.environment as env
+
+probe if env.url != ""`, "input.environment.url"},
+		{"through a default rule", `default helper := false
+
+helper if input.environment.experience == "basic"
+
+probe if not helper`, "input.environment.experience"},
+		{"through every", `probe if {
+	every t in input.environment.targetTables {
+		t != ""
+	}
+}`, "input.environment.targetTables"},
+		{"through a dynamic data reference", `probe if {
+	some k
+	data.teamslink.custom.other[k] == "x"
+}
+-- other.rego --
+package teamslink.custom.other
+
+leak := input.environment.url`, "input.environment.url"},
+		{"through with", `probe if helper with input.tenant as input.environment
+
+helper if input.tenant.id == ""`, "input.environment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			body, other, _ := strings.Cut(tt.body, "-- other.rego --\n")
+			files := map[string]string{"iso.rego": head + "\n" + body + "\n"}
+			if other != "" {
+				files["other.rego"] = other + "\n"
+			}
+			for name, src := range files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{dir}})
+			if tt.refused == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.refused) || !strings.Contains(err.Error(), "tenant rules are evaluated once per tenant") {
+				t.Fatalf("error = %v, want the read of %s refused", err, tt.refused)
+			}
+		})
+	}
+}
+
 // TestTenantRules checks that a rule of scope tenant, evaluated once per
 // tenant, reaches every environment of the tenant, and once per experience:
 // two environments of one tenant that ask for different experiences get
@@ -382,6 +473,20 @@ func TestTenantRules(t *testing.T) {
 			if f == nil || f.Status != statuses[i] || f.Environment != env.URL {
 				t.Errorf("%s on %s = %+v, want status %s", id, env.URL, f, statuses[i])
 			}
+		}
+	}
+
+	// One evaluation per tenant and experience: the two enhanced environments
+	// share the very evidence of their tenant findings; the basic one has its own.
+	evidence := func(env int, id string) uintptr {
+		return reflect.ValueOf(findRule(rep.Environments[env].Findings, id).Evidence).Pointer()
+	}
+	for _, id := range []string{"X-SEATS-001", "TL-LIC-001", "TL-CONSENT-001"} {
+		if evidence(0, id) != evidence(2, id) {
+			t.Errorf("%s: the enhanced environments have evidence from two evaluations", id)
+		}
+		if evidence(0, id) == evidence(1, id) {
+			t.Errorf("%s: the basic environment reused the enhanced evaluation", id)
 		}
 	}
 

@@ -7,12 +7,12 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// tenantInputs are the members of the input that a tenant evaluation has.
-var tenantInputs = []string{"tenant", "options"}
+// tenantOptions are the members of input.options a tenant evaluation has.
+var tenantOptions = []string{"experience", "profile"}
 
 // tenantIsolationProblems checks that the tenant_results of pkgs, and every
-// rule and function they use, read no input but input.tenant and
-// input.options. Their results are reused for every environment of the
+// rule and function they use, read no input but input.tenant and the
+// experience and profile options. Their results are reused for every environment of the
 // tenant, so a rule that read input.environment would see it missing and
 // could pass on every environment alike. A reference to the whole input
 // (input, input[x]) counts, since it could reach the environment.
@@ -47,7 +47,7 @@ func tenantIsolationProblems(c *ast.Compiler, pkgs []string) []string {
 				if ref[0].Location == nil {
 					loc = location(r.Location)
 				}
-				msg := fmt.Sprintf("%s: %s is read by a rule that %s uses; tenant rules are evaluated once per tenant and may read only input.tenant and input.options",
+				msg := fmt.Sprintf("%s: %s is read by a rule that %s uses; tenant rules are evaluated once per tenant and may read only input.tenant, input.options.experience and input.options.profile",
 					loc, ref, tenantResultsRule)
 				if !reported[msg] {
 					reported[msg] = true
@@ -64,12 +64,23 @@ func tenantIsolationProblems(c *ast.Compiler, pkgs []string) []string {
 	return problems
 }
 
-// readsTenantOnly reports whether an input reference stays within the
-// members a tenant evaluation has.
+// readsTenantOnly reports whether an input reference stays within what a
+// tenant evaluation has: input.tenant, input.options.experience and
+// input.options.profile, named by literal keys.
 func readsTenantOnly(ref ast.Ref) bool {
-	if len(ref) < 2 {
-		return false
+	key := func(i int) (string, bool) {
+		if len(ref) <= i {
+			return "", false
+		}
+		s, ok := ref[i].Value.(ast.String)
+		return string(s), ok
 	}
-	s, ok := ref[1].Value.(ast.String)
-	return ok && slices.Contains(tenantInputs, string(s))
+	switch first, _ := key(1); first {
+	case "tenant":
+		return true
+	case "options":
+		option, ok := key(2)
+		return ok && slices.Contains(tenantOptions, option)
+	}
+	return false
 }

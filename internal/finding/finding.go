@@ -140,10 +140,12 @@ type Waiver struct {
 // Finding is the result of one rule on one target.
 type Finding struct {
 	Key
-	Title       string         `json:"title"`
-	Severity    Severity       `json:"severity"`
-	Status      Status         `json:"status"`
-	Message     string         `json:"message"`
+	Title    string   `json:"title"`
+	Severity Severity `json:"severity"`
+	Status   Status   `json:"status"`
+	Message  string   `json:"message"`
+	// Evidence is read-only: the findings of a tenant rule share it across
+	// the tenant's environments.
 	Evidence    map[string]any `json:"evidence,omitempty"`
 	Remediation string         `json:"remediation,omitempty"`
 	Fix         *Fix           `json:"fix,omitempty"`

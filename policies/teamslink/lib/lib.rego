@@ -213,7 +213,8 @@ undecided(id) := result(
 # table_undecided is undecided for a per-table rule.
 table_undecided(id, table) := object.union(undecided(id), {"table": table})
 
-# option_problem describes an input.options member whose value is not one of
+# option_problem describes an input.options member (experience or profile)
+# whose value is not one of
 # valid, in the evidence shape of an error result (the "section" is the
 # option's path); undefined when the value is valid.
 option_problem(name, valid) := {
@@ -229,12 +230,18 @@ option_problem(name, valid) := {
 	not value in valid
 }
 
-# _options is input.options, or {} when it is not an object (read by a plain
-# reference, so that tenant_results may use the option helpers).
-_options := o if {
-	o := input.options
-	is_object(o)
-} else := {}
+# _options are the options option_problem knows, null when missing. Each is
+# read by a plain reference to its own key, so that tenant_results, which may
+# read only these two, can use the option helpers.
+_options := {"experience": _experience_option, "profile": _profile_option}
+
+default _experience_option := null
+
+_experience_option := input.options.experience
+
+default _profile_option := null
+
+_profile_option := input.options.profile
 
 # option_result is rule id's error result for the option problem p.
 option_result(id, p) := result(
