@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -16,8 +17,10 @@ import (
 // toValue converts a snapshot part to the Rego value of its JSON form, so
 // policies see exactly the documented field names, without encoding and
 // decoding JSON: struct fields by their json tags (omitempty and embedded
-// structs included), nil pointers, slices and maps as null, and types with a
-// MarshalJSON or MarshalText method (time.Time) through that method.
+// structs included), nil pointers, slices and maps as null, []byte as
+// base64, and types with a MarshalJSON or MarshalText method (time.Time)
+// through that method. What it does not do as encoding/json does (two fields
+// of one name, the ",string" option) is an error, never a different value.
 // TestToValueMatchesJSON holds it to encoding/json on every sample snapshot.
 func toValue(v any) (ast.Value, error) {
 	return valueOf(reflect.ValueOf(v))
@@ -54,8 +57,17 @@ func valueOf(v reflect.Value) (ast.Value, error) {
 		}
 		return ast.String(tm.Format(time.RFC3339Nano)), nil
 	}
-	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && marshals(t) {
-		return marshaled(v)
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if marshals(t) {
+			return marshaled(v)
+		}
+		// encoding/json also uses a pointer receiver's method when it can.
+		if v.CanAddr() && marshals(reflect.PointerTo(t)) {
+			return marshaled(v.Addr())
+		}
+	}
+	if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 && !v.IsNil() {
+		return ast.String(base64.StdEncoding.EncodeToString(v.Bytes())), nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -105,11 +117,14 @@ func valueOf(v reflect.Value) (ast.Value, error) {
 		}
 		return ast.NewObject(items...), nil
 	case reflect.Struct:
-		fields := structFields(t)
+		fields, err := structFields(t)
+		if err != nil {
+			return nil, err
+		}
 		items := make([][2]*ast.Term, 0, len(fields))
 		for _, f := range fields {
 			fv, ok := fieldByIndex(v, f.index)
-			if !ok || (f.omitEmpty && fv.IsZero() && isEmptyKind(fv.Kind())) {
+			if !ok || (f.omitEmpty && isEmptyValue(fv)) {
 				continue
 			}
 			x, err := valueOf(fv)
@@ -139,10 +154,20 @@ func marshaled(v reflect.Value) (ast.Value, error) {
 	return ast.String(b), nil
 }
 
-// isEmptyKind reports whether omitempty drops a zero value of kind k, as
-// encoding/json does (false, 0, "", nil, empty slices and maps; not structs).
-func isEmptyKind(k reflect.Kind) bool {
-	return k != reflect.Struct && k != reflect.Array
+// isEmptyValue reports whether omitempty drops v, as encoding/json does:
+// false, 0, "", nil, and empty arrays, slices and maps; never a struct.
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return v.IsZero()
+	case reflect.Interface, reflect.Pointer:
+		return v.IsNil()
+	}
+	return false
 }
 
 // field is one JSON member of a struct type.
@@ -153,15 +178,25 @@ type field struct {
 	omitEmpty bool
 }
 
-var fieldCache sync.Map // reflect.Type -> []field
+// structInfo is what structFields found for a type.
+type structInfo struct {
+	fields []field
+	err    error
+}
+
+var fieldCache sync.Map // reflect.Type -> structInfo
 
 // structFields lists t's JSON members in encoding/json's order, embedded
-// structs' exported fields promoted.
-func structFields(t reflect.Type) []field {
-	if fs, ok := fieldCache.Load(t); ok {
-		return fs.([]field)
+// structs' exported fields promoted. Two members of one name (which
+// encoding/json resolves by depth and tags) and the ",string" option are
+// errors.
+func structFields(t reflect.Type) ([]field, error) {
+	if info, ok := fieldCache.Load(t); ok {
+		return info.(structInfo).fields, info.(structInfo).err
 	}
 	var fields []field
+	var problems []string
+	seen := map[string]bool{}
 	var walk func(t reflect.Type, index []int)
 	walk = func(t reflect.Type, index []int) {
 		for i := range t.NumField() {
@@ -188,6 +223,13 @@ func structFields(t reflect.Type) []field {
 			if name == "" {
 				name = sf.Name
 			}
+			if strings.Contains(","+opts+",", ",string,") {
+				problems = append(problems, fmt.Sprintf("field %s: the json option string is not supported", sf.Name))
+			}
+			if seen[name] {
+				problems = append(problems, fmt.Sprintf("two fields named %q", name))
+			}
+			seen[name] = true
 			fields = append(fields, field{
 				name:      name,
 				key:       ast.StringTerm(name),
@@ -197,8 +239,12 @@ func structFields(t reflect.Type) []field {
 		}
 	}
 	walk(t, nil)
-	fs, _ := fieldCache.LoadOrStore(t, fields)
-	return fs.([]field)
+	info := structInfo{fields: fields}
+	if len(problems) > 0 {
+		info.err = fmt.Errorf("%s: %s", t, strings.Join(problems, "; "))
+	}
+	stored, _ := fieldCache.LoadOrStore(t, info)
+	return stored.(structInfo).fields, stored.(structInfo).err
 }
 
 // fieldByIndex is reflect.Value.FieldByIndex that reports a nil embedded

@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -82,6 +83,12 @@ func TestToValueEdgeCases(t *testing.T) {
 		Uint              uint8             `json:"uint"`
 		When              time.Time         `json:"when"`
 		Struct            inner             `json:"struct,omitempty"`
+		EmptyOmit         []string          `json:"emptyOmit,omitempty"`
+		EmptyMapOmit      map[string]int    `json:"emptyMapOmit,omitempty"`
+		Bytes             []byte            `json:"bytes"`
+		NilBytes          []byte            `json:"nilBytes"`
+		Level             level             `json:"level"`
+		Levels            []level           `json:"levels"`
 		Untagged          string
 		Skipped           string `json:"-"`
 		private           string
@@ -90,27 +97,58 @@ func TestToValueEdgeCases(t *testing.T) {
 	cases := map[string]outer{
 		"zero": {},
 		"full": {
-			inner:    inner{A: "a", B: 2},
-			Section:  &snapshot.Section{Status: snapshot.StatusError, Error: "boom", HTTPStatus: 503, CollectedAt: time.Date(2026, 11, 27, 9, 30, 0, 123, time.UTC)},
-			Name:     "n",
-			Zero:     3,
-			False:    true,
-			NilSlice: []string{"x"},
-			Empty:    []string{},
-			NilOmit:  []string{"y"},
-			Map:      map[string]any{"k": []any{1.5, "v", nil, true}},
-			NilMap:   map[string]string{},
-			Ptr:      &n,
-			Float:    0.1,
-			Uint:     255,
-			When:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)),
-			Untagged: "u",
-			Skipped:  "s",
-			private:  "p",
+			inner:        inner{A: "a", B: 2},
+			Section:      &snapshot.Section{Status: snapshot.StatusError, Error: "boom", HTTPStatus: 503, CollectedAt: time.Date(2026, 11, 27, 9, 30, 0, 123, time.UTC)},
+			Name:         "n",
+			Zero:         3,
+			False:        true,
+			NilSlice:     []string{"x"},
+			Empty:        []string{},
+			NilOmit:      []string{"y"},
+			Map:          map[string]any{"k": []any{1.5, "v", nil, true}},
+			NilMap:       map[string]string{},
+			Ptr:          &n,
+			Float:        0.1,
+			Uint:         255,
+			When:         time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)),
+			Untagged:     "u",
+			EmptyOmit:    []string{},
+			EmptyMapOmit: map[string]int{},
+			Bytes:        []byte("teamslink"),
+			Level:        2,
+			Levels:       []level{1, 3},
+			Skipped:      "s",
+			private:      "p",
 		},
 	}
 	for name, v := range cases {
 		assertSameValue(t, name, v)
 		assertSameValue(t, name+" by pointer", &v)
+	}
+}
+
+// level marshals itself through a pointer receiver, which encoding/json uses
+// for addressable values.
+type level int
+
+func (l *level) MarshalJSON() ([]byte, error) { return json.Marshal(fmt.Sprintf("level-%d", int(*l))) }
+
+// TestToValueRefusesWhatItCannotMatch: where encoding/json would resolve a
+// conflict or apply an option toValue does not implement, it is an error.
+func TestToValueRefusesWhatItCannotMatch(t *testing.T) {
+	type a struct {
+		Name string `json:"name"`
+	}
+	type twoNames struct {
+		a
+		Other string `json:"name"`
+	}
+	type quoted struct {
+		N int `json:"n,string"`
+	}
+	for name, v := range map[string]any{"two fields of one name": twoNames{}, "string option": quoted{}} {
+		if _, err := toValue(v); err == nil {
+			t.Errorf("%s: toValue accepted %T", name, v)
+		}
 	}
 }
