@@ -2,13 +2,13 @@ package sharepoint
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/teamslink/teamslink/collectors"
+	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
@@ -19,15 +19,14 @@ const rootSitePath = "sites/root?$select=webUrl,siteCollection"
 
 // AdminURL finds the tenant's SharePoint admin site from its root site in
 // Microsoft Graph: https://contoso.sharepoint.com gives
-// https://contoso-admin.sharepoint.com. adminSuffix is the cloud's admin
-// host suffix ("-admin.sharepoint.com"); the root host must end in the same
-// suffix without "-admin" (INFERENCE: the admin site is named after the root
-// site's host; config's sharePointAdminUrl overrides it). source is the
+// https://contoso-admin.sharepoint.com (INFERENCE: the admin site is named
+// after the root site's host; config's sharePointAdminUrl overrides it).
+// Only clouds whose admin host is known are supported. source is the
 // request made.
-func AdminURL(ctx context.Context, graph *odata.Client, adminSuffix string) (admin, source string, err error) {
+func AdminURL(ctx context.Context, graph *odata.Client, c cloud.Cloud) (admin, source string, err error) {
 	source = "GET " + graph.BaseURL().String() + rootSitePath
-	if adminSuffix == "" {
-		return "", source, errors.New("the SharePoint admin host of this cloud is not known")
+	if c.SharePointAdminSuffix == "" {
+		return "", source, fmt.Errorf("the SharePoint admin host of cloud %s is not known", c.Name)
 	}
 	var site struct {
 		WebURL         string `json:"webUrl"`
@@ -38,30 +37,39 @@ func AdminURL(ctx context.Context, graph *odata.Client, adminSuffix string) (adm
 	if _, err := graph.Get(ctx, rootSitePath, &site); err != nil {
 		return "", source, err
 	}
-	host := strings.ToLower(site.SiteCollection.Hostname)
+	admin, err = adminURLFromRoot(site.WebURL, site.SiteCollection.Hostname, c)
+	return admin, source, err
+}
+
+// adminURLFromRoot derives the admin site from the root site's host name, or
+// its web URL when Graph gave no host name.
+func adminURLFromRoot(webURL, hostname string, c cloud.Cloud) (string, error) {
+	host := hostname
 	if host == "" {
-		u, err := url.Parse(site.WebURL)
-		if err != nil || u.Host == "" {
-			return "", source, fmt.Errorf("the root site has neither siteCollection.hostname nor a webUrl (%q)", site.WebURL)
+		u, err := url.Parse(webURL)
+		if err != nil || u.Hostname() == "" {
+			return "", fmt.Errorf("the root site has neither siteCollection.hostname nor a web URL with a host (%q)", webURL)
 		}
-		host = strings.ToLower(u.Hostname())
+		host = u.Hostname()
 	}
-	rootSuffix := strings.Replace(adminSuffix, "-admin", "", 1)
+	host = strings.ToLower(host)
+	rootSuffix := strings.Replace(c.SharePointAdminSuffix, "-admin", "", 1)
 	tenant, ok := strings.CutSuffix(host, rootSuffix)
-	if !ok || tenant == "" || strings.Contains(tenant, ".") {
-		return "", source, fmt.Errorf("the root site's host %q is not <tenant>%s", host, rootSuffix)
+	adminHost := tenant + c.SharePointAdminSuffix
+	if !ok || !c.KnownSharePointAdminHost(adminHost) {
+		return "", fmt.Errorf("the root site's host %q is not <tenant>%s", host, rootSuffix)
 	}
-	return "https://" + tenant + adminSuffix, source, nil
+	return "https://" + adminHost, nil
 }
 
 // Discovering collects the SharePoint setting of a tenant whose admin site
 // is not configured: it finds the admin site with AdminURL, then reads it
 // with a client NewClient makes for that site.
 type Discovering struct {
-	Graph       *odata.Client
-	AdminSuffix string
-	NewClient   func(adminURL string) (*odata.Client, error)
-	Now         func() time.Time
+	Graph     *odata.Client
+	Cloud     cloud.Cloud
+	NewClient func(adminURL string) (*odata.Client, error)
+	Now       func() time.Time
 }
 
 // CollectTenant fills t's sharePoint section, or records why the admin site
@@ -71,7 +79,7 @@ func (d Discovering) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	if now == nil {
 		now = time.Now
 	}
-	admin, source, err := AdminURL(ctx, d.Graph, d.AdminSuffix)
+	admin, source, err := AdminURL(ctx, d.Graph, d.Cloud)
 	if err == nil {
 		var client *odata.Client
 		if client, err = d.NewClient(admin); err == nil {

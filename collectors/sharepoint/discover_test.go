@@ -11,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/teamslink/teamslink/collectors/sharepoint"
+	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/emulator"
 	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
@@ -18,7 +19,7 @@ import (
 
 // discover collects the ready scenario's SharePoint section, changed by
 // change, finding the admin site through Graph on the emulator.
-func discover(t *testing.T, adminSuffix string, change func(*emulator.Scenario)) *snapshot.Tenant {
+func discover(t *testing.T, c cloud.Cloud, change func(*emulator.Scenario)) *snapshot.Tenant {
 	t.Helper()
 	sc, err := emulator.LoadScenario(filepath.Join("..", "..", "testdata", "scenarios", "ready.yaml"))
 	if err != nil {
@@ -53,49 +54,60 @@ func discover(t *testing.T, adminSuffix string, change func(*emulator.Scenario))
 	}
 	tenant := &snapshot.Tenant{ID: sc.Tenant.ID}
 	sharepoint.Discovering{
-		Graph:       graph,
-		AdminSuffix: adminSuffix,
-		NewClient:   func(admin string) (*odata.Client, error) { return client(admin+"/", admin+"/.default") },
-		Now:         time.Now,
+		Graph:     graph,
+		Cloud:     c,
+		NewClient: func(admin string) (*odata.Client, error) { return client(admin+"/", admin+"/.default") },
+		Now:       time.Now,
 	}.CollectTenant(t.Context(), tenant)
 	return tenant
 }
 
 func TestDiscoverAdminSite(t *testing.T) {
 	t.Parallel()
+	public, err := cloud.For(cloud.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcc, err := cloud.For(cloud.GCC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := public
+	us.Name, us.SharePointAdminSuffix = "test-us", "-admin.sharepoint.us"
 	tests := []struct {
 		name     string
-		suffix   string
+		cloud    cloud.Cloud
 		change   func(*emulator.Scenario)
 		admin    string // when the section must be ok
 		errParts []string
 	}{
 		{
 			name:   "from the root site",
-			suffix: "-admin.sharepoint.com",
+			cloud:  public,
 			change: func(sc *emulator.Scenario) { sc.SharePoint.ConditionalAccessPolicy = "BlockAccess" },
 			admin:  "https://contoso-admin.sharepoint.com",
 		},
 		{
 			name:     "no root site",
-			suffix:   "-admin.sharepoint.com",
+			cloud:    public,
 			change:   func(sc *emulator.Scenario) { sc.SharePoint = nil },
 			errParts: []string{"GET https://graph.microsoft.com/v1.0/sites/root", "404", "Sites.Read.All", "sharePointAdminUrl"},
 		},
 		{
 			name:     "root site in another cloud's domain",
-			suffix:   "-admin.sharepoint.us",
+			cloud:    us,
 			change:   func(*emulator.Scenario) {},
 			errParts: []string{`the root site's host "contoso.sharepoint.com" is not <tenant>.sharepoint.us`},
 		},
 		{
 			name:     "cloud without a known admin host",
+			cloud:    gcc,
 			change:   func(*emulator.Scenario) {},
-			errParts: []string{"the SharePoint admin host of this cloud is not known"},
+			errParts: []string{"the SharePoint admin host of cloud gcc is not known"},
 		},
 		{
 			name:     "admin site refuses the caller",
-			suffix:   "-admin.sharepoint.com",
+			cloud:    public,
 			change:   func(sc *emulator.Scenario) { sc.SharePoint.AccessDenied = true },
 			errParts: []string{"403"},
 		},
@@ -103,7 +115,7 @@ func TestDiscoverAdminSite(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sp := discover(t, tt.suffix, tt.change).SharePoint
+			sp := discover(t, tt.cloud, tt.change).SharePoint
 			if tt.admin != "" {
 				if !sp.OK() || sp.AdminURL != tt.admin || sp.ConditionalAccessPolicy != "BlockAccess" {
 					t.Fatalf("sharePoint = %+v, want ok from %s with BlockAccess", sp, tt.admin)

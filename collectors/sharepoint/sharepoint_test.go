@@ -3,6 +3,8 @@ package sharepoint
 import (
 	"strings"
 	"testing"
+
+	"github.com/teamslink/teamslink/internal/cloud"
 )
 
 func TestParsePolicy(t *testing.T) {
@@ -31,6 +33,35 @@ func TestParsePolicy(t *testing.T) {
 			}
 			if (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 				t.Errorf("error = %v, want %q", err, tt.err)
+			}
+		})
+	}
+}
+
+func TestAdminURLFromRoot(t *testing.T) {
+	t.Parallel()
+	public, err := cloud.For(cloud.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, webURL, hostname, admin, err string
+	}{
+		{"host name", "https://contoso.sharepoint.com", "contoso.sharepoint.com", "https://contoso-admin.sharepoint.com", ""},
+		{"web URL only", "https://fabrikam.sharepoint.com/", "", "https://fabrikam-admin.sharepoint.com", ""},
+		{"upper case", "", "Contoso.SharePoint.com", "https://contoso-admin.sharepoint.com", ""},
+		{"vanity host", "https://intranet.contoso.com", "intranet.contoso.com", "", `"intranet.contoso.com" is not <tenant>.sharepoint.com`},
+		{"sub-domain", "", "a.b.sharepoint.com", "", "is not <tenant>.sharepoint.com"},
+		{"odd characters", "", "x:1#.sharepoint.com", "", "is not <tenant>.sharepoint.com"},
+		{"nothing", "", "", "", "neither siteCollection.hostname nor a web URL"},
+		{"relative web URL", "/sites/root", "", "", "neither siteCollection.hostname nor a web URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			admin, err := adminURLFromRoot(tt.webURL, tt.hostname, public)
+			if admin != tt.admin || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("adminURLFromRoot = %q, %v; want %q, %q", admin, err, tt.admin, tt.err)
 			}
 		})
 	}

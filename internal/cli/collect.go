@@ -151,10 +151,10 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 			return job, fmt.Errorf("tenant %s: %w", t.ID, err)
 		}
 		job.Sources = append(job.Sources, sharepoint.Discovering{
-			Graph:       gc,
-			AdminSuffix: c.SharePointAdminSuffix,
-			NewClient:   sharePointClient,
-			Now:         deps.now,
+			Graph:     gc,
+			Cloud:     c,
+			NewClient: sharePointClient,
+			Now:       deps.now,
 		})
 	}
 

@@ -452,6 +452,11 @@ _policy_messages := {
 #       admin endpoint _api/SPO.Tenant, which has no official REST contract;
 #       its values follow SPOConditionalAccessPolicyType (0 AllowFullAccess,
 #       1 AllowLimitedAccess, 2 BlockAccess, 3 AuthenticationContext).
+#     - >-
+#       INFERENCE: without sharePointAdminUrl in config, the admin site is
+#       named after the root SharePoint site's host that Graph GET /sites/root
+#       gives (contoso.sharepoint.com, contoso-admin.sharepoint.com); the
+#       evidence's adminUrl shows which site was read.
 sp_005 := {
 	"id": "TL-SP-005",
 	"status": status,
