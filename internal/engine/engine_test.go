@@ -549,6 +549,21 @@ func TestConcurrentEvaluate(t *testing.T) {
 	}
 }
 
+// TestDuplicateTablesRefused: a snapshot that did not come through the
+// reader still cannot list a table twice.
+func TestDuplicateTablesRefused(t *testing.T) {
+	t.Parallel()
+	snap := readSnapshot(t, "ready")
+	tables := snap.Environments[0].Entities.Tables
+	dup := tables[0]
+	dup.LogicalName = strings.ToUpper(dup.LogicalName)
+	snap.Environments[0].Entities.Tables = append(slices.Clone(tables), dup)
+	_, err := builtin(t).Evaluate(t.Context(), snap, engine.Options{})
+	if err == nil || !strings.Contains(err.Error(), "environments[0].entities.tables[") || !strings.Contains(err.Error(), "duplicate table") {
+		t.Fatalf("err = %v, want the duplicate table named", err)
+	}
+}
+
 func TestCancelledContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())

@@ -92,6 +92,9 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		if !ok {
 			return nil, fmt.Errorf("environments[%d].tenantId: no tenant %q in the snapshot", i, env.TenantID)
 		}
+		if err := checkTables(env); err != nil {
+			return nil, fmt.Errorf("environments[%d].entities.%w", i, err)
+		}
 		a, err := assess(env, opts, profile)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
@@ -113,6 +116,21 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 	}
 	rep.Summary = rep.Summarize()
 	return rep, nil
+}
+
+// checkTables rejects an environment that lists a table twice, as the
+// snapshot reader does: the policies index tables by logical name, and two
+// entries would fail every rule of the environment's evaluation.
+func checkTables(env *snapshot.Environment) error {
+	seen := make(map[string]bool, len(env.Entities.Tables))
+	for j, t := range env.Entities.Tables {
+		name := strings.ToLower(t.LogicalName)
+		if seen[name] {
+			return fmt.Errorf("tables[%d].logicalName: duplicate table %q", j, t.LogicalName)
+		}
+		seen[name] = true
+	}
+	return nil
 }
 
 // assessment is what to assess in one environment.

@@ -129,8 +129,9 @@ func checkGoTypes(v any, t reflect.Type, at path, out *[]located) {
 }
 
 // checkSemantics reports what the schema cannot say: tenant ids are unique,
-// every environment names a tenant in the snapshot, and environment URLs are
-// unique absolute https URLs.
+// every environment names a tenant in the snapshot, environment URLs are
+// unique absolute https URLs, and an environment's tables are unique by
+// logical name (compared without case, as Dataverse does).
 func checkSemantics(s *Snapshot) []located {
 	var out []located
 	tenants := make(map[string]int, len(s.Tenants))
@@ -170,14 +171,15 @@ func checkSemantics(s *Snapshot) []located {
 	for i, env := range s.Environments {
 		tables := make(map[string]int, len(env.Entities.Tables))
 		for j, t := range env.Entities.Tables {
-			if first, dup := tables[t.LogicalName]; dup {
+			name := strings.ToLower(t.LogicalName)
+			if first, dup := tables[name]; dup {
 				out = append(out, located{
 					path:    path{"environments", i, "entities", "tables", j, "logicalName"},
 					message: fmt.Sprintf("duplicate table %q (first at %s)", t.LogicalName, path{"environments", i, "entities", "tables", first, "logicalName"}),
 				})
 				continue
 			}
-			tables[t.LogicalName] = j
+			tables[name] = j
 		}
 	}
 	return out
