@@ -2,16 +2,12 @@ package dataverse_test
 
 import (
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/teamslink/teamslink/collectors/dataverse"
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/emulator/emulatortest"
 	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
@@ -20,28 +16,10 @@ import (
 // client for envURL that reaches it over HTTPS with a real azidentity credential.
 func client(t *testing.T, scenario, envURL string) (*odata.Client, *emulator.Server) {
 	t.Helper()
-	sc, err := emulator.LoadScenario(filepath.Join("..", "..", "testdata", "scenarios", scenario+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := emulator.New(emulator.Options{Scenarios: []*emulator.Scenario{sc}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	httpClient := srv.Client()
-	cred, err := azidentity.NewClientSecretCredential(sc.Tenant.ID, sc.Clients[0].ClientID, sc.Clients[0].Secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions:            azcore.ClientOptions{Cloud: cloud.AzurePublic, Transport: httpClient},
-		DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := emulatortest.Scenario(t, scenario)
+	srv := emulatortest.Start(t, sc)
 	base, _ := url.Parse(envURL + "/api/data/v9.2/")
-	c, err := odata.New(base, cred, odata.Options{Scopes: []string{envURL + "/.default"}, HTTPClient: httpClient, Flavor: odata.Dataverse})
+	c, err := odata.New(base, emulatortest.Credential(t, srv, sc), odata.Options{Scopes: []string{envURL + "/.default"}, HTTPClient: srv.Client(), Flavor: odata.Dataverse})
 	if err != nil {
 		t.Fatal(err)
 	}

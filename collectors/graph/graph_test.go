@@ -2,15 +2,12 @@ package graph_test
 
 import (
 	"net/url"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/teamslink/teamslink/collectors/graph"
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/emulator/emulatortest"
 	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
@@ -19,28 +16,11 @@ import (
 // through the emulator with a real azidentity credential.
 func collect(t *testing.T, change func(*emulator.Scenario)) (*snapshot.Tenant, *emulator.Server) {
 	t.Helper()
-	sc, err := emulator.LoadScenario(filepath.Join("..", "..", "testdata", "scenarios", "ready.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := emulatortest.Scenario(t, "ready")
 	change(sc)
-	srv, err := emulator.New(emulator.Options{Scenarios: []*emulator.Scenario{sc}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	cred, err := azidentity.NewClientSecretCredential(sc.Tenant.ID, sc.Clients[0].ClientID, sc.Clients[0].Secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions:            azcore.ClientOptions{Transport: srv.Client()},
-		DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := emulatortest.Start(t, sc)
 	base, _ := url.Parse("https://graph.microsoft.com/v1.0/")
-	c, err := odata.New(base, cred, odata.Options{Scopes: []string{"https://graph.microsoft.com/.default"}, HTTPClient: srv.Client(), Flavor: odata.Graph})
+	c, err := odata.New(base, emulatortest.Credential(t, srv, sc), odata.Options{Scopes: []string{"https://graph.microsoft.com/.default"}, HTTPClient: srv.Client(), Flavor: odata.Graph})
 	if err != nil {
 		t.Fatal(err)
 	}

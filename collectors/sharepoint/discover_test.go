@@ -2,17 +2,14 @@ package sharepoint_test
 
 import (
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/teamslink/teamslink/collectors/sharepoint"
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/emulator/emulatortest"
 	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
@@ -21,26 +18,10 @@ import (
 // change, finding the admin site through Graph on the emulator.
 func discover(t *testing.T, c cloud.Cloud, change func(*emulator.Scenario)) *snapshot.Tenant {
 	t.Helper()
-	sc, err := emulator.LoadScenario(filepath.Join("..", "..", "testdata", "scenarios", "ready.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := emulatortest.Scenario(t, "ready")
 	change(sc)
-	srv, err := emulator.New(emulator.Options{Scenarios: []*emulator.Scenario{sc}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	cred, err := azidentity.NewClientSecretCredential(sc.Tenant.ID, sc.Clients[0].ClientID, sc.Clients[0].Secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions:            azcore.ClientOptions{Transport: srv.Client()},
-		DisableInstanceDiscovery: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := emulatortest.Start(t, sc)
+	cred := emulatortest.Credential(t, srv, sc)
 	client := func(base, scope string) (*odata.Client, error) {
 		u, err := url.Parse(base)
 		if err != nil {
