@@ -60,7 +60,9 @@ func ParseProfile(s string) (string, error) {
 // given to each of the tenant's environments. Problems with the policies
 // themselves (no result for a target, two results, a malformed one, an
 // evaluation error or timeout) become findings marked Internal, never a
-// silent pass; the returned error is only for a context cancelled by the caller.
+// silent pass. The returned error is for a snapshot that breaks the reader's
+// rules (a dangling tenant id, a table listed twice, an unknown experience)
+// or a context cancelled by the caller.
 func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Options) (*finding.Report, error) {
 	profile, err := ParseProfile(opts.Profile)
 	if err != nil {
