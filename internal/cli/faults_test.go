@@ -188,6 +188,34 @@ func TestFaults(t *testing.T) {
 			},
 		},
 		{
+			// Graph revokes a token the credential would keep for the hour
+			// (continuous access evaluation): its claims challenge brings a
+			// new token from the credential, not its cache.
+			name:  "revoked Graph token answers a claims challenge",
+			fault: emulator.Fault{Name: "revoked", Kind: "expire-token", Times: 1, Match: emulator.FaultMatch{Host: "graph.microsoft.com"}},
+			check: func(t *testing.T, srv *emulator.Server, snap *snapshot.Snapshot, rep *finding.Report) {
+				if faultCount(srv, "revoked") != 1 {
+					t.Errorf("expire-token fired %d times, want 1", faultCount(srv, "revoked"))
+				}
+				tokens := 0
+				for _, r := range srv.Requests() {
+					if r.TokenRequest {
+						tokens++
+					}
+				}
+				// One token each for Graph, SharePoint and the environment, and one for the challenge.
+				if tokens != 4 {
+					t.Errorf("%d token requests, want 4", tokens)
+				}
+				if tn := snap.Tenants[0]; !tn.Licenses.OK() || !tn.Consent.OK() || !tn.Caller.OK() {
+					t.Errorf("Graph sections after the challenge: licenses %s %q, consent %s, caller %s", tn.Licenses.Status, tn.Licenses.Error, tn.Consent.Status, tn.Caller.Status)
+				}
+				if rep.HasError() {
+					t.Error("a section failed after the claims challenge")
+				}
+			},
+		},
+		{
 			name:  "malformed body is a section error, not a crash",
 			fault: emulator.Fault{Name: "garbled", Kind: "malformed", Match: emulator.FaultMatch{Host: "contoso-admin.sharepoint.com"}},
 			check: func(t *testing.T, _ *emulator.Server, snap *snapshot.Snapshot, rep *finding.Report) {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ type tokenInfo struct {
 	audience string // resource origin, e.g. https://graph.microsoft.com
 	expires  time.Time
 	revoked  bool // an expire-token fault fired on it
+	cae      bool // the client declared continuous access evaluation (xms_cc cp1)
 	appOnly  bool
 	objectID string
 	upn      string
@@ -52,6 +54,9 @@ func (s *Server) peekToken(r *http.Request) *tokenInfo {
 type authFailure struct {
 	missing, expired bool
 	reason           string
+	// claims, for a revoked token of a client capable of continuous access
+	// evaluation, is the claims challenge Graph and SharePoint send instead.
+	claims string
 }
 
 // checkToken validates the bearer token for one of the audiences. The caller
@@ -64,6 +69,10 @@ func (s *Server) checkToken(r *http.Request, audiences ...string) (*tokenInfo, *
 	tok := s.tokens[tokenKey(raw)]
 	if tok == nil {
 		return nil, &authFailure{reason: "the token was not issued by this emulator"}
+	}
+	if tok.revoked && tok.cae {
+		claims := fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, s.opts.Clock().Unix())
+		return nil, &authFailure{expired: true, reason: "the access token was revoked", claims: claims}
 	}
 	if tok.revoked || !s.opts.Clock().Before(tok.expires) {
 		return nil, &authFailure{expired: true, reason: "the access token has expired"}
@@ -266,6 +275,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		clientID: strings.ToLower(clientID),
 		audience: resource,
 		expires:  now.Add(ts.tokenLifetime),
+		cae:      capableOfCAE(form.Get("claims")),
 		appOnly:  ts.sc.Caller.Type == "app",
 		objectID: ts.caller.ObjectID,
 		upn:      ts.caller.UserPrincipalName,
@@ -286,6 +296,23 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		{"ext_expires_in", secs},
 		{"access_token", access},
 	})
+}
+
+// capableOfCAE reports whether a token request's claims parameter declares
+// the client capability cp1 (continuous access evaluation), as MSAL sends it:
+// {"access_token":{"xms_cc":{"values":["cp1"]}}}.
+func capableOfCAE(claims string) bool {
+	var c struct {
+		AccessToken struct {
+			XMSCC struct {
+				Values []string `json:"values"`
+			} `json:"xms_cc"`
+		} `json:"access_token"`
+	}
+	if json.Unmarshal([]byte(claims), &c) != nil {
+		return false
+	}
+	return slices.ContainsFunc(c.AccessToken.XMSCC.Values, func(v string) bool { return strings.EqualFold(v, "cp1") })
 }
 
 // pruneTokens forgets tokens that expired over an hour ago, so a long-running
@@ -373,7 +400,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		return true
 	}
 	challengeErr := ""
-	if !fail.missing {
+	caeChallenge := fail.claims != "" && rc.svc != svcDataverse
+	switch {
+	case caeChallenge:
+		challengeErr = fmt.Sprintf(`, error="insufficient_claims", claims="%s"`, base64.StdEncoding.EncodeToString([]byte(fail.claims)))
+	case !fail.missing:
 		desc := "The access token is invalid"
 		if fail.expired {
 			desc = "The access token has expired"
@@ -393,6 +424,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="", authorization_uri="https://%s/common/oauth2/authorize", client_id="%s"%s`, loginHost, graphAppID, challengeErr))
 		msg := "Access token validation failure: " + fail.reason + "."
 		switch {
+		case caeChallenge:
+			msg = "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp"
 		case fail.missing:
 			msg = "Access token is empty."
 		case fail.expired:

@@ -2,8 +2,11 @@ package odata
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -38,7 +41,28 @@ func (t *tokenCache) get(ctx context.Context) (string, error) {
 		return t.tok.Token, nil
 	}
 	t.valid = false
-	tok, err := t.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: slices.Clone(t.scopes)})
+	return t.fetch(ctx, "")
+}
+
+// challenge replaces the cached token with one that satisfies a claims
+// challenge from the service, unless another request has already replaced
+// the refused token. The credential bypasses its own cache for claims.
+func (t *tokenCache) challenge(ctx context.Context, refused, claims string) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.valid && t.tok.Token != refused && t.now().Before(t.refreshAt()) {
+		return t.tok.Token, nil
+	}
+	t.valid = false
+	return t.fetch(ctx, claims)
+}
+
+// fetch asks the credential for a token and caches it. Tokens are requested
+// capable of continuous access evaluation, so Graph and SharePoint answer a
+// revoked one with a claims challenge that challenge can satisfy. The caller
+// holds t.mu.
+func (t *tokenCache) fetch(ctx context.Context, claims string) (string, error) {
+	tok, err := t.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: slices.Clone(t.scopes), Claims: claims, EnableCAE: true})
 	if err != nil {
 		return "", fmt.Errorf("get token for %s: %w", strings.Join(t.scopes, " "), err)
 	}
@@ -75,3 +99,21 @@ func (t *tokenCache) current() string {
 	defer t.mu.Unlock()
 	return t.tok.Token
 }
+
+// claimsChallenge returns the decoded claims of a WWW-Authenticate challenge
+// such as Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3N…",
+// or "" when there are none (or they are not valid base64).
+func claimsChallenge(header string) string {
+	m := claimsParam.FindStringSubmatch(header)
+	if m == nil {
+		return ""
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(m[1]); err == nil && json.Valid(b) {
+			return string(b)
+		}
+	}
+	return ""
+}
+
+var claimsParam = regexp.MustCompile(`(?i)\bclaims="([^"]+)"`)

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
@@ -81,6 +82,45 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 			}
 			if len(e.rec.sleeps()) != 0 {
 				t.Errorf("waits = %v, want none for a token refresh", e.rec.sleeps())
+			}
+		})
+	}
+}
+
+// TestClaimsChallenge: a 401 with a claims challenge (continuous access
+// evaluation) gets a token requested with those claims, which the
+// credential cannot answer from its cache; a plain 401 gets no claims.
+func TestClaimsChallenge(t *testing.T) {
+	t.Parallel()
+	const claims = `{"access_token":{"nbf":{"essential":true,"value":"1764237600"}}}`
+	tests := []struct {
+		name, challenge, wantClaims string
+	}{
+		{"graph", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="insufficient_claims", claims="` + base64.StdEncoding.EncodeToString([]byte(claims)) + `"`, claims},
+		{"unpadded", `Bearer error="insufficient_claims", claims="` + base64.RawStdEncoding.EncodeToString([]byte(claims)) + `"`, claims},
+		{"no claims", `Bearer realm="", error="invalid_token", error_description="The access token has expired"`, ""},
+		{"claims not base64 JSON", `Bearer error="insufficient_claims", claims="not-json"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cred := &fakeCredential{tokens: []string{"tok-1", "tok-2"}}
+			e := setup(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") == "Bearer tok-1" {
+					w.Header().Set("WWW-Authenticate", tt.challenge)
+					writeJSON(w, http.StatusUnauthorized, odataErr("", "revoked"))
+					return
+				}
+				writeJSON(w, http.StatusOK, `{}`)
+			}, withCredential(cred))
+			if _, err := e.client.GetRaw(t.Context(), "WhoAmI"); err != nil {
+				t.Fatalf("GetRaw: %v", err)
+			}
+			if cred.callCount() != 2 || cred.claims[0] != "" || cred.claims[1] != tt.wantClaims {
+				t.Errorf("GetToken claims = %q, want \"\" then %q", cred.claims, tt.wantClaims)
+			}
+			if !cred.cae[0] || !cred.cae[1] {
+				t.Errorf("EnableCAE = %v, want every token capable of continuous access evaluation", cred.cae)
 			}
 		})
 	}

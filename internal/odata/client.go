@@ -229,7 +229,15 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, header htt
 				return resp, &AuthError{Method: method, URL: shown, Refreshed: true, Err: apiErr}
 			}
 			refreshed = true
-			c.tokens.invalidate(token)
+			if claims := claimsChallenge(resp.Header.Get("WWW-Authenticate")); claims != "" {
+				// A claims challenge (continuous access evaluation): a token
+				// that satisfies it, from the credential rather than its cache.
+				if _, err := c.tokens.challenge(ctx, token, claims); err != nil {
+					return resp, &AuthError{Method: method, URL: shown, Err: errors.New(redact(err.Error(), token))}
+				}
+			} else {
+				c.tokens.invalidate(token)
+			}
 			if h := c.opts.Hooks.OnRetry; h != nil {
 				h(ReasonUnauthorized, 0)
 			}

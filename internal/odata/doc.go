@@ -22,17 +22,18 @@
 //
 // # Token refresh on 401
 //
-// On a 401 response the client drops its cached token, asks the credential
-// for a token again and repeats the request once; a second 401 is an
-// *AuthError. azidentity keeps its own token cache and answers GetToken from
-// it until the token is close to expiry, so the second token can be the same
-// string as the first: this client cannot force a new one (azidentity only
-// bypasses its cache for a claims challenge, which this client does not
-// request because it does not enable continuous access evaluation). The
-// single retry still recovers from the common cases: a token this client
-// cached after the credential had already renewed it, and a clock skew at
-// the expiry edge. A token that the service keeps refusing surfaces as an
-// *AuthError after exactly two attempts, never as a loop.
+// Tokens are requested capable of continuous access evaluation (CAE). On a
+// 401 response whose WWW-Authenticate header carries a claims challenge
+// (error="insufficient_claims", claims="<base64>"), as Graph and SharePoint
+// send for a revoked token, the client asks the credential for a token with
+// those claims, which azidentity cannot answer from its cache, and repeats
+// the request once. On any other 401 it drops its cached token, asks the
+// credential again and repeats the request once. azidentity answers that
+// second call from its own cache until the token is close to expiry, so the
+// token can be the same string as before: the single retry still recovers
+// from a token this client cached after the credential had renewed it, and
+// from a clock skew at the expiry edge. A token the service keeps refusing
+// surfaces as an *AuthError after exactly two attempts, never as a loop.
 //
 // # Assumptions
 //

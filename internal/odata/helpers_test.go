@@ -36,6 +36,8 @@ type fakeCredential struct {
 	err    error
 	calls  int
 	scopes [][]string
+	claims []string // the Claims of each call
+	cae    []bool   // EnableCAE of each call
 }
 
 func (f *fakeCredential) GetToken(_ context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
@@ -43,6 +45,8 @@ func (f *fakeCredential) GetToken(_ context.Context, opts policy.TokenRequestOpt
 	defer f.mu.Unlock()
 	f.calls++
 	f.scopes = append(f.scopes, opts.Scopes)
+	f.claims = append(f.claims, opts.Claims)
+	f.cae = append(f.cae, opts.EnableCAE)
 	if f.err != nil {
 		return azcore.AccessToken{}, f.err
 	}
