@@ -12,10 +12,11 @@ var tenantOptions = []string{"experience", "profile"}
 
 // tenantIsolationProblems checks that the tenant_results of pkgs, and every
 // rule and function they use, read no input but input.tenant and the
-// experience and profile options. Their results are reused for every environment of the
-// tenant, so a rule that read input.environment would see it missing and
-// could pass on every environment alike. A reference to the whole input
-// (input, input[x]) counts, since it could reach the environment.
+// experience and profile options. Their results are reused for every
+// environment of the tenant, so a rule that read input.environment would see
+// it missing and could pass on every environment alike. A reference to the
+// whole input or options (input, input[x], input.options) counts, since it
+// could reach what a tenant evaluation lacks.
 func tenantIsolationProblems(c *ast.Compiler, pkgs []string) []string {
 	var problems []string
 	seen := map[*ast.Rule]bool{}
