@@ -22,8 +22,9 @@ type tokenInfo struct {
 	clientID string
 	audience string // resource origin, e.g. https://graph.microsoft.com
 	expires  time.Time
-	revoked  bool // an expire-token fault fired on it
-	cae      bool // the client declared continuous access evaluation (xms_cc cp1)
+	revoked  bool      // an expire-token fault fired on it
+	revokeAt time.Time // when
+	cae      bool      // the client declared continuous access evaluation (xms_cc cp1)
 	appOnly  bool
 	objectID string
 	upn      string
@@ -71,8 +72,9 @@ func (s *Server) checkToken(r *http.Request, audiences ...string) (*tokenInfo, *
 		return nil, &authFailure{reason: "the token was not issued by this emulator"}
 	}
 	if tok.revoked && tok.cae {
-		claims := fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, s.opts.Clock().Unix())
-		return nil, &authFailure{expired: true, reason: "the access token was revoked", claims: claims}
+		// A token issued before the revocation no longer satisfies the resource.
+		claims := fmt.Sprintf(`{"access_token":{"nbf":{"essential":true,"value":"%d"}}}`, tok.revokeAt.Unix())
+		return nil, &authFailure{expired: true, reason: "the access token has expired", claims: claims}
 	}
 	if tok.revoked || !s.opts.Clock().Before(tok.expires) {
 		return nil, &authFailure{expired: true, reason: "the access token has expired"}

@@ -280,19 +280,22 @@ func TestAPIRejectsBadTokens(t *testing.T) {
 func TestCapableOfCAE(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		claims string
-		want   bool
+		name, claims string
+		want         bool
 	}{
-		{`{"access_token":{"xms_cc":{"values":["CP1"]}}}`, true},
-		{`{"access_token":{"xms_cc":{"values":["cp1"]},"nbf":{"essential":true,"value":"1764237600"}}}`, true},
-		{`{"access_token":{"xms_cc":{"values":["cp2"]}}}`, false},
-		{`{"access_token":{"nbf":{"essential":true,"value":"1764237600"}}}`, false},
-		{"", false},
-		{"{", false},
+		{"MSAL's client capability", `{"access_token":{"xms_cc":{"values":["CP1"]}}}`, true},
+		{"with a challenge's claims", `{"access_token":{"xms_cc":{"values":["cp1"]},"nbf":{"essential":true,"value":"1764237600"}}}`, true},
+		{"another capability", `{"access_token":{"xms_cc":{"values":["cp2"]}}}`, false},
+		{"a challenge's claims only", `{"access_token":{"nbf":{"essential":true,"value":"1764237600"}}}`, false},
+		{"none", "", false},
+		{"not JSON", "{", false},
 	}
 	for _, tt := range tests {
-		if got := capableOfCAE(tt.claims); got != tt.want {
-			t.Errorf("capableOfCAE(%q) = %v, want %v", tt.claims, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := capableOfCAE(tt.claims); got != tt.want {
+				t.Errorf("capableOfCAE(%q) = %v, want %v", tt.claims, got, tt.want)
+			}
+		})
 	}
 }

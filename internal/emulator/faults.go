@@ -121,8 +121,8 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 			}
 		case FaultExpireToken:
 			s.lock(rc)
-			if tok := s.peekToken(r); tok != nil {
-				tok.revoked = true
+			if tok := s.peekToken(r); tok != nil && !tok.revoked {
+				tok.revoked, tok.revokeAt = true, s.opts.Clock()
 			}
 			s.unlock(rc)
 		case FaultThrottle:

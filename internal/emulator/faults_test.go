@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -233,5 +234,55 @@ func TestRequestCancelledDuringLatency(t *testing.T) {
 	}
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
 		t.Errorf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+// TestRevokedCAEToken: a token asked for with the CAE client capability and
+// revoked by expire-token gets a claims challenge from Graph and SharePoint,
+// naming the revocation time; Dataverse, which does not do CAE, answers as
+// for any expired token.
+func TestRevokedCAEToken(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, host, scope, url, challenge string
+	}{
+		{"graph", "graph.microsoft.com", "https://graph.microsoft.com/.default", "https://graph.microsoft.com/v1.0/organization", `error="insufficient_claims", claims="`},
+		{"sharepoint", "apptest-admin.sharepoint.com", "https://apptest-admin.sharepoint.com/.default", "https://apptest-admin.sharepoint.com/_api/SPO.Tenant", `error="insufficient_claims", claims="`},
+		{"dataverse", "apptest.crm.dynamics.com", appEnv + "/.default", dvURL(appEnv, "WhoAmI"), `error="invalid_token", error_description="The access token has expired"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startServer(t, Options{}, parseInline(t, "app", appScenario+"faults:\n  - {kind: expire-token, times: 1, match: {host: "+tt.host+"}}\n"))
+			res, body := postForm(t, s, "https://login.microsoftonline.com/"+appTenant+"/oauth2/v2.0/token", url.Values{
+				"grant_type": {"client_credentials"}, "client_id": {appClient}, "client_secret": {appSecret}, "scope": {tt.scope},
+				"claims": {`{"access_token":{"xms_cc":{"values":["CP1"]}}}`},
+			})
+			var tok struct {
+				AccessToken string `json:"access_token"`
+			}
+			if res.StatusCode != http.StatusOK || json.Unmarshal(body, &tok) != nil {
+				t.Fatalf("token: %d %s", res.StatusCode, body)
+			}
+			var challenges []string
+			for range 2 { // the faulted request, then a later use of the token
+				res, body := call(t, s, http.MethodGet, tt.url, tok.AccessToken, "")
+				if res.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("status %d %s, want 401", res.StatusCode, body)
+				}
+				challenges = append(challenges, res.Header.Get("WWW-Authenticate"))
+			}
+			if !strings.Contains(challenges[0], tt.challenge) || challenges[0] != challenges[1] {
+				t.Fatalf("challenges %q, want two alike containing %q", challenges, tt.challenge)
+			}
+			if tt.name == "graph" {
+				_, encoded, _ := strings.Cut(challenges[0], `claims="`)
+				encoded, _, _ = strings.Cut(encoded, `"`)
+				claims, err := base64.StdEncoding.DecodeString(encoded)
+				if err != nil || !strings.HasPrefix(string(claims), `{"access_token":{"nbf":{"essential":true,"value":"`) {
+					t.Errorf("claims %q (%v), want an nbf claim", claims, err)
+				}
+			}
+		})
 	}
 }

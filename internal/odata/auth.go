@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -100,20 +99,81 @@ func (t *tokenCache) current() string {
 	return t.tok.Token
 }
 
-// claimsChallenge returns the decoded claims of a WWW-Authenticate challenge
-// such as Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3N…",
-// or "" when there are none (or they are not valid base64).
-func claimsChallenge(header string) string {
-	m := claimsParam.FindStringSubmatch(header)
-	if m == nil {
-		return ""
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(m[1]); err == nil && json.Valid(b) {
-			return string(b)
+// claimsChallenge returns the decoded claims of the first Bearer challenge
+// with error="insufficient_claims" among WWW-Authenticate values, such as
+// Bearer realm="", error="insufficient_claims", claims="eyJhY2Nlc3N…"
+// (continuous access evaluation); "" when there is none, or its claims are
+// not base64 of JSON.
+func claimsChallenge(values []string) string {
+	for _, v := range values {
+		for _, c := range parseChallenges(v) {
+			if !strings.EqualFold(c.scheme, "Bearer") || c.params["error"] != "insufficient_claims" || c.params["claims"] == "" {
+				continue
+			}
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+				if b, err := enc.DecodeString(c.params["claims"]); err == nil && json.Valid(b) {
+					return string(b)
+				}
+			}
 		}
 	}
 	return ""
 }
 
-var claimsParam = regexp.MustCompile(`(?i)\bclaims="([^"]+)"`)
+// challenge is one authentication challenge of a WWW-Authenticate value.
+type challenge struct {
+	scheme string
+	params map[string]string // lower-case names
+}
+
+// parseChallenges splits a WWW-Authenticate value into its challenges
+// (RFC 9110 §11.6.1): a scheme, then name=value or name="quoted value"
+// parameters separated by commas; a token not followed by "=" starts the
+// next challenge.
+func parseChallenges(v string) []challenge {
+	var out []challenge
+	var cur *challenge
+	s := v
+	for {
+		s = strings.TrimLeft(s, " \t,")
+		if s == "" {
+			break
+		}
+		end := strings.IndexAny(s, " \t=,")
+		if end < 0 {
+			end = len(s)
+		}
+		tok := s[:end]
+		s = strings.TrimLeft(s[end:], " \t")
+		if cur == nil || !strings.HasPrefix(s, "=") || tok == "" {
+			if tok == "" { // a stray "=": skip it
+				s = strings.TrimPrefix(s, "=")
+				continue
+			}
+			out = append(out, challenge{scheme: tok, params: map[string]string{}})
+			cur = &out[len(out)-1]
+			continue
+		}
+		s = strings.TrimLeft(s[1:], " \t")
+		var value string
+		if strings.HasPrefix(s, `"`) {
+			var b strings.Builder
+			i := 1
+			for ; i < len(s) && s[i] != '"'; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				b.WriteByte(s[i])
+			}
+			value, s = b.String(), s[min(i+1, len(s)):]
+		} else {
+			end := strings.IndexAny(s, " \t,")
+			if end < 0 {
+				end = len(s)
+			}
+			value, s = s[:end], s[end:]
+		}
+		cur.params[strings.ToLower(tok)] = value
+	}
+	return out
+}

@@ -126,6 +126,83 @@ func TestClaimsChallenge(t *testing.T) {
 	}
 }
 
+func TestParseChallenges(t *testing.T) {
+	t.Parallel()
+	e30 := base64.StdEncoding.EncodeToString([]byte(`{}`))
+	tests := []struct {
+		name   string
+		values []string
+		claims string
+	}{
+		{"bearer with claims", []string{`Bearer realm="", error="insufficient_claims", claims="` + e30 + `"`}, `{}`},
+		{"spaces around =", []string{`Bearer error = "insufficient_claims" , claims = "` + e30 + `"`}, `{}`},
+		{"after another scheme in one value", []string{`NTLM TlRMTVNTUAACAAAA, Bearer error="insufficient_claims", claims="` + e30 + `"`}, `{}`},
+		{"in a second header", []string{`Negotiate`, `Bearer error="insufficient_claims", claims="` + e30 + `"`}, `{}`},
+		{"claims without insufficient_claims", []string{`Bearer error="invalid_token", claims="` + e30 + `"`}, ""},
+		{"claims inside a quoted description", []string{`Bearer error="insufficient_claims", error_description="claims=\"` + e30 + `\""`}, ""},
+		{"another scheme's claims", []string{`PoP error="insufficient_claims", claims="` + e30 + `"`}, ""},
+		{"none", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := claimsChallenge(tt.values); got != tt.claims {
+				t.Errorf("claimsChallenge(%q) = %q, want %q", tt.values, got, tt.claims)
+			}
+		})
+	}
+}
+
+// TestClaimsChallengeFailures: a token refused again after the challenge is
+// an *AuthError after two attempts; a credential that cannot satisfy the
+// challenge is an *AuthError naming it; a challenge for a token another
+// request has already replaced does not ask the credential again.
+func TestClaimsChallengeFailures(t *testing.T) {
+	t.Parallel()
+	challenge := `Bearer error="insufficient_claims", claims="` + base64.StdEncoding.EncodeToString([]byte(`{"access_token":{}}`)) + `"`
+	refuse := func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("WWW-Authenticate", challenge)
+		writeJSON(w, http.StatusUnauthorized, odataErr("", "revoked"))
+	}
+
+	t.Run("refused again", func(t *testing.T) {
+		t.Parallel()
+		cred := &fakeCredential{tokens: []string{"tok-1", "tok-2"}}
+		e := setup(t, refuse, withCredential(cred))
+		_, err := e.client.GetRaw(t.Context(), "WhoAmI")
+		var ae *AuthError
+		if !errors.As(err, &ae) || !ae.Refreshed || cred.callCount() != 2 {
+			t.Fatalf("err = %v after %d GetToken calls, want *AuthError after a refresh and 2 calls", err, cred.callCount())
+		}
+	})
+
+	t.Run("credential cannot satisfy it", func(t *testing.T) {
+		t.Parallel()
+		cred := &fakeCredential{tokens: []string{"tok-1"}, err: errors.New("run az login --claims-challenge"), failFrom: 2}
+		e := setup(t, refuse, withCredential(cred))
+		_, err := e.client.GetRaw(t.Context(), "WhoAmI")
+		var ae *AuthError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), "--claims-challenge") || strings.Contains(err.Error(), "tok-1") {
+			t.Fatalf("err = %v, want *AuthError with the credential's message and no token", err)
+		}
+	})
+
+	t.Run("token already replaced", func(t *testing.T) {
+		t.Parallel()
+		cred := &fakeCredential{tokens: []string{"tok-1", "tok-2", "tok-3"}}
+		tc := &tokenCache{cred: cred, scopes: []string{testScope}, now: time.Now}
+		first, _ := tc.get(t.Context())
+		second, err := tc.challenge(t.Context(), first, `{}`)
+		if err != nil || second == first {
+			t.Fatalf("challenge = %q, %v; want a new token", second, err)
+		}
+		again, err := tc.challenge(t.Context(), first, `{}`)
+		if err != nil || again != second || cred.callCount() != 2 {
+			t.Fatalf("second challenge for the old token = %q, %v after %d calls; want %q without a call", again, err, cred.callCount(), second)
+		}
+	})
+}
+
 func TestTokenCache(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -229,10 +229,13 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, header htt
 				return resp, &AuthError{Method: method, URL: shown, Refreshed: true, Err: apiErr}
 			}
 			refreshed = true
-			if claims := claimsChallenge(resp.Header.Get("WWW-Authenticate")); claims != "" {
+			if claims := claimsChallenge(resp.Header.Values("WWW-Authenticate")); claims != "" {
 				// A claims challenge (continuous access evaluation): a token
 				// that satisfies it, from the credential rather than its cache.
 				if _, err := c.tokens.challenge(ctx, token, claims); err != nil {
+					if ctxErr := ctx.Err(); ctxErr != nil {
+						return nil, fmt.Errorf("%s %s: %w", method, shown, ctxErr)
+					}
 					return resp, &AuthError{Method: method, URL: shown, Err: errors.New(redact(err.Error(), token))}
 				}
 			} else {

@@ -35,6 +35,11 @@
 // from a clock skew at the expiry edge. A token the service keeps refusing
 // surfaces as an *AuthError after exactly two attempts, never as a loop.
 //
+// Not every credential can satisfy a claims challenge: azidentity's Azure CLI
+// credential answers with an error asking to run az login --claims-challenge
+// (an *AuthError that says so), and the device code credential asks the
+// person to sign in again.
+//
 // # Assumptions
 //
 // The facts this package relies on are in the project's Microsoft facts

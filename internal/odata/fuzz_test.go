@@ -2,6 +2,7 @@ package odata
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"testing"
@@ -58,6 +59,25 @@ func FuzzParseBatchResponse(f *testing.F) {
 				t.Fatalf("answer %d: empty error text", i)
 			}
 			_ = http.StatusText(r.Status)
+		}
+	})
+}
+
+// FuzzClaimsChallenge feeds arbitrary WWW-Authenticate values, untrusted
+// input, to the challenge parser: it must never panic, and any claims it
+// returns are JSON.
+//
+//	go test ./internal/odata/ -run='^$' -fuzz=FuzzClaimsChallenge -fuzztime=1m
+func FuzzClaimsChallenge(f *testing.F) {
+	f.Add(`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ=="`)
+	f.Add(`Bearer error="insufficient_claims", claims="eyJhY2Nlc3NfdG9rZW4iOnt9fQ"`)
+	f.Add(`NTLM TlRMTVNTUAACAAAADAAMADAAAAA==, Bearer error = "insufficient_claims" , claims = "e30="`)
+	f.Add(`Bearer error_description="claims=\"e30=\"", error="invalid_token"`)
+	f.Add(`Bearer realm="\"unterminated`)
+	f.Add(`=,=,"",Bearer==`)
+	f.Fuzz(func(t *testing.T, header string) {
+		if claims := claimsChallenge([]string{header}); claims != "" && !json.Valid([]byte(claims)) {
+			t.Fatalf("claims %q from %q are not JSON", claims, header)
 		}
 	})
 }

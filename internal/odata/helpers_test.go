@@ -34,10 +34,12 @@ type fakeCredential struct {
 	tokens []string
 	ttl    time.Duration
 	err    error
-	calls  int
-	scopes [][]string
-	claims []string // the Claims of each call
-	cae    []bool   // EnableCAE of each call
+	// failFrom, when set, makes calls from that number on fail with err.
+	failFrom int
+	calls    int
+	scopes   [][]string
+	claims   []string // the Claims of each call
+	cae      []bool   // EnableCAE of each call
 }
 
 func (f *fakeCredential) GetToken(_ context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
@@ -47,7 +49,7 @@ func (f *fakeCredential) GetToken(_ context.Context, opts policy.TokenRequestOpt
 	f.scopes = append(f.scopes, opts.Scopes)
 	f.claims = append(f.claims, opts.Claims)
 	f.cae = append(f.cae, opts.EnableCAE)
-	if f.err != nil {
+	if f.err != nil && (f.failFrom == 0 || f.calls >= f.failFrom) {
 		return azcore.AccessToken{}, f.err
 	}
 	tok := f.tokens[min(f.calls-1, len(f.tokens)-1)]

@@ -39,7 +39,8 @@ func Start(t testing.TB, scenarios ...*emulator.Scenario) *emulator.Server {
 	return srv
 }
 
-// Credential signs in as sc's first client with its secret, through srv.
+// Credential signs in as sc's first client with its secret, through srv, at
+// the public cloud's authority (a scenario of another cloud needs its own).
 func Credential(t testing.TB, srv *emulator.Server, sc *emulator.Scenario) azcore.TokenCredential {
 	t.Helper()
 	cred, err := azidentity.NewClientSecretCredential(sc.Tenant.ID, sc.Clients[0].ClientID, sc.Clients[0].Secret, &azidentity.ClientSecretCredentialOptions{
