@@ -91,6 +91,25 @@ func statusOf(rep *finding.Report, rule string) finding.Status {
 	return ""
 }
 
+// checkRefreshedOnce checks that the expire-token fault name fired once and
+// that the scan asked for four tokens: Graph, SharePoint, the environment,
+// and one more after the fault.
+func checkRefreshedOnce(t *testing.T, srv *emulator.Server, name string) {
+	t.Helper()
+	if n := faultCount(srv, name); n != 1 {
+		t.Errorf("expire-token fired %d times, want 1", n)
+	}
+	tokens := 0
+	for _, r := range srv.Requests() {
+		if r.TokenRequest {
+			tokens++
+		}
+	}
+	if tokens != 4 {
+		t.Errorf("%d token requests, want 4", tokens)
+	}
+}
+
 func faultCount(srv *emulator.Server, name string) int {
 	n := 0
 	var walk func([]emulator.LoggedRequest)
@@ -169,19 +188,8 @@ func TestFaults(t *testing.T) {
 			tokenLifetime: "4m",
 			fault:         emulator.Fault{Name: "expired", Kind: "expire-token", Times: 1, Match: emulator.FaultMatch{Host: "contoso-sales.crm.dynamics.com"}},
 			check: func(t *testing.T, srv *emulator.Server, snap *snapshot.Snapshot, rep *finding.Report) {
-				if faultCount(srv, "expired") != 1 {
-					t.Errorf("expire-token fired %d times, want 1", faultCount(srv, "expired"))
-				}
-				tokens := 0
-				for _, r := range srv.Requests() {
-					if r.TokenRequest {
-						tokens++
-					}
-				}
 				// One token each for Graph, SharePoint and the environment, and one refresh.
-				if tokens != 4 {
-					t.Errorf("%d token requests, want 4", tokens)
-				}
+				checkRefreshedOnce(t, srv, "expired")
 				if rep.HasError() {
 					t.Errorf("sections failed after a token refresh: %+v", snap.Environments[0].Organization.Section)
 				}
@@ -194,19 +202,8 @@ func TestFaults(t *testing.T) {
 			name:  "revoked Graph token answers a claims challenge",
 			fault: emulator.Fault{Name: "revoked", Kind: "expire-token", Times: 1, Match: emulator.FaultMatch{Host: "graph.microsoft.com"}},
 			check: func(t *testing.T, srv *emulator.Server, snap *snapshot.Snapshot, rep *finding.Report) {
-				if faultCount(srv, "revoked") != 1 {
-					t.Errorf("expire-token fired %d times, want 1", faultCount(srv, "revoked"))
-				}
-				tokens := 0
-				for _, r := range srv.Requests() {
-					if r.TokenRequest {
-						tokens++
-					}
-				}
 				// One token each for Graph, SharePoint and the environment, and one for the challenge.
-				if tokens != 4 {
-					t.Errorf("%d token requests, want 4", tokens)
-				}
+				checkRefreshedOnce(t, srv, "revoked")
 				if tn := snap.Tenants[0]; !tn.Licenses.OK() || !tn.Consent.OK() || !tn.Caller.OK() {
 					t.Errorf("Graph sections after the challenge: licenses %s %q, consent %s, caller %s", tn.Licenses.Status, tn.Licenses.Error, tn.Consent.Status, tn.Caller.Status)
 				}
