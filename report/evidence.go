@@ -16,7 +16,7 @@ import (
 const (
 	maxSampled       = 5   // records or values shown from one list
 	maxEvidenceLines = 16  // lines of evidence shown for one finding
-	maxValueRunes    = 200 // runes shown of one value
+	maxValueRunes    = 320 // runes shown of one value (a sentence of reasoning fits)
 	maxObjectDepth   = 3   // nested objects flattened before being summarised
 )
 

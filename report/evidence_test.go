@@ -78,7 +78,7 @@ func TestEvidenceLines(t *testing.T) {
 		{name: "mixed list", ev: map[string]any{"mixed": []any{"a", map[string]any{"id": "b"}, []any{1, 2}}}, want: []string{
 			"mixed: 3 items", "  - a", "  - id=b", "  - [2 items]",
 		}},
-		{name: "long value truncated", ev: map[string]any{"error": strings.Repeat("x", 300)}, want: []string{
+		{name: "long value truncated", ev: map[string]any{"error": strings.Repeat("x", maxValueRunes+100)}, want: []string{
 			"error: " + strings.Repeat("x", maxValueRunes-1) + "…",
 		}},
 		{name: "line cap", ev: many, want: func() []string {
