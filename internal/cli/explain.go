@@ -78,7 +78,11 @@ func explainRule(w io.Writer, r engine.Rule) error {
 	fmt.Fprintf(&b, "%s  %s\n", r.ID, r.Title)
 	fmt.Fprintf(&b, "  severity:    %s\n", r.Severity)
 	fmt.Fprintf(&b, "  experience:  %s\n", experiences(r))
-	fmt.Fprintf(&b, "  applies to:  each %s\n", r.Scope)
+	appliesTo := "each " + string(r.Scope)
+	if r.Scope == engine.ScopeTenant {
+		appliesTo = "each tenant (evaluated once, reported on each of its environments)"
+	}
+	fmt.Fprintf(&b, "  applies to:  %s\n", appliesTo)
 	if r.ErrorCode != "" {
 		fmt.Fprintf(&b, "  explains:    %s\n", r.ErrorCode)
 	}
