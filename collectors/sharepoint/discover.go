@@ -13,8 +13,10 @@ import (
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
-// rootSitePath asks Microsoft Graph for the tenant's root SharePoint site
-// (GET /sites/root, permission Sites.Read.All).
+// rootSitePath asks Microsoft Graph for the tenant's root SharePoint site:
+// GET /sites/root, least privilege Sites.Read.All, answering webUrl and
+// siteCollection.hostname
+// (https://learn.microsoft.com/graph/api/site-get).
 const rootSitePath = "sites/root?$select=webUrl,siteCollection"
 
 // AdminURL finds the tenant's SharePoint admin site from its root site in

@@ -175,10 +175,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	for _, pkgs := range []packageSet{builtin, user} {
 		for _, tenant := range []bool{true, false} {
-			names := pkgs.environment
-			if tenant {
-				names = pkgs.tenant
-			}
+			names := pkgs.of(tenant)
 			if len(names) == 0 {
 				continue
 			}
@@ -264,6 +261,14 @@ type packageSet struct {
 	environment, tenant []string
 }
 
+// of returns the packages of tenant_results (tenant) or results.
+func (s packageSet) of(tenant bool) []string {
+	if tenant {
+		return s.tenant
+	}
+	return s.environment
+}
+
 // resultPackages finds the result packages, built-in and user apart.
 func resultPackages(modules map[string]*ast.Module, builtinFiles map[string]bool) (builtin, user packageSet) {
 	names := make([]string, 0, len(modules))
@@ -304,11 +309,7 @@ func checkEveryRuleHasPackage(rules []Rule, sets ...packageSet) error {
 			want = tenantResultsRule
 		}
 		for _, set := range sets {
-			pkgs := set.environment
-			if r.Scope == ScopeTenant {
-				pkgs = set.tenant
-			}
-			found = found || slices.Contains(pkgs, r.Package)
+			found = found || slices.Contains(set.of(r.Scope == ScopeTenant), r.Package)
 		}
 		if !found {
 			problems = append(problems, fmt.Sprintf("%s: rule %s (scope %s): package %s defines no %q rule", r.Location, r.ID, r.Scope, strings.TrimPrefix(r.Package, "data."), want))

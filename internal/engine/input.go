@@ -33,11 +33,7 @@ func environmentInput(tenant ast.Value, env *snapshot.Environment, a assessment)
 	for i, t := range a.tables {
 		tableTerms[i] = ast.StringTerm(t)
 	}
-	options := ast.NewObject(
-		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(a.experience))),
-		ast.Item(ast.StringTerm("profile"), ast.StringTerm(a.profile)),
-		ast.Item(ast.StringTerm("tables"), ast.ArrayTerm(tableTerms...)),
-	)
+	options := ast.NewObject(append(optionItems(a), ast.Item(ast.StringTerm("tables"), ast.ArrayTerm(tableTerms...)))...)
 	return ast.NewObject(
 		ast.Item(ast.StringTerm("tenant"), ast.NewTerm(tenant)),
 		ast.Item(ast.StringTerm("environment"), ast.NewTerm(envValue)),
@@ -48,12 +44,16 @@ func environmentInput(tenant ast.Value, env *snapshot.Environment, a assessment)
 // tenantInput builds the input document of a tenant evaluation:
 // {"tenant", "options"}, where options has no tables.
 func tenantInput(tenant ast.Value, a assessment) ast.Value {
-	options := ast.NewObject(
-		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(a.experience))),
-		ast.Item(ast.StringTerm("profile"), ast.StringTerm(a.profile)),
-	)
 	return ast.NewObject(
 		ast.Item(ast.StringTerm("tenant"), ast.NewTerm(tenant)),
-		ast.Item(ast.StringTerm("options"), ast.NewTerm(options)),
+		ast.Item(ast.StringTerm("options"), ast.NewTerm(ast.NewObject(optionItems(a)...))),
 	)
+}
+
+// optionItems are the options every evaluation has: experience and profile.
+func optionItems(a assessment) [][2]*ast.Term {
+	return [][2]*ast.Term{
+		ast.Item(ast.StringTerm("experience"), ast.StringTerm(string(a.experience))),
+		ast.Item(ast.StringTerm("profile"), ast.StringTerm(a.profile)),
+	}
 }

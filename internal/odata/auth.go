@@ -57,9 +57,8 @@ func (t *tokenCache) challenge(ctx context.Context, refused, claims string) (str
 }
 
 // fetch asks the credential for a token and caches it. Tokens are requested
-// capable of continuous access evaluation, so Graph and SharePoint answer a
-// revoked one with a claims challenge that challenge can satisfy. The caller
-// holds t.mu.
+// capable of continuous access evaluation, so Graph answers a revoked one
+// with a claims challenge that challenge can satisfy. The caller holds t.mu.
 func (t *tokenCache) fetch(ctx context.Context, claims string) (string, error) {
 	tok, err := t.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: slices.Clone(t.scopes), Claims: claims, EnableCAE: true})
 	if err != nil {

@@ -22,12 +22,15 @@
 //
 // # Token refresh on 401
 //
-// Tokens are requested capable of continuous access evaluation (CAE). On a
-// 401 response whose WWW-Authenticate header carries a claims challenge
-// (error="insufficient_claims", claims="<base64>"), as Graph and SharePoint
-// send for a revoked token, the client asks the credential for a token with
-// those claims, which azidentity cannot answer from its cache, and repeats
-// the request once. On any other 401 it drops its cached token, asks the
+// Tokens are requested capable of continuous access evaluation (CAE): a
+// service such as Microsoft Graph sends claims challenges only to clients
+// that declare that capability. On a 401 response whose WWW-Authenticate
+// header carries a claims challenge (Bearer, error="insufficient_claims",
+// claims="<base64 claims request>", the format of
+// https://learn.microsoft.com/entra/identity-platform/claims-challenge), the
+// client asks the credential for a token with those claims, which azidentity
+// cannot answer from its cache, and repeats the request once. That
+// SharePoint Online also sends them for a revoked token is an INFERENCE. On any other 401 it drops its cached token, asks the
 // credential again and repeats the request once. azidentity answers that
 // second call from its own cache until the token is close to expiry, so the
 // token can be the same string as before: the single retry still recovers
