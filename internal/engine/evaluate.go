@@ -124,13 +124,8 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 // snapshot reader does: the policies index tables by logical name, and two
 // entries would fail every rule of the environment's evaluation.
 func checkTables(env *snapshot.Environment) error {
-	seen := make(map[string]bool, len(env.Entities.Tables))
-	for j, t := range env.Entities.Tables {
-		name := strings.ToLower(t.LogicalName)
-		if seen[name] {
-			return fmt.Errorf("tables[%d].logicalName: duplicate table %q", j, t.LogicalName)
-		}
-		seen[name] = true
+	if d := env.Entities.Duplicates(); len(d) > 0 {
+		return fmt.Errorf("tables[%d].logicalName: duplicate table %q", d[0].At, env.Entities.Tables[d[0].At].LogicalName)
 	}
 	return nil
 }

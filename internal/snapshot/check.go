@@ -168,19 +168,34 @@ func checkSemantics(s *Snapshot) []located {
 		}
 		urls[key] = i
 	}
-	for i, env := range s.Environments {
-		tables := make(map[string]int, len(env.Entities.Tables))
-		for j, t := range env.Entities.Tables {
-			name := strings.ToLower(t.LogicalName)
-			if first, dup := tables[name]; dup {
-				out = append(out, located{
-					path:    path{"environments", i, "entities", "tables", j, "logicalName"},
-					message: fmt.Sprintf("duplicate table %q (first at %s)", t.LogicalName, path{"environments", i, "entities", "tables", first, "logicalName"}),
-				})
-				continue
-			}
-			tables[name] = j
+	for i := range s.Environments {
+		for _, d := range s.Environments[i].Entities.Duplicates() {
+			out = append(out, located{
+				path: path{"environments", i, "entities", "tables", d.At, "logicalName"},
+				message: fmt.Sprintf("duplicate table %q (first at %s)", s.Environments[i].Entities.Tables[d.At].LogicalName,
+					path{"environments", i, "entities", "tables", d.First, "logicalName"}),
+			})
 		}
+	}
+	return out
+}
+
+// Duplicate is a table listed again at index At, first listed at First.
+type Duplicate struct{ At, First int }
+
+// Duplicates lists the tables listed more than once, by logical name
+// compared without case, as Dataverse compares them. The policies index
+// tables by name, so a snapshot must have none.
+func (e Entities) Duplicates() []Duplicate {
+	var out []Duplicate
+	seen := make(map[string]int, len(e.Tables))
+	for j, t := range e.Tables {
+		name := strings.ToLower(t.LogicalName)
+		if first, dup := seen[name]; dup {
+			out = append(out, Duplicate{At: j, First: first})
+			continue
+		}
+		seen[name] = j
 	}
 	return out
 }
