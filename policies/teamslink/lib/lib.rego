@@ -314,9 +314,3 @@ same_id(a, b) if {
 count_text(n, exceeded) := sprintf("%v+", [n]) if {
 	exceeded == true
 } else := sprintf("%v", [n])
-
-# truth is true when x is true and false for anything else (including undefined
-# members read through object.get).
-truth(x) if {
-	x == true
-} else := false

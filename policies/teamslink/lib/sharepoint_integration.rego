@@ -6,12 +6,6 @@ import data.teamslink.facts
 # integration configured" reads when no config override is set.
 sharepoint_integration_paths := ["environment.organization", "environment.sharePointSites"]
 
-# sharepoint_override is the per-environment config override, when set.
-sharepoint_override := v if {
-	v := input.environment.overrides.sharePointIntegrationConfigured
-	is_boolean(v)
-}
-
 # sharepoint_integration_problems are the problems of the sections in
 # sharepoint_integration_paths that cannot be used, in that order.
 sharepoint_integration_problems := [p |
