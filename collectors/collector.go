@@ -51,7 +51,7 @@ type Options struct {
 	// PerTenant bounds how many run at once against one tenant (one
 	// identity, whose Dataverse limits are per user); 0 means DefaultPerTenant.
 	PerTenant int
-	// Now stamps the snapshot; nil means time.Now.
+	// Now stamps the snapshot; required.
 	Now func() time.Time
 	// Tool names the program in the snapshot.
 	Tool string
@@ -68,9 +68,9 @@ const (
 // in the order given. Tenant-wide state is read once per tenant, alongside
 // that tenant's environments.
 func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snapshot {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	now := opts.Now
+	if now == nil {
+		panic("collectors: Collect needs Options.Now")
 	}
 	limit, perTenant := opts.Concurrency, opts.PerTenant
 	if limit <= 0 {

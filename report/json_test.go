@@ -300,7 +300,7 @@ func TestJSONContract(t *testing.T) {
 			r := tt.report()
 			before, _ := json.Marshal(r)
 			var buf bytes.Buffer
-			w, err := New("json", &buf, Options{})
+			w, err := New("json", &buf, fixedOptions(false))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -339,7 +339,7 @@ func TestJSONContract(t *testing.T) {
 
 func TestJSONIsIndentedAndUnescaped(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, "json", newReport(readyEnv()), Options{}))
+	out := string(render(t, "json", newReport(readyEnv()), fixedOptions(false)))
 	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v1\",\n") {
 		t.Errorf("output does not start with the 2-space indented schemaVersion:\n%.200s", out)
 	}

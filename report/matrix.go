@@ -5,5 +5,5 @@ import "io"
 // newMatrixWriter renders only the readiness matrix and the summary: the
 // table format without each environment's findings, for a fleet at a glance.
 func newMatrixWriter(w io.Writer, opts Options) Writer {
-	return &tableWriter{w: w, pal: palette{on: opts.Color}, clock: opts.now, matrixOnly: true}
+	return &tableWriter{w: w, pal: palette{on: opts.Color}, clock: opts.Now, matrixOnly: true}
 }

@@ -22,22 +22,14 @@ type Writer interface {
 	Write(ctx context.Context, r *finding.Report) error
 }
 
-// Options tune how a writer renders. The zero value is valid: no colour,
-// the wall clock.
+// Options tune how a writer renders.
 type Options struct {
 	// Color turns on ANSI colour in formats that support it. The caller
 	// decides, from whether the destination is a terminal; writers never look.
 	Color bool
-	// Now is the clock used for relative times ("snapshot 2h old"); nil
-	// means time.Now. Tests pin it so golden files are stable.
+	// Now is the clock used for relative times ("snapshot 2h old"). It is
+	// required: the process injects its one clock, tests pin theirs.
 	Now func() time.Time
-}
-
-func (o Options) now() time.Time {
-	if o.Now == nil {
-		return time.Now()
-	}
-	return o.Now()
 }
 
 // factory builds the writer of one format.
@@ -70,8 +62,12 @@ func (e *UnknownFormatError) Error() string {
 	return fmt.Sprintf("unknown format %q (valid: %s)", e.Format, strings.Join(e.Valid, ", "))
 }
 
-// errNilDestination is returned by New when there is nowhere to write.
-var errNilDestination = errors.New("nil destination writer")
+// errNilDestination is returned by New when there is nowhere to write, and
+// errNoClock when Options.Now is missing.
+var (
+	errNilDestination = errors.New("nil destination writer")
+	errNoClock        = errors.New("no clock (Options.Now)")
+)
 
 // New returns the writer for format (case-insensitive), writing to w.
 func New(format string, w io.Writer, opts Options) (Writer, error) {
@@ -81,6 +77,9 @@ func New(format string, w io.Writer, opts Options) (Writer, error) {
 	}
 	if w == nil {
 		return nil, fmt.Errorf("new %s writer: %w", format, errNilDestination)
+	}
+	if opts.Now == nil {
+		return nil, fmt.Errorf("new %s writer: %w", format, errNoClock)
 	}
 	return f(w, opts), nil
 }

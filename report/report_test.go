@@ -120,7 +120,7 @@ func TestNew(t *testing.T) {
 			if tt.noDst {
 				dst = nil
 			}
-			w, err := New(tt.format, dst, Options{})
+			w, err := New(tt.format, dst, fixedOptions(false))
 			if tt.wantErr == "" {
 				if err != nil || w == nil {
 					t.Fatalf("New(%q) = %v, %v; want a writer", tt.format, w, err)
@@ -136,7 +136,7 @@ func TestNew(t *testing.T) {
 
 func TestUnknownFormatErrorIsTyped(t *testing.T) {
 	t.Parallel()
-	_, err := New("sarif2", &bytes.Buffer{}, Options{})
+	_, err := New("sarif2", &bytes.Buffer{}, fixedOptions(false))
 	var ufe *UnknownFormatError
 	if !errors.As(err, &ufe) {
 		t.Fatalf("error %v is not an *UnknownFormatError", err)
@@ -249,7 +249,7 @@ func TestShortWriteIsAnError(t *testing.T) {
 	for _, format := range Formats() {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			w, err := New(format, shortWriter{}, Options{})
+			w, err := New(format, shortWriter{}, fixedOptions(false))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,7 +279,7 @@ func TestWriteRefuses(t *testing.T) {
 			t.Run(tt.name+"/"+format, func(t *testing.T) {
 				t.Parallel()
 				var buf bytes.Buffer
-				w, err := New(format, &buf, Options{})
+				w, err := New(format, &buf, fixedOptions(false))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -306,7 +306,7 @@ func TestUnencodableEvidenceNamesTheFinding(t *testing.T) {
 		}
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			w, err := New(format, &bytes.Buffer{}, Options{})
+			w, err := New(format, &bytes.Buffer{}, fixedOptions(false))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,7 +39,7 @@ type tableWriter struct {
 }
 
 func newTableWriter(w io.Writer, opts Options) Writer {
-	return &tableWriter{w: w, pal: palette{on: opts.Color}, clock: opts.now}
+	return &tableWriter{w: w, pal: palette{on: opts.Color}, clock: opts.Now}
 }
 
 // Write renders r. Output is buffered and flushed at the end; the first

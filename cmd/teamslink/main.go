@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/teamslink/teamslink/internal/cli"
 	"github.com/teamslink/teamslink/internal/engine"
@@ -24,5 +25,6 @@ func run() int {
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 		Version: version,
+		Now:     time.Now, // the one clock: every other package gets it from here
 	})
 }

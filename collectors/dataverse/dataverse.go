@@ -32,7 +32,7 @@ type Options struct {
 	// Tables are read from EntityDefinitions besides the environment's
 	// target tables.
 	Tables []string
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; required.
 	Now func() time.Time
 }
 
@@ -49,7 +49,7 @@ func New(client *odata.Client, opts Options) *Collector {
 		opts.SampleSize = DefaultSampleSize
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		panic("dataverse: New needs Options.Now")
 	}
 	return &Collector{client: client, opts: opts}
 }

@@ -17,9 +17,9 @@ import (
 func client(t *testing.T, scenario, envURL string) (*odata.Client, *emulator.Server) {
 	t.Helper()
 	sc := emulatortest.Scenario(t, scenario)
-	srv := emulatortest.Start(t, sc)
+	srv := emulatortest.Start(t, time.Now, sc)
 	base, _ := url.Parse(envURL + "/api/data/v9.2/")
-	c, err := odata.New(base, emulatortest.Credential(t, srv, sc), odata.Options{Scopes: []string{envURL + "/.default"}, HTTPClient: srv.Client(), Flavor: odata.Dataverse})
+	c, err := odata.New(base, emulatortest.Credential(t, srv, sc), odata.Options{Now: time.Now, Scopes: []string{envURL + "/.default"}, HTTPClient: srv.Client(), Flavor: odata.Dataverse})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestRolesThroughTeams(t *testing.T) {
 	t.Parallel()
 	c, _ := client(t, "not-sysadmin", "https://relecloud.crm.dynamics.com")
 	env := &snapshot.Environment{URL: "https://relecloud.crm.dynamics.com", TargetTables: []string{"account"}}
-	dataverse.New(c, dataverse.Options{}).CollectEnvironment(t.Context(), env)
+	dataverse.New(c, dataverse.Options{Now: time.Now}).CollectEnvironment(t.Context(), env)
 	var viaTeam bool
 	for _, r := range env.Caller.Roles {
 		if r.Via == "team" && r.TeamID != "" {

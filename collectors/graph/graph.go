@@ -47,7 +47,7 @@ type Options struct {
 	// AppID and AppNamePrefix find the collaboration app; empty means the defaults above.
 	AppID         string
 	AppNamePrefix string
-	// Now is the clock; nil means time.Now.
+	// Now is the clock; required.
 	Now func() time.Time
 }
 
@@ -66,7 +66,7 @@ func New(client *odata.Client, opts Options) *Collector {
 		opts.AppNamePrefix = CollaborationAppNamePrefix
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		panic("graph: New needs Options.Now")
 	}
 	return &Collector{client: client, opts: opts}
 }

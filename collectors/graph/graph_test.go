@@ -18,9 +18,9 @@ func collect(t *testing.T, change func(*emulator.Scenario)) (*snapshot.Tenant, *
 	t.Helper()
 	sc := emulatortest.Scenario(t, "ready")
 	change(sc)
-	srv := emulatortest.Start(t, sc)
+	srv := emulatortest.Start(t, time.Now, sc)
 	base, _ := url.Parse("https://graph.microsoft.com/v1.0/")
-	c, err := odata.New(base, emulatortest.Credential(t, srv, sc), odata.Options{Scopes: []string{"https://graph.microsoft.com/.default"}, HTTPClient: srv.Client(), Flavor: odata.Graph})
+	c, err := odata.New(base, emulatortest.Credential(t, srv, sc), odata.Options{Now: time.Now, Scopes: []string{"https://graph.microsoft.com/.default"}, HTTPClient: srv.Client(), Flavor: odata.Graph})
 	if err != nil {
 		t.Fatal(err)
 	}

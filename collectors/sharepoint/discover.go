@@ -79,7 +79,7 @@ type Discovering struct {
 func (d Discovering) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	now := d.Now
 	if now == nil {
-		now = time.Now
+		panic("sharepoint: Discovering needs Now")
 	}
 	admin, source, err := AdminURL(ctx, d.Graph, d.Cloud)
 	if err == nil {

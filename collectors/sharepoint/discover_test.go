@@ -20,14 +20,14 @@ func discover(t *testing.T, c cloud.Cloud, change func(*emulator.Scenario)) *sna
 	t.Helper()
 	sc := emulatortest.Scenario(t, "ready")
 	change(sc)
-	srv := emulatortest.Start(t, sc)
+	srv := emulatortest.Start(t, time.Now, sc)
 	cred := emulatortest.Credential(t, srv, sc)
 	client := func(base, scope string) (*odata.Client, error) {
 		u, err := url.Parse(base)
 		if err != nil {
 			return nil, err
 		}
-		return odata.New(u, cred, odata.Options{Scopes: []string{scope}, HTTPClient: srv.Client(), Flavor: odata.Graph})
+		return odata.New(u, cred, odata.Options{Now: time.Now, Scopes: []string{scope}, HTTPClient: srv.Client(), Flavor: odata.Graph})
 	}
 	graph, err := client("https://graph.microsoft.com/v1.0/", "https://graph.microsoft.com/.default")
 	if err != nil {

@@ -30,10 +30,11 @@ type Collector struct {
 	now    func() time.Time
 }
 
-// New returns a collector for the admin site client speaks to.
+// New returns a collector for the admin site client speaks to; now is the
+// clock, required.
 func New(client *odata.Client, now func() time.Time) *Collector {
 	if now == nil {
-		now = time.Now
+		panic("sharepoint: New needs a clock")
 	}
 	return &Collector{client: client, now: now}
 }

@@ -298,3 +298,51 @@ func TestConfigCheck(t *testing.T) {
 		t.Errorf("invalid config: exit %d, stderr %q; want 2 and the lines of both problems", code, errOut)
 	}
 }
+
+// TestEvalNextYear evaluates every sample snapshot with the clock a year
+// ahead of today: exit codes and findings are those of the golden clock, so
+// no verdict depends on the date the tests run.
+func TestEvalNextYear(t *testing.T) {
+	t.Parallel()
+	nextYear := time.Now().AddDate(1, 0, 0)
+	files, err := filepath.Glob(snapshotPath("*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withoutStamp := func(t *testing.T, out string) map[string]any {
+		t.Helper()
+		var doc map[string]any
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("report is not JSON: %v", err)
+		}
+		delete(doc, "generatedAt")
+		return doc
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			code := cli.Main([]string{"eval", file, "--format", "json"}, cli.Deps{
+				Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Version: "test",
+				Now: func() time.Time { return nextYear },
+			})
+			wantCode, want, _ := run(t, "eval", file, "--format", "json")
+			if code != wantCode {
+				t.Errorf("exit code %d a year from now, %d on the golden clock", code, wantCode)
+			}
+			got := withoutStamp(t, out.String())
+			if g, w := got, withoutStamp(t, want); !jsonEqual(g, w) {
+				t.Errorf("a year from now the report differs beyond its timestamp:\n%s", out.String())
+			}
+			if stamp := nextYear.UTC().Format(time.RFC3339); !strings.Contains(out.String(), stamp[:len("2006-01-02")]) {
+				t.Errorf("the report is not stamped by the injected clock (%s)", stamp)
+			}
+		})
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}

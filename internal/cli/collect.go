@@ -124,6 +124,7 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 			HTTPClient: httpClient,
 			Flavor:     flavor,
 			UserAgent:  "teamslink/" + deps.Version,
+			Now:        deps.Now,
 		})
 	}
 

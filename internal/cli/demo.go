@@ -51,7 +51,7 @@ Examples:
 			if err != nil {
 				return &UsageError{Err: err}
 			}
-			srv, err := emulator.New(emulator.Options{Scenarios: scenarios})
+			srv, err := emulator.New(emulator.Options{Scenarios: scenarios, Clock: deps.Now})
 			if err != nil {
 				return &UsageError{Err: err}
 			}
@@ -83,7 +83,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if err := writeDemoFiles(cmd, outDir, snap, rep); err != nil {
+			if err := writeDemoFiles(cmd, deps, outDir, snap, rep); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -130,7 +130,7 @@ func sharedSecret(scenarios []*emulator.Scenario) (string, error) {
 	return secret, nil
 }
 
-func writeDemoFiles(cmd *cobra.Command, dir string, snap *snapshot.Snapshot, rep *finding.Report) error {
+func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Snapshot, rep *finding.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -141,5 +141,5 @@ func writeDemoFiles(cmd *cobra.Command, dir string, snap *snapshot.Snapshot, rep
 		{format: "json", path: filepath.Join(dir, "report.json")},
 		{format: "table", path: filepath.Join(dir, "report.txt")},
 	}
-	return writeReports(cmd.Context(), cmd, specs, rep)
+	return writeReports(cmd.Context(), cmd, specs, rep, deps.Now)
 }

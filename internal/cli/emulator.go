@@ -38,7 +38,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			srv, err := emulator.New(emulator.Options{Scenarios: scenarios, Addr: addr, CAFile: caFile})
+			srv, err := emulator.New(emulator.Options{Scenarios: scenarios, Addr: addr, CAFile: caFile, Clock: deps.Now})
 			if err != nil {
 				return &UsageError{Err: err}
 			}

@@ -362,7 +362,7 @@ func collectAndEvaluate(t *testing.T, cfg *config.Config, deps Deps) (*snapshot.
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
+	rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: deps.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

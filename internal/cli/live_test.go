@@ -45,7 +45,7 @@ func faultyFleet(t *testing.T, mutate func(*emulator.Scenario), scenarioNames ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := emulator.New(emulator.Options{Scenarios: scenarios, CAFile: filepath.Join(t.TempDir(), "ca.pem")})
+	srv, err := emulator.New(emulator.Options{Scenarios: scenarios, CAFile: filepath.Join(t.TempDir(), "ca.pem"), Clock: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

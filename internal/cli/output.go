@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,11 +70,12 @@ func isFormat(name string) bool {
 // writeReports renders rep in every requested format. Files are written
 // whole to a temporary name and renamed, so a failed run never leaves half a
 // report behind.
-func writeReports(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report) error {
+// now is the clock for relative times in the reports.
+func writeReports(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report, now func() time.Time) error {
 	for _, s := range specs {
 		if s.path == "" {
 			out := cmd.OutOrStdout()
-			w, err := report.New(s.format, out, report.Options{Color: isTerminal(out)})
+			w, err := report.New(s.format, out, report.Options{Color: isTerminal(out), Now: now})
 			if err != nil {
 				return &UsageError{Err: err}
 			}
@@ -83,7 +85,7 @@ func writeReports(ctx context.Context, cmd *cobra.Command, specs []outputSpec, r
 			continue
 		}
 		if err := writeFileAtomic(s.path, func(f io.Writer) error {
-			w, err := report.New(s.format, f, report.Options{})
+			w, err := report.New(s.format, f, report.Options{Now: now})
 			if err != nil {
 				return &UsageError{Err: err}
 			}
@@ -213,7 +215,7 @@ func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *sn
 	if err != nil {
 		return err
 	}
-	if err := writeReports(cmd.Context(), cmd, p.outputs, rep); err != nil {
+	if err := writeReports(cmd.Context(), cmd, p.outputs, rep, deps.Now); err != nil {
 		return err
 	}
 	return exitFor(rep, p.failOn)

@@ -27,19 +27,15 @@ type Deps struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Version string
-	// Now is the clock; nil means time.Now.
+	// Now is the process's one clock, injected by main; every package that
+	// stamps or compares times gets it from here. Required.
 	Now func() time.Time
 	// LookupEnv reads the environment (secrets named in config); nil means
 	// os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 }
 
-func (d Deps) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
-}
+func (d Deps) now() time.Time { return d.Now() }
 
 // isTerminal reports whether w is a terminal (for colour and defaults).
 func isTerminal(w io.Writer) bool {
@@ -75,6 +71,10 @@ func usageErrorf(format string, args ...any) error {
 
 // Main runs teamslink with args and returns the process exit code.
 func Main(args []string, deps Deps) int {
+	if deps.Now == nil {
+		fmt.Fprintln(deps.Stderr, "teamslink: internal error: no clock")
+		return finding.ExitInternal
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := NewRootCommand(deps)

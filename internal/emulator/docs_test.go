@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDocsExamplesParse keeps the YAML examples in docs/emulator.md valid.
@@ -19,7 +20,7 @@ func TestDocsExamplesParse(t *testing.T) {
 		t.Fatalf("found %d yaml blocks, want the scenario and the fault examples", len(blocks))
 	}
 	sc := parseInline(t, "docs-scenario", blocks[0][1])
-	if _, err := New(Options{Scenarios: []*Scenario{sc}, CAFile: t.TempDir() + "/ca.pem"}); err != nil {
+	if _, err := New(Options{Clock: time.Now, Scenarios: []*Scenario{sc}, CAFile: t.TempDir() + "/ca.pem"}); err != nil {
 		t.Errorf("scenario example: %v", err)
 	}
 	for _, b := range blocks[1:] {

@@ -47,6 +47,9 @@ func parseInline(t *testing.T, name, yamlText string) *Scenario {
 func startServer(t *testing.T, opts Options, scenarios ...*Scenario) *Server {
 	t.Helper()
 	opts.Scenarios = scenarios
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	s, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)

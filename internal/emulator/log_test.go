@@ -153,7 +153,7 @@ var netDialer = net.Dialer{Timeout: 5 * time.Second}
 
 func TestTemporaryCAFileRemoved(t *testing.T) {
 	t.Parallel()
-	s, err := New(Options{Scenarios: []*Scenario{parseInline(t, "app", appScenario)}})
+	s, err := New(Options{Clock: time.Now, Scenarios: []*Scenario{parseInline(t, "app", appScenario)}})
 	if err != nil {
 		t.Fatal(err)
 	}

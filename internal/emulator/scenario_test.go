@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestScenarioFilesLoad(t *testing.T) {
@@ -23,13 +24,13 @@ func TestScenarioFilesLoad(t *testing.T) {
 			if sc.Description == "" {
 				t.Error("scenario has no description")
 			}
-			if _, err := New(Options{Scenarios: []*Scenario{sc}, CAFile: filepath.Join(t.TempDir(), "ca.pem")}); err != nil {
+			if _, err := New(Options{Clock: time.Now, Scenarios: []*Scenario{sc}, CAFile: filepath.Join(t.TempDir(), "ca.pem")}); err != nil {
 				t.Errorf("New: %v", err)
 			}
 		})
 	}
 	// The demo loads them all into one server.
-	s, err := New(Options{Scenarios: all, CAFile: filepath.Join(t.TempDir(), "ca.pem")})
+	s, err := New(Options{Clock: time.Now, Scenarios: all, CAFile: filepath.Join(t.TempDir(), "ca.pem")})
 	if err != nil {
 		t.Fatalf("New with every scenario: %v", err)
 	}
@@ -136,11 +137,11 @@ func TestNewRejectsConflicts(t *testing.T) {
 	t.Parallel()
 	a := parseInline(t, "a", appScenario)
 	b := parseInline(t, "b", appScenario)
-	if _, err := New(Options{Scenarios: []*Scenario{a, b}}); err == nil || !strings.Contains(err.Error(), "both use tenant name") {
+	if _, err := New(Options{Clock: time.Now, Scenarios: []*Scenario{a, b}}); err == nil || !strings.Contains(err.Error(), "both use tenant name") {
 		t.Errorf("same tenant twice: err = %v", err)
 	}
 	c := parseInline(t, "c", strings.NewReplacer("11111111-2222-4333-8444-555555555555", "21111111-2222-4333-8444-555555555555", "apptest.onmicrosoft.com", "other.onmicrosoft.com", "apptest-admin", "other-admin").Replace(appScenario))
-	if _, err := New(Options{Scenarios: []*Scenario{a, c}}); err == nil || !strings.Contains(err.Error(), "both serve apptest.crm.dynamics.com") {
+	if _, err := New(Options{Clock: time.Now, Scenarios: []*Scenario{a, c}}); err == nil || !strings.Contains(err.Error(), "both serve apptest.crm.dynamics.com") {
 		t.Errorf("same environment host twice: err = %v", err)
 	}
 	if _, err := New(Options{}); err == nil {

@@ -31,7 +31,8 @@ type Options struct {
 	// file in a temporary directory removed by Close.
 	CAFile string
 	// Clock is the time source for token lifetimes and the request log;
-	// default time.Now.
+	// required. azidentity checks token expiry against the wall clock, so a
+	// server azidentity signs in to needs a clock that follows it.
 	Clock func() time.Time
 	// Logf, when set, gets one line per request served.
 	Logf func(format string, args ...any)
@@ -81,7 +82,7 @@ func New(opts Options) (*Server, error) {
 		opts.Addr = "127.0.0.1:0"
 	}
 	if opts.Clock == nil {
-		opts.Clock = time.Now
+		return nil, errors.New("emulator: no clock (Options.Clock)")
 	}
 	if opts.Seed == 0 {
 		opts.Seed = 1

@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"time"
 )
@@ -21,20 +20,26 @@ type certs struct {
 	leaf  tls.Certificate
 }
 
+// Certificates are valid from notBefore to notAfter, whatever the date: TLS
+// clients check validity against their own clock, and a test double's
+// certificate must not expire under a test, nor depend on any clock.
+var (
+	notBefore = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	notAfter  = time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
 // newCerts makes an ECDSA P-256 CA and a leaf certificate for hosts plus
-// localhost, 127.0.0.1 and ::1. Validity follows the wall clock (TLS
-// clients check it against theirs), not Options.Clock.
+// localhost, 127.0.0.1 and ::1. Serial numbers are random (x509 draws one
+// when the template has none).
 func newCerts(hosts []string) (*certs, error) {
-	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
 	}
 	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(),
 		Subject:               pkix.Name{CommonName: "teamslink emulator CA", Organization: []string{"teamslink emulator (test double)"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(7 * 24 * time.Hour),
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -53,14 +58,13 @@ func newCerts(hosts []string) (*certs, error) {
 		return nil, fmt.Errorf("generate leaf key: %w", err)
 	}
 	leafTmpl := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "teamslink emulator"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(7 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     append(append([]string(nil), hosts...), "localhost"),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		Subject:     pkix.Name{CommonName: "teamslink emulator"},
+		NotBefore:   notBefore,
+		NotAfter:    notAfter,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    append(append([]string(nil), hosts...), "localhost"),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
 	if err != nil {
@@ -73,12 +77,4 @@ func newCerts(hosts []string) (*certs, error) {
 		pool:  pool,
 		leaf:  tls.Certificate{Certificate: [][]byte{leafDER, caDER}, PrivateKey: leafKey},
 	}, nil
-}
-
-func serial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return big.NewInt(time.Now().UnixNano())
-	}
-	return n
 }

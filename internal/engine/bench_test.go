@@ -49,7 +49,7 @@ func benchmarkEvaluate(b *testing.B, eng *engine.Engine, snap *snapshot.Snapshot
 	b.ReportAllocs()
 	cpu := processCPU()
 	for b.Loop() {
-		rep, err := eng.Evaluate(b.Context(), snap, engine.Options{})
+		rep, err := eng.Evaluate(b.Context(), snap, engine.Options{Now: testNow})
 		if err != nil {
 			b.Fatal(err)
 		}

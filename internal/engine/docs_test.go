@@ -48,7 +48,7 @@ func TestPolicyContractExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{})
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}

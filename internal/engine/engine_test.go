@@ -34,6 +34,9 @@ func builtin(t testing.TB) *engine.Engine {
 	return sharedEng
 }
 
+// testNow is the tests' clock: a fixed instant after every sample snapshot.
+func testNow() time.Time { return time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC) }
+
 func readSnapshot(t testing.TB, name string) *snapshot.Snapshot {
 	t.Helper()
 	s, err := snapshot.ReadFile(filepath.Join("..", "..", "testdata", "snapshots", name+".json"))
@@ -129,7 +132,7 @@ func TestEvaluateSamples(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.snapshot, func(t *testing.T) {
 			t.Parallel()
-			rep, err := eng.Evaluate(t.Context(), readSnapshot(t, tt.snapshot), engine.Options{})
+			rep, err := eng.Evaluate(t.Context(), readSnapshot(t, tt.snapshot), engine.Options{Now: testNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,7 +184,7 @@ func internalFindings(rep *finding.Report) []finding.Finding {
 // data: each rule appears once per environment, table rules once per table.
 func TestEveryRuleOneResultPerTarget(t *testing.T) {
 	t.Parallel()
-	rep, err := builtin(t).Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Tables: []string{"account", "contact", "new_project", "incident"}})
+	rep, err := builtin(t).Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Now: testNow, Tables: []string{"account", "contact", "new_project", "incident"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +205,7 @@ func TestEveryRuleOneResultPerTarget(t *testing.T) {
 
 func TestErroredSectionIsNeverAPass(t *testing.T) {
 	t.Parallel()
-	rep, err := builtin(t).Evaluate(t.Context(), readSnapshot(t, "sections-errored"), engine.Options{})
+	rep, err := builtin(t).Evaluate(t.Context(), readSnapshot(t, "sections-errored"), engine.Options{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,10 +230,10 @@ func TestExperienceAndProfileOptions(t *testing.T) {
 		status   finding.Status
 		enhanced finding.Readiness
 	}{
-		{"enhanced by default", engine.Options{}, "TL-ROLE-002", finding.StatusFail, finding.Blocked},
-		{"basic skips enhanced rules", engine.Options{Experience: finding.ExperienceBasic}, "TL-ROLE-002", finding.StatusSkip, finding.NotAssessed},
-		{"preflight: toggle off is informational", engine.Options{}, "TL-ENV-001", finding.StatusSkip, finding.Blocked},
-		{"enabled profile requires the toggle", engine.Options{Profile: engine.ProfileEnabled}, "TL-ENV-001", finding.StatusFail, finding.Blocked},
+		{"enhanced by default", engine.Options{Now: testNow}, "TL-ROLE-002", finding.StatusFail, finding.Blocked},
+		{"basic skips enhanced rules", engine.Options{Now: testNow, Experience: finding.ExperienceBasic}, "TL-ROLE-002", finding.StatusSkip, finding.NotAssessed},
+		{"preflight: toggle off is informational", engine.Options{Now: testNow}, "TL-ENV-001", finding.StatusSkip, finding.Blocked},
+		{"enabled profile requires the toggle", engine.Options{Now: testNow, Profile: engine.ProfileEnabled}, "TL-ENV-001", finding.StatusFail, finding.Blocked},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,7 +297,7 @@ func TestPolicyContract(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{})
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,7 +334,7 @@ func TestUserPolicy(t *testing.T) {
 	if !ok || r.Builtin || r.Package != "data.teamslink.custom.naming" {
 		t.Fatalf("user rule = %+v, %v", r, ok)
 	}
-	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "sp-onedrive"), engine.Options{})
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "sp-onedrive"), engine.Options{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -457,7 +460,7 @@ func TestTenantRules(t *testing.T) {
 		env.Experience = x
 		snap.Environments = append(snap.Environments, env)
 	}
-	rep, err := eng.Evaluate(t.Context(), &snap, engine.Options{})
+	rep, err := eng.Evaluate(t.Context(), &snap, engine.Options{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +497,7 @@ func TestTenantRules(t *testing.T) {
 	snap.Tenants = slices.Clone(base.Tenants)
 	snap.Tenants[0].Licenses.Status = snapshot.StatusError
 	snap.Tenants[0].Licenses.Error = "Forbidden"
-	rep, err = eng.Evaluate(t.Context(), &snap, engine.Options{})
+	rep, err = eng.Evaluate(t.Context(), &snap, engine.Options{Now: testNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +534,7 @@ func TestConcurrentEvaluate(t *testing.T) {
 	for i := range 8 {
 		for _, s := range snaps {
 			wg.Go(func() {
-				rep, err := eng.Evaluate(t.Context(), s, engine.Options{})
+				rep, err := eng.Evaluate(t.Context(), s, engine.Options{Now: testNow})
 				if err == nil && rep.HasInternalError() {
 					err = errors.New("internal error finding")
 				}
@@ -558,7 +561,7 @@ func TestDuplicateTablesRefused(t *testing.T) {
 	dup := tables[0]
 	dup.LogicalName = strings.ToUpper(dup.LogicalName)
 	snap.Environments[0].Entities.Tables = append(slices.Clone(tables), dup)
-	_, err := builtin(t).Evaluate(t.Context(), snap, engine.Options{})
+	_, err := builtin(t).Evaluate(t.Context(), snap, engine.Options{Now: testNow})
 	if err == nil || !strings.Contains(err.Error(), "environments[0].entities.tables[") || !strings.Contains(err.Error(), "duplicate table") {
 		t.Fatalf("err = %v, want the duplicate table named", err)
 	}
@@ -568,7 +571,7 @@ func TestCancelledContext(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := builtin(t).Evaluate(ctx, readSnapshot(t, "ready"), engine.Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := builtin(t).Evaluate(ctx, readSnapshot(t, "ready"), engine.Options{Now: testNow}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ type Options struct {
 	Tables []string
 	// Profile is ProfilePreflight (the default) or ProfileEnabled.
 	Profile string
-	// Now stamps the report; nil means time.Now.
+	// Now stamps the report; required.
 	Now func() time.Time
 	// ToolVersion goes into the report.
 	ToolVersion string
@@ -68,9 +69,9 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	now := opts.Now
+	if now == nil {
+		return nil, errors.New("evaluate: no clock (Options.Now)")
 	}
 	tenants, err := tenantValues(snap)
 	if err != nil {

@@ -123,7 +123,7 @@ func New(base *url.URL, cred azcore.TokenCredential, opts Options) (*Client, err
 		base:   &b,
 		opts:   o,
 		http:   hc,
-		now:    time.Now,
+		now:    o.Now,
 		jitter: equalJitter,
 		newID:  newUUID,
 	}
@@ -189,7 +189,7 @@ func isIdempotent(method string) bool {
 // send runs the attempt/retry loop for one request.
 func (c *Client) send(ctx context.Context, method string, u *url.URL, header http.Header, body []byte, idempotent bool, b *budget) (*Response, error) {
 	shown := c.showURL(u)
-	start := time.Now()
+	start := c.now()
 	attempts := 0
 	refreshed := false
 	for {
@@ -203,7 +203,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, header htt
 		attempts++
 		resp, err := c.attempt(ctx, method, u, header, body, token)
 		if resp != nil {
-			resp.Duration = time.Since(start)
+			resp.Duration = c.now().Sub(start)
 			resp.Attempts = attempts
 		}
 
@@ -300,7 +300,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, header 
 	if h := c.opts.Hooks.OnRequest; h != nil {
 		h(method, u.Host)
 	}
-	started := time.Now()
+	started := c.now()
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, shown, transportCause(err, token))
@@ -309,7 +309,7 @@ func (c *Client) attempt(ctx context.Context, method string, u *url.URL, header 
 
 	data, tooLarge, err := readLimited(hresp.Body, c.opts.MaxResponseBytes)
 	if h := c.opts.Hooks.OnResponse; h != nil {
-		h(hresp.StatusCode, time.Since(started))
+		h(hresp.StatusCode, c.now().Sub(started))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read response: %w", method, shown, transportCause(err, token))

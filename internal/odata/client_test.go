@@ -15,7 +15,7 @@ func TestNewValidatesOptions(t *testing.T) {
 	t.Parallel()
 	good, _ := url.Parse("https://org.crm.dynamics.com/api/data/v9.2/")
 	cred := &fakeCredential{tokens: []string{"t"}}
-	base := Options{Scopes: []string{testScope}, Flavor: Dataverse}
+	base := Options{Scopes: []string{testScope}, Flavor: Dataverse, Now: time.Now}
 	tests := []struct {
 		name    string
 		base    string

@@ -158,6 +158,7 @@ func setup(t *testing.T, handler http.HandlerFunc, mods ...func(*setupConfig)) *
 	rec := &recorder{}
 	opts := Options{
 		Scopes:     []string{testScope},
+		Now:        time.Now,
 		HTTPClient: srv.Client(),
 		Flavor:     cfg.flavor,
 		UserAgent:  "teamslink-test",

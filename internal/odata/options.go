@@ -93,6 +93,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// Flavor is Dataverse or Graph. Required.
 	Flavor Flavor
+	// Now is the clock for Retry-After dates, token expiry and durations.
+	// Required; token expiry comes from the identity platform's wall clock,
+	// so it must follow that.
+	Now func() time.Time
 	// UserAgent is sent as User-Agent when set.
 	UserAgent string
 	// MaxRetries bounds how often one request is repeated after a retryable
@@ -129,6 +133,9 @@ func (o Options) withDefaults() (Options, error) {
 		if s == "" {
 			return o, optionError(fmt.Sprintf("Scopes[%d]", i), "empty scope")
 		}
+	}
+	if o.Now == nil {
+		return o, optionError("Now", "no clock")
 	}
 	if o.Flavor != Dataverse && o.Flavor != Graph {
 		return o, optionError("Flavor", fmt.Sprintf("%v is neither Dataverse nor Graph", o.Flavor))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -25,10 +26,12 @@ func Scenario(t testing.TB, name string) *emulator.Scenario {
 	return sc
 }
 
-// Start runs an emulator serving scenarios until the test ends.
-func Start(t testing.TB, scenarios ...*emulator.Scenario) *emulator.Server {
+// Start runs an emulator serving scenarios until the test ends, on clock
+// (the test's time.Now, since azidentity checks token expiry against the
+// wall clock).
+func Start(t testing.TB, clock func() time.Time, scenarios ...*emulator.Scenario) *emulator.Server {
 	t.Helper()
-	srv, err := emulator.New(emulator.Options{Scenarios: scenarios})
+	srv, err := emulator.New(emulator.Options{Scenarios: scenarios, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
