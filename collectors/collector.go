@@ -138,9 +138,13 @@ func OK(source string, status int, now time.Time) snapshot.Section {
 func Failed(source string, err error, now time.Time) snapshot.Section {
 	s := snapshot.Section{Status: snapshot.StatusError, Error: err.Error(), Source: source, CollectedAt: now.UTC()}
 	var (
-		api       *odata.APIError
-		throttled *odata.ThrottledError
+		api        *odata.APIError
+		throttled  *odata.ThrottledError
+		incomplete *IncompleteError
 	)
+	if errors.As(err, &incomplete) {
+		s.Missing = append([]string(nil), incomplete.Missing...)
+	}
 	switch {
 	case errors.As(err, &throttled):
 		s.HTTPStatus = throttled.Status

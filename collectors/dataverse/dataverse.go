@@ -7,6 +7,7 @@ package dataverse
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -63,6 +64,69 @@ const (
 	roleColumns         = "name,roleid,_roletemplateid_value"
 )
 
+// The rows this collector reads and the fields the policies need from each
+// (facts §1, §2, §7, §12): a row without one of them makes its section an
+// error that names the field, never a false or a zero.
+var (
+	OrganizationRecord = collectors.Record{Name: "organization", Section: "environment.organization", Request: `organizations\?`, Fields: []collectors.Field{
+		{Name: "organizationid", Kind: collectors.GUID},
+		{Name: "sharepointdeploymenttype", Kind: collectors.Int, Nullable: true},
+		{Name: "isonedriveenabled", Kind: collectors.Bool},
+		{Name: "ismsteamsenabled", Kind: collectors.Bool},
+		{Name: "ismsteamscollaborationenabled", Kind: collectors.Bool},
+		{Name: "ismsteamsusersyncenabled", Kind: collectors.Bool},
+		{Name: "ismsteamssettingchangedbyuser", Kind: collectors.Bool},
+		{Name: "isfolderautocreatedonsp", Kind: collectors.Bool},
+	}}
+	SiteRecord = collectors.Record{Name: "sharepointsite", Section: "environment.sharePointSites", Request: `sharepointsites\?`, Fields: []collectors.Field{
+		{Name: "sharepointsiteid", Kind: collectors.GUID},
+		{Name: "name", Kind: collectors.String, Nullable: true},
+		{Name: "absoluteurl", Kind: collectors.String, Nullable: true},
+		{Name: "relativeurl", Kind: collectors.String, Nullable: true},
+		{Name: "isdefault", Kind: collectors.Bool},
+		{Name: "servicetype", Kind: collectors.Int},
+		{Name: "statecode", Kind: collectors.Int},
+		{Name: "validationstatus", Kind: collectors.Int, Nullable: true},
+	}}
+	LocationRecord = collectors.Record{Name: "sharepointdocumentlocation", Section: "environment.documentLocations", Request: `sharepointdocumentlocations\?`, Fields: []collectors.Field{
+		{Name: "sharepointdocumentlocationid", Kind: collectors.GUID},
+		{Name: "name", Kind: collectors.String, Nullable: true},
+		{Name: "absoluteurl", Kind: collectors.String},
+		{Name: "relativeurl", Kind: collectors.String, Nullable: true},
+		{Name: "_parentsiteorlocation_value", Kind: collectors.GUID, Nullable: true},
+		{Name: "_regardingobjectid_value", Kind: collectors.GUID, Nullable: true},
+		{Name: "servicetype", Kind: collectors.Int},
+		{Name: "locationtype", Kind: collectors.Int},
+		{Name: "statecode", Kind: collectors.Int},
+	}}
+	EntityRecord = collectors.Record{Name: "EntityDefinitions", Section: "environment.entities", Request: `EntityDefinitions`, Fields: []collectors.Field{
+		{Name: "LogicalName", Kind: collectors.String},
+		{Name: "MetadataId", Kind: collectors.GUID},
+		{Name: "IsCustomEntity", Kind: collectors.Bool},
+		{Name: "IsDocumentManagementEnabled", Kind: collectors.Bool},
+		{Name: "IsMSTeamsIntegrationEnabled", Kind: collectors.Bool},
+	}}
+	WhoAmIRecord = collectors.Record{Name: "WhoAmI", Section: "environment.caller", Request: `WhoAmI`, Fields: []collectors.Field{
+		{Name: "UserId", Kind: collectors.GUID},
+		{Name: "BusinessUnitId", Kind: collectors.GUID},
+		{Name: "OrganizationId", Kind: collectors.GUID},
+	}}
+	RoleRecord = collectors.Record{Name: "role", Section: "environment.caller", Request: `systemuserroles_association`, Fields: []collectors.Field{
+		{Name: "roleid", Kind: collectors.GUID},
+		{Name: "name", Kind: collectors.String},
+		{Name: "_roletemplateid_value", Kind: collectors.GUID, Nullable: true},
+	}}
+	TeamRecord = collectors.Record{Name: "team", Section: "environment.caller", Request: `teammembership_association`, Fields: []collectors.Field{
+		{Name: "teamid", Kind: collectors.GUID},
+		{Name: "teamroles_association", Kind: collectors.Array},
+	}}
+	// TeamRoleRecord is a role held through a team (expanded in the team row).
+	TeamRoleRecord = collectors.Record{Name: "team role", Section: "environment.caller", Request: `teammembership_association`, Fields: RoleRecord.Fields}
+)
+
+// Records are every row kind this collector reads.
+var Records = []collectors.Record{OrganizationRecord, SiteRecord, LocationRecord, EntityRecord, WhoAmIRecord, RoleRecord, TeamRecord, TeamRoleRecord}
+
 // countAnnotations asks Dataverse for the total count and whether it was capped.
 const countAnnotations = `odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"`
 
@@ -106,98 +170,144 @@ func (c *Collector) CollectEnvironment(ctx context.Context, e *snapshot.Environm
 }
 
 func (c *Collector) readOrganization(e *snapshot.Environment, r odata.BatchResponse, source string, now time.Time) {
-	var page struct {
-		Value []snapshot.OrganizationRecord `json:"value"`
+	rows, err := decodeRows(r, OrganizationRecord)
+	if err == nil && len(rows) != 1 {
+		err = fmt.Errorf("expected one organization row, got %d", len(rows))
 	}
-	if err := r.DecodeJSON(&page); err != nil {
+	if err != nil {
 		e.Organization.Section = collectors.Failed(source, err, now)
 		return
 	}
-	if len(page.Value) != 1 {
-		e.Organization.Section = collectors.Failed(source, fmt.Errorf("expected one organization row, got %d", len(page.Value)), now)
+	if err := OrganizationRecord.Require(rows[0]); err != nil {
+		e.Organization.Section = collectors.Failed(source, err, now)
+		return
+	}
+	var rec snapshot.OrganizationRecord
+	if err := json.Unmarshal(rows[0], &rec); err != nil {
+		e.Organization.Section = collectors.Failed(source, fmt.Errorf("organization: %w", err), now)
 		return
 	}
 	e.Organization.Section = collectors.OK(source, r.Status, now)
-	e.Organization.Record = &page.Value[0]
+	e.Organization.Record = &rec
 	if e.ID == "" {
-		e.ID = page.Value[0].OrganizationID
+		e.ID = rec.OrganizationID
 	}
 }
 
+// decodeRows returns the rows of a collection response, checking that the
+// body is a collection: one without a "value" array is an error, never an
+// empty collection.
+func decodeRows(r odata.BatchResponse, rec collectors.Record) ([]json.RawMessage, error) {
+	var page collectors.Collection
+	if err := r.DecodeJSON(&page); err != nil {
+		return nil, err
+	}
+	return page.Rows(rec)
+}
+
 // countedPage is a collection page with Dataverse's count annotations.
-type countedPage[T any] struct {
-	Value         []T  `json:"value"`
+type countedPage struct {
+	collectors.Collection
 	Count         *int `json:"@odata.count"`
 	LimitExceeded bool `json:"@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"`
 }
 
-func (p countedPage[T]) count() (int, bool, error) {
+func (p countedPage) count() (int, bool, error) {
 	if p.Count == nil {
 		return 0, false, fmt.Errorf("the response carries no @odata.count")
+	}
+	if *p.Count < 0 {
+		return 0, false, fmt.Errorf("the response's @odata.count is negative (%d)", *p.Count)
 	}
 	capped := p.LimitExceeded || *p.Count >= odata.DataverseCountCap
 	return *p.Count, capped, nil
 }
 
-func (c *Collector) readSites(e *snapshot.Environment, r odata.BatchResponse, source string, now time.Time) {
-	e.SharePointSites.Sample = []snapshot.SharePointSite{}
-	var page countedPage[snapshot.SharePointSite]
+// readCounted decodes a counted collection whose rows are rec, into out
+// (at most limit rows). The section is the answer's: ok, failed, or
+// incomplete when a row lacks a field of rec.
+func readCounted[T any](r odata.BatchResponse, rec collectors.Record, limit int, source string, now time.Time, out *[]T) (n int, capped bool, section snapshot.Section) {
+	var page countedPage
 	err := r.DecodeJSON(&page)
-	n, capped := 0, false
+	var rows []json.RawMessage
+	if err == nil {
+		rows, err = page.Rows(rec)
+	}
 	if err == nil {
 		n, capped, err = page.count()
 	}
 	if err != nil {
-		e.SharePointSites.Section = collectors.Failed(source, err, now)
+		return 0, false, collectors.Failed(source, err, now)
+	}
+	rows = bounded(rows, limit)
+	if err := rec.RequireAll(rows); err != nil {
+		return 0, false, collectors.Failed(source, err, now)
+	}
+	decoded := make([]T, len(rows))
+	for i, row := range rows {
+		if err := json.Unmarshal(row, &decoded[i]); err != nil {
+			return 0, false, collectors.Failed(source, fmt.Errorf("%s row %d: %w", rec.Name, i, err), now)
+		}
+	}
+	*out = decoded
+	return n, capped, collectors.OK(source, r.Status, now)
+}
+
+func (c *Collector) readSites(e *snapshot.Environment, r odata.BatchResponse, source string, now time.Time) {
+	e.SharePointSites.Sample = []snapshot.SharePointSite{}
+	var rows []snapshot.SharePointSite
+	n, capped, section := readCounted(r, SiteRecord, c.opts.SampleSize, source, now, &rows)
+	e.SharePointSites.Section = section
+	if !section.OK() {
 		return
 	}
-	e.SharePointSites.Section = collectors.OK(source, r.Status, now)
 	e.SharePointSites.ActiveCount, e.SharePointSites.CountLimitExceeded = n, capped
-	e.SharePointSites.Sample = bounded(page.Value, c.opts.SampleSize)
+	e.SharePointSites.Sample = rows
 	// Sorted by isdefault desc, so an active default site is the first row.
-	if len(page.Value) > 0 && page.Value[0].IsDefault {
-		d := page.Value[0]
+	if len(rows) > 0 && rows[0].IsDefault {
+		d := rows[0]
 		e.SharePointSites.DefaultSite = &d
 	}
 }
 
 func (c *Collector) readLocations(e *snapshot.Environment, r odata.BatchResponse, source string, now time.Time) {
 	e.DocumentLocations.Sample = []snapshot.DocumentLocation{}
-	var page countedPage[snapshot.DocumentLocation]
-	err := r.DecodeJSON(&page)
-	n, capped := 0, false
-	if err == nil {
-		n, capped, err = page.count()
-	}
-	if err != nil {
-		e.DocumentLocations.Section = collectors.Failed(source, err, now)
+	var rows []snapshot.DocumentLocation
+	n, capped, section := readCounted(r, LocationRecord, c.opts.SampleSize, source, now, &rows)
+	e.DocumentLocations.Section = section
+	if !section.OK() {
 		return
 	}
-	e.DocumentLocations.Section = collectors.OK(source, r.Status, now)
 	e.DocumentLocations.AbsoluteURLCount, e.DocumentLocations.CountLimitExceeded = n, capped
-	e.DocumentLocations.Sample = bounded(page.Value, c.opts.SampleSize)
+	e.DocumentLocations.Sample = rows
 }
 
 // entityDefinition is one EntityDefinitions row as the Web API returns it.
 type entityDefinition struct {
 	LogicalName                 string `json:"LogicalName"`
 	MetadataID                  string `json:"MetadataId"`
-	IsCustomEntity              *bool  `json:"IsCustomEntity"`
-	IsDocumentManagementEnabled *bool  `json:"IsDocumentManagementEnabled"`
-	IsMSTeamsIntegrationEnabled *bool  `json:"IsMSTeamsIntegrationEnabled"`
+	IsCustomEntity              bool   `json:"IsCustomEntity"`
+	IsDocumentManagementEnabled bool   `json:"IsDocumentManagementEnabled"`
+	IsMSTeamsIntegrationEnabled bool   `json:"IsMSTeamsIntegrationEnabled"`
 }
 
 func (c *Collector) readEntities(e *snapshot.Environment, r odata.BatchResponse, source string, tables []string, now time.Time) {
 	e.Entities.Tables = []snapshot.Table{}
-	var page struct {
-		Value []entityDefinition `json:"value"`
+	rows, err := decodeRows(r, EntityRecord)
+	if err == nil {
+		err = EntityRecord.RequireAll(rows)
 	}
-	if err := r.DecodeJSON(&page); err != nil {
+	if err != nil {
 		e.Entities.Section = collectors.Failed(source, err, now)
 		return
 	}
 	found := map[string]entityDefinition{}
-	for _, d := range page.Value {
+	for i, row := range rows {
+		var d entityDefinition
+		if err := json.Unmarshal(row, &d); err != nil {
+			e.Entities.Section = collectors.Failed(source, fmt.Errorf("%s row %d: %w", EntityRecord.Name, i, err), now)
+			return
+		}
 		found[strings.ToLower(d.LogicalName)] = d
 	}
 	for _, name := range tables {
@@ -205,9 +315,9 @@ func (c *Collector) readEntities(e *snapshot.Environment, r odata.BatchResponse,
 		t := snapshot.Table{LogicalName: name, Exists: ok}
 		if ok {
 			t.MetadataID = d.MetadataID
-			t.IsCustomEntity = deref(d.IsCustomEntity)
-			t.IsDocumentManagementEnabled = deref(d.IsDocumentManagementEnabled)
-			t.IsMSTeamsIntegrationEnabled = deref(d.IsMSTeamsIntegrationEnabled)
+			t.IsCustomEntity = d.IsCustomEntity
+			t.IsDocumentManagementEnabled = d.IsDocumentManagementEnabled
+			t.IsMSTeamsIntegrationEnabled = d.IsMSTeamsIntegrationEnabled
 		}
 		e.Entities.Tables = append(e.Entities.Tables, t)
 	}
@@ -238,13 +348,18 @@ type teamRow struct {
 // roles they hold directly and through their teams.
 func (c *Collector) readCaller(ctx context.Context, e *snapshot.Environment, r odata.BatchResponse, whoAmISource string, now time.Time) {
 	e.Caller.Roles = []snapshot.SecurityRole{}
-	var who whoAmI
-	if err := r.DecodeJSON(&who); err != nil {
+	var raw json.RawMessage
+	if err := r.DecodeJSON(&raw); err != nil {
 		e.Caller.Section = collectors.Failed(whoAmISource, err, now)
 		return
 	}
-	if who.UserID == "" {
-		e.Caller.Section = collectors.Failed(whoAmISource, fmt.Errorf("WhoAmI returned no UserId"), now)
+	if err := WhoAmIRecord.Require(raw); err != nil {
+		e.Caller.Section = collectors.Failed(whoAmISource, err, now)
+		return
+	}
+	var who whoAmI
+	if err := json.Unmarshal(raw, &who); err != nil {
+		e.Caller.Section = collectors.Failed(whoAmISource, fmt.Errorf("WhoAmI: %w", err), now)
 		return
 	}
 	e.Caller.UserID, e.Caller.BusinessUnitID = who.UserID, who.BusinessUnitID
@@ -252,36 +367,74 @@ func (c *Collector) readCaller(ctx context.Context, e *snapshot.Environment, r o
 		fmt.Sprintf("systemusers(%s)/systemuserroles_association?$select=%s", who.UserID, roleColumns),
 		fmt.Sprintf("systemusers(%s)/teammembership_association?$select=teamid,name&$expand=teamroles_association($select=%s)", who.UserID, roleColumns),
 	}
-	source := "GET " + c.client.BaseURL().String() + paths[0]
+	sources := []string{"GET " + c.client.BaseURL().String() + paths[0], "GET " + c.client.BaseURL().String() + paths[1]}
 	resps, err := c.client.Batch(ctx, []odata.BatchRequest{{Method: http.MethodGet, Path: paths[0]}, {Method: http.MethodGet, Path: paths[1]}})
 	now = c.opts.Now()
 	if err != nil {
-		e.Caller.Section = collectors.Failed(source, fmt.Errorf("$batch: %w", err), now)
+		e.Caller.Section = collectors.Failed(sources[0], fmt.Errorf("$batch: %w", err), now)
 		return
 	}
-	var direct struct {
-		Value []roleRow `json:"value"`
-	}
-	if err := resps[0].DecodeJSON(&direct); err != nil {
-		e.Caller.Section = collectors.Failed(source, err, now)
+	direct, section := decodeChecked[roleRow](resps[0], RoleRecord, sources[0], now)
+	if !section.OK() {
+		e.Caller.Section = section
 		return
 	}
-	var teams struct {
-		Value []teamRow `json:"value"`
+	teams, section := decodeChecked[teamRow](resps[1], TeamRecord, sources[1], now)
+	if section.OK() {
+		section = checkTeamRoles(resps[1], sources[1], now)
 	}
-	if err := resps[1].DecodeJSON(&teams); err != nil {
-		e.Caller.Section = collectors.Failed("GET "+c.client.BaseURL().String()+paths[1], err, now)
+	if !section.OK() {
+		e.Caller.Section = section
 		return
 	}
-	for _, r := range direct.Value {
+	for _, r := range direct {
 		e.Caller.Roles = append(e.Caller.Roles, securityRole(r, "user", ""))
 	}
-	for _, t := range teams.Value {
+	for _, t := range teams {
 		for _, r := range t.Roles {
 			e.Caller.Roles = append(e.Caller.Roles, securityRole(r, "team", t.TeamID))
 		}
 	}
-	e.Caller.Section = collectors.OK(source, resps[0].Status, now)
+	e.Caller.Section = collectors.OK(sources[0], resps[0].Status, now)
+}
+
+// checkTeamRoles checks the roles expanded in each team row.
+func checkTeamRoles(r odata.BatchResponse, source string, now time.Time) snapshot.Section {
+	var page struct {
+		Value []struct {
+			Roles []json.RawMessage `json:"teamroles_association"`
+		} `json:"value"`
+	}
+	if err := r.DecodeJSON(&page); err != nil {
+		return collectors.Failed(source, err, now)
+	}
+	var rows []json.RawMessage
+	for _, t := range page.Value {
+		rows = append(rows, t.Roles...)
+	}
+	if err := TeamRoleRecord.RequireAll(rows); err != nil {
+		return collectors.Failed(source, err, now)
+	}
+	return collectors.OK(source, r.Status, now)
+}
+
+// decodeChecked decodes a collection whose rows are rec; the section is ok,
+// failed, or incomplete when a row lacks a field of rec.
+func decodeChecked[T any](r odata.BatchResponse, rec collectors.Record, source string, now time.Time) ([]T, snapshot.Section) {
+	rows, err := decodeRows(r, rec)
+	if err == nil {
+		err = rec.RequireAll(rows)
+	}
+	if err != nil {
+		return nil, collectors.Failed(source, err, now)
+	}
+	out := make([]T, len(rows))
+	for i, row := range rows {
+		if err := json.Unmarshal(row, &out[i]); err != nil {
+			return nil, collectors.Failed(source, fmt.Errorf("%s row %d: %w", rec.Name, i, err), now)
+		}
+	}
+	return out, collectors.OK(source, r.Status, now)
 }
 
 func securityRole(r roleRow, via, teamID string) snapshot.SecurityRole {
@@ -319,5 +472,3 @@ func bounded[T any](rows []T, n int) []T {
 	}
 	return rows
 }
-
-func deref(b *bool) bool { return b != nil && *b }

@@ -7,8 +7,10 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -71,14 +73,102 @@ func New(client *odata.Client, opts Options) *Collector {
 	return &Collector{client: client, opts: opts}
 }
 
+// The rows this collector reads and the fields the policies need from each
+// (facts §9, §12): a row without one of them makes its section an error
+// that names the field, never a false, an empty string or a zero.
+var (
+	SKURecord = collectors.Record{Name: "subscribedSku", Section: "tenant.licenses", Request: `subscribedSkus`, Fields: []collectors.Field{
+		{Name: "skuId", Kind: collectors.GUID},
+		{Name: "skuPartNumber", Kind: collectors.String},
+		{Name: "capabilityStatus", Kind: collectors.String},
+		{Name: "servicePlans", Kind: collectors.Array},
+	}}
+	ServicePlanRecord = collectors.Record{Name: "servicePlan", Section: "tenant.licenses", Request: `subscribedSkus`, Fields: []collectors.Field{
+		{Name: "servicePlanId", Kind: collectors.GUID},
+		{Name: "servicePlanName", Kind: collectors.String},
+		{Name: "provisioningStatus", Kind: collectors.String},
+	}}
+	AppRecord       = collectors.Record{Name: "collaboration app servicePrincipal", Section: "tenant.consent", Request: `servicePrincipals\(appId='` + CollaborationAppID + `'\)`, Fields: spFields}
+	AppSearchRecord = collectors.Record{Name: "collaboration app servicePrincipal search", Section: "tenant.consent", Request: `servicePrincipals\?\$filter=startswith`, Fields: spFields}
+	GraphSPRecord   = collectors.Record{Name: "Microsoft Graph servicePrincipal", Section: "tenant.consent", Request: `servicePrincipals\(appId='` + GraphAppID + `'\)`, Fields: spFields[:2]}
+	GrantRecord     = collectors.Record{Name: "oauth2PermissionGrant", Section: "tenant.consent", Request: `oauth2PermissionGrants`, Fields: []collectors.Field{
+		{Name: "id", Kind: collectors.String},
+		{Name: "clientId", Kind: collectors.GUID},
+		{Name: "consentType", Kind: collectors.String},
+		{Name: "principalId", Kind: collectors.GUID, Nullable: true},
+		{Name: "resourceId", Kind: collectors.GUID},
+		{Name: "scope", Kind: collectors.String},
+	}}
+	MeRecord = collectors.Record{Name: "me", Section: "tenant.caller", Request: `/me\?`, Fields: []collectors.Field{
+		{Name: "id", Kind: collectors.GUID},
+		{Name: "userPrincipalName", Kind: collectors.String, Nullable: true},
+	}}
+	DirectoryRoleRecord = collectors.Record{Name: "directoryRole", Section: "tenant.caller", Request: `memberOf`, Fields: []collectors.Field{
+		{Name: "roleTemplateId", Kind: collectors.GUID},
+		{Name: "displayName", Kind: collectors.String, Nullable: true},
+	}}
+	CallerAppRecord      = collectors.Record{Name: "caller's servicePrincipal", Section: "tenant.caller", Request: `servicePrincipals\(appId='(?:[^` + "`" + `']*)'\)`, Fields: spFields}
+	RoleAssignmentRecord = collectors.Record{Name: "unifiedRoleAssignment", Section: "tenant.caller", Request: `roleAssignments`, Fields: []collectors.Field{
+		{Name: "roleDefinitionId", Kind: collectors.String},
+	}}
+)
+
+var spFields = []collectors.Field{
+	{Name: "id", Kind: collectors.GUID},
+	{Name: "appId", Kind: collectors.GUID},
+	{Name: "displayName", Kind: collectors.String, Nullable: true},
+}
+
+// Records are every row kind this collector reads.
+var Records = []collectors.Record{SKURecord, ServicePlanRecord, AppRecord, AppSearchRecord, GraphSPRecord, GrantRecord, MeRecord, DirectoryRoleRecord, CallerAppRecord, RoleAssignmentRecord}
+
+// appOnlyMessage is how Graph refuses /me to an application token (facts
+// §9, "Telling a user caller from an application"): the one answer that
+// says the caller is an application. Any other failure decides nothing.
+const appOnlyMessage = "only valid with delegated authentication flow"
+
 type servicePrincipal struct {
 	ID          string `json:"id"`
 	AppID       string `json:"appId"`
 	DisplayName string `json:"displayName"`
 }
 
-type collection[T any] struct {
-	Value []T `json:"value"`
+// decodeOne decodes a single-object response checked against rec.
+func decodeOne(r odata.GraphResponse, rec collectors.Record, out any) error {
+	var raw json.RawMessage
+	if err := r.DecodeJSON(&raw); err != nil {
+		return err
+	}
+	if err := rec.Require(raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: %w", rec.Name, err)
+	}
+	return nil
+}
+
+// decodeAll decodes a collection response whose rows are rec; a body
+// without a value array is an error, not an empty collection.
+func decodeAll[T any](r odata.GraphResponse, rec collectors.Record) ([]T, error) {
+	var page collectors.Collection
+	if err := r.DecodeJSON(&page); err != nil {
+		return nil, err
+	}
+	rows, err := page.Rows(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := rec.RequireAll(rows); err != nil {
+		return nil, err
+	}
+	out := make([]T, len(rows))
+	for i, row := range rows {
+		if err := json.Unmarshal(row, &out[i]); err != nil {
+			return nil, fmt.Errorf("%s row %d: %w", rec.Name, i, err)
+		}
+	}
+	return out, nil
 }
 
 // CollectTenant fills t's licenses, consent and caller sections.
@@ -96,7 +186,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		"subscribedSkus?$select=skuId,skuPartNumber,capabilityStatus,servicePlans",
 		fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId,displayName", c.opts.AppID),
 		fmt.Sprintf("servicePrincipals?$filter=startswith(displayName,'%s')&$select=id,appId,displayName", c.opts.AppNamePrefix),
-		fmt.Sprintf("servicePrincipals(appId='%s')?$select=id", GraphAppID),
+		fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId", GraphAppID),
 		"me?$select=id,userPrincipalName",
 		"me/memberOf/microsoft.graph.directoryRole?$select=roleTemplateId,displayName",
 	}
@@ -121,43 +211,56 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	}
 
 	// Licences.
-	var skuPage collection[snapshot.SKU]
-	if err := resps[skus].DecodeJSON(&skuPage); err != nil {
+	if list, err := readSKUs(resps[skus]); err != nil {
 		t.Licenses.Section = collectors.Failed(source(urls[skus]), err, now)
 	} else {
 		t.Licenses.Section = collectors.OK(source(urls[skus]), resps[skus].Status, now)
-		t.Licenses.SKUs = skuPage.Value
-		for i := range t.Licenses.SKUs {
-			if t.Licenses.SKUs[i].ServicePlans == nil {
-				t.Licenses.SKUs[i].ServicePlans = []snapshot.ServicePlan{}
-			}
-		}
+		t.Licenses.SKUs = list
 	}
 
-	// The collaboration app: by appId, else by display name.
-	// The source is the request that decided: the appId lookup when it
-	// found the app (or failed), else the display-name search.
+	// The collaboration app: by appId, else by display name. The source is
+	// the request that decided: the appId lookup when it found the app (or
+	// failed), else the display-name search. Grants are checked against
+	// Microsoft Graph's own service principal, so a failed lookup of it
+	// leaves consent unknown.
 	consentSource, consentStatus := source(urls[appByID]), resps[appByID].Status
 	sp, consentErr := c.findApp(resps[appByID], resps[appByName])
 	if consentErr == nil && (sp == nil || sp.MatchedBy == "displayName") {
 		consentSource, consentStatus = source(urls[appByName]), resps[appByName].Status
 	}
-	var graphSPRow servicePrincipal
-	if err := resps[graphSP].DecodeJSON(&graphSPRow); err == nil {
-		t.Consent.GraphServicePrincipalID = graphSPRow.ID
+	if consentErr == nil {
+		graphID, err := readGraphSP(resps[graphSP])
+		switch {
+		case err == nil:
+			t.Consent.GraphServicePrincipalID = graphID
+		case sp != nil: // without the app there are no grants to check
+			consentErr, consentSource = err, source(urls[graphSP])
+		}
 	}
 
-	// The caller: a user when /me answers (a delegated token), otherwise
-	// the application whose client id the scan used.
+	// The caller: a user when /me answers (a delegated token); the
+	// application whose client id the scan used when /me answers that it
+	// needs a delegated token; unknown otherwise.
 	var callerSP servicePrincipal
 	callerSource, callerStatus := source(urls[callerRoles]), resps[callerRoles].Status
-	callerErr := c.readUser(t, resps[me], resps[callerRoles])
-	isApp := false
-	if callerErr != nil && len(resps) > appCaller {
-		if err := resps[appCaller].DecodeJSON(&callerSP); err == nil {
-			isApp, callerErr = true, nil
-			t.Caller.Type, t.Caller.ObjectID = CallerApplication, callerSP.ID
+	isApp, callerErr := false, c.readUser(t, resps[me], resps[callerRoles])
+	if isAppOnly(callerErr) {
+		switch {
+		case len(resps) <= appCaller:
+			callerErr = fmt.Errorf("%w; the token is an application's, but no client id is configured to find its service principal", callerErr)
+		default:
+			callerSource, callerStatus = source(urls[appCaller]), resps[appCaller].Status
+			callerErr = decodeOne(resps[appCaller], CallerAppRecord, &callerSP)
+			if callerErr == nil && !strings.EqualFold(callerSP.AppID, c.opts.ClientID) {
+				callerErr = fmt.Errorf("%s: Graph returned appId %s for appId %s", CallerAppRecord.Name, callerSP.AppID, c.opts.ClientID)
+			}
+			if callerErr == nil {
+				isApp = true
+				t.Caller.Type, t.Caller.ObjectID = CallerApplication, callerSP.ID
+			}
 		}
+	} else if callerErr != nil {
+		callerSource, callerStatus = source(urls[me]), resps[me].Status
 	}
 
 	// The follow-up: grants to the app, and an application caller's roles.
@@ -189,19 +292,18 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	}
 	k := 0
 	if consentErr == nil && sp != nil && followResps != nil {
-		var grants collection[snapshot.PermissionGrant]
-		if err := followResps[k].DecodeJSON(&grants); err != nil {
-			consentErr = err
-			consentSource = source(followURLs[k])
+		grants, err := decodeAll[snapshot.PermissionGrant](followResps[k], GrantRecord)
+		if err != nil {
+			consentErr, consentSource = err, source(followURLs[k])
 		} else {
-			t.Consent.Grants = grants.Value
+			t.Consent.Grants = grants
 			consentStatus = followResps[k].Status
 		}
 		k++
 	}
 	if consentErr != nil {
 		t.Consent.Section = collectors.Failed(consentSource, consentErr, now)
-		t.Consent.ServicePrincipal = nil
+		t.Consent.ServicePrincipal, t.Consent.GraphServicePrincipalID, t.Consent.Grants = nil, "", []snapshot.PermissionGrant{}
 	} else {
 		t.Consent.Section = collectors.OK(consentSource, consentStatus, now)
 		t.Consent.ServicePrincipal = sp
@@ -213,9 +315,60 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	}
 	if callerErr != nil {
 		t.Caller.Section = collectors.Failed(callerSource, callerErr, now)
+		t.Caller.Type, t.Caller.ObjectID, t.Caller.UserPrincipalName, t.Caller.DirectoryRoles = "", "", "", []snapshot.DirectoryRole{}
 	} else {
 		t.Caller.Section = collectors.OK(callerSource, callerStatus, now)
 	}
+}
+
+// isAppOnly reports whether err is Graph's answer to /me with an
+// application token.
+func isAppOnly(err error) bool {
+	var api *odata.APIError
+	return errors.As(err, &api) && api.Status == http.StatusBadRequest && strings.Contains(api.Message, appOnlyMessage)
+}
+
+// readSKUs decodes the subscribed SKUs and their service plans.
+func readSKUs(r odata.GraphResponse) ([]snapshot.SKU, error) {
+	type sku struct {
+		snapshot.SKU
+		Plans []json.RawMessage `json:"servicePlans"`
+	}
+	rows, err := decodeAll[sku](r, SKURecord)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]snapshot.SKU, len(rows))
+	for i, row := range rows {
+		if err := ServicePlanRecord.RequireAll(row.Plans); err != nil {
+			return nil, fmt.Errorf("subscribedSku %s: %w", row.SKUPartNumber, err)
+		}
+		out[i] = row.SKU
+		out[i].ServicePlans = make([]snapshot.ServicePlan, len(row.Plans))
+		for j, p := range row.Plans {
+			if err := json.Unmarshal(p, &out[i].ServicePlans[j]); err != nil {
+				return nil, fmt.Errorf("subscribedSku %s plan %d: %w", row.SKUPartNumber, j, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+// readGraphSP returns the object id of Microsoft Graph's service principal,
+// the resource the grants must target. Not finding it is an error: without
+// it no grant can be shown to be for Graph.
+func readGraphSP(r odata.GraphResponse) (string, error) {
+	var row servicePrincipal
+	if err := decodeOne(r, GraphSPRecord, &row); err != nil {
+		if errors.Is(err, odata.ErrNotFound) {
+			return "", fmt.Errorf("Microsoft Graph's service principal (appId %s) was not found, so no grant can be shown to be for Graph: %w", GraphAppID, err)
+		}
+		return "", err
+	}
+	if !strings.EqualFold(row.AppID, GraphAppID) {
+		return "", fmt.Errorf("%s: Graph returned appId %s for appId %s", GraphSPRecord.Name, row.AppID, GraphAppID)
+	}
+	return row.ID, nil
 }
 
 // findApp returns the collaboration app's service principal, nil when the
@@ -223,18 +376,21 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 // that kept it from knowing.
 func (c *Collector) findApp(byID, byName odata.GraphResponse) (*snapshot.ServicePrincipal, error) {
 	var row servicePrincipal
-	err := byID.DecodeJSON(&row)
+	err := decodeOne(byID, AppRecord, &row)
 	if err == nil {
+		if !strings.EqualFold(row.AppID, c.opts.AppID) {
+			return nil, fmt.Errorf("%s: Graph returned appId %s for appId %s", AppRecord.Name, row.AppID, c.opts.AppID)
+		}
 		return &snapshot.ServicePrincipal{ID: row.ID, AppID: row.AppID, DisplayName: row.DisplayName, MatchedBy: "appId"}, nil
 	}
 	if !errors.Is(err, odata.ErrNotFound) {
 		return nil, err
 	}
-	var page collection[servicePrincipal]
-	if err := byName.DecodeJSON(&page); err != nil {
+	page, err := decodeAll[servicePrincipal](byName, AppSearchRecord)
+	if err != nil {
 		return nil, err
 	}
-	for _, p := range page.Value {
+	for _, p := range page {
 		if strings.HasPrefix(strings.ToLower(p.DisplayName), strings.ToLower(c.opts.AppNamePrefix)) {
 			return &snapshot.ServicePrincipal{ID: p.ID, AppID: p.AppID, DisplayName: p.DisplayName, MatchedBy: "displayName"}, nil
 		}
@@ -247,28 +403,28 @@ func (c *Collector) readUser(t *snapshot.Tenant, me, roles odata.GraphResponse) 
 		ID                string `json:"id"`
 		UserPrincipalName string `json:"userPrincipalName"`
 	}
-	if err := me.DecodeJSON(&user); err != nil {
+	if err := decodeOne(me, MeRecord, &user); err != nil {
 		return err
 	}
-	var page collection[snapshot.DirectoryRole]
-	if err := roles.DecodeJSON(&page); err != nil {
+	list, err := decodeAll[snapshot.DirectoryRole](roles, DirectoryRoleRecord)
+	if err != nil {
 		return err
 	}
 	t.Caller.Type, t.Caller.ObjectID, t.Caller.UserPrincipalName = CallerUser, user.ID, user.UserPrincipalName
-	t.Caller.DirectoryRoles = page.Value
+	t.Caller.DirectoryRoles = list
 	return nil
 }
 
 // readAssignments reads an application's directory roles from its role
 // assignments; for built-in roles the definition id is the template id.
 func (c *Collector) readAssignments(t *snapshot.Tenant, r odata.GraphResponse) error {
-	var page collection[struct {
+	list, err := decodeAll[struct {
 		RoleDefinitionID string `json:"roleDefinitionId"`
-	}]
-	if err := r.DecodeJSON(&page); err != nil {
+	}](r, RoleAssignmentRecord)
+	if err != nil {
 		return err
 	}
-	for _, a := range page.Value {
+	for _, a := range list {
 		name := ""
 		if strings.EqualFold(a.RoleDefinitionID, GlobalAdministratorTemplateID) {
 			name = "Global Administrator"

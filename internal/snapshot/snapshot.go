@@ -51,6 +51,10 @@ type Section struct {
 	HTTPStatus  int       `json:"httpStatus,omitempty"`
 	Source      string    `json:"source,omitempty"`
 	CollectedAt time.Time `json:"collectedAt"`
+	// Missing names the fields the service did not send (absent, or null
+	// where the field is not nullable). Such a section has status error:
+	// absent is never read as false or zero.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // OK reports whether the section was read.
