@@ -272,6 +272,8 @@ func TestPolicyContract(t *testing.T) {
 		{dir: "duplicate", internal: "produced 2 results"},
 		{dir: "unknown-id", internal: `"X-NOT-DECLARED", which is not in the rule catalogue`},
 		{dir: "bad-status", internal: `status "maybe" is not one of`},
+		{dir: "pass-no-evidence", internal: "rule X-NOEV-001: a pass result must have evidence that shows why"},
+		{dir: "pass-empty-evidence", internal: "rule X-EMPTYEV-001: a pass result must have evidence that shows why"},
 		{dir: "compile-error", loadErr: "broken.rego:11: undefined function http.send"},
 		{dir: "outside-root", loadErr: "outside.rego:1: package mycompany.checks is not under teamslink.custom; user policies go in a package of their own under teamslink.custom, e.g. package teamslink.custom.outside"},
 		{dir: "builtin-package", loadErr: "sharepoint.rego:1: package teamslink.sharepoint is in the built-in namespace; user policies go in a package of their own under teamslink.custom, e.g. package teamslink.custom.sharepoint"},
