@@ -1,6 +1,11 @@
 package sharepoint
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/big"
 	"net/url"
 	"strings"
 	"testing"
@@ -96,4 +101,102 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// FuzzParsePolicy feeds the parser of _api/SPO.Tenant arbitrary bodies. It
+// must never panic, and it may accept a body (the collector's ok section)
+// only when its ConditionalAccessPolicy is one of the documented values,
+// read apart from the parser here: a JSON number 0 to 3, or a string that is
+// one of AllowFullAccess, AllowLimitedAccess, BlockAccess and
+// AuthenticationContext (in any ASCII case) or the digit of one; and the name
+// it gives must be that value's.
+//
+// Run it with:
+//
+//	go test ./collectors/sharepoint -run '^$' -fuzz FuzzParsePolicy -fuzztime 30s
+func FuzzParsePolicy(f *testing.F) {
+	for _, seed := range []string{
+		`{"ConditionalAccessPolicy":0}`,
+		`{"ConditionalAccessPolicy":1,"SharingCapability":2}`,
+		`{"d":{"ConditionalAccessPolicy":2}}`,
+		`{"d":{"ConditionalAccessPolicy":3},"ConditionalAccessPolicy":0}`,
+		`{"ConditionalAccessPolicy":"AuthenticationContext"}`,
+		`{"ConditionalAccessPolicy":"blockaccess"}`,
+		`{"ConditionalAccessPolicy":"1"}`,
+		`{"ConditionalAccessPolicy":"0000"}`,
+		`{"ConditionalAccessPolicy":"+1"}`,
+		`{"ConditionalAccessPolicy":"AllowFullAcceſs"}`,
+		`{"ConditionalAccessPolicy":"BlocKAccess"}`,
+		`{"ConditionalAccessPolicy":7}`,
+		`{"ConditionalAccessPolicy":-1}`,
+		`{"ConditionalAccessPolicy":1.5}`,
+		`{"ConditionalAccessPolicy":1e0}`,
+		`{"ConditionalAccessPolicy":"ProtectionLevel"}`,
+		`{"ConditionalAccessPolicy":true}`,
+		`{"ConditionalAccessPolicy":[0]}`,
+		`{"ConditionalAccessPolicy":{"value":0}}`,
+		`{"SharingCapability":2}`,
+		`{"d":null}`,
+		`{"d":{}}`,
+		`[]`,
+		`null`,
+		`<html>`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		name, raw, err := parsePolicy(body)
+		if err != nil {
+			if name != "" {
+				t.Fatalf("error %v with name %q", err, name)
+			}
+			return
+		}
+		want, ok := documentedPolicy(body)
+		if !ok {
+			t.Fatalf("accepted %q as %s (raw %q), which is not a documented ConditionalAccessPolicy", body, name, raw)
+		}
+		if name != want || raw == "" {
+			t.Fatalf("read %q as %s (raw %q), want %s", body, name, raw, want)
+		}
+	})
+}
+
+// documentedNames are the SPOConditionalAccessPolicyType names by value.
+var documentedNames = []string{"AllowFullAccess", "AllowLimitedAccess", "BlockAccess", "AuthenticationContext"}
+
+// documentedPolicy reads the ConditionalAccessPolicy of a tenant document
+// (plain or in "d") and returns its name if the value is a documented one.
+func documentedPolicy(body []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return "", false
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return "", false
+	}
+	obj, ok := doc.(map[string]any)
+	if d, wrapped := obj["d"]; wrapped {
+		obj, ok = d.(map[string]any)
+	}
+	if !ok {
+		return "", false
+	}
+	switch v := obj["ConditionalAccessPolicy"].(type) {
+	case json.Number:
+		r, ok := new(big.Rat).SetString(v.String())
+		if !ok || !r.IsInt() || r.Sign() < 0 || r.Cmp(big.NewRat(int64(len(documentedNames)-1), 1)) > 0 {
+			return "", false
+		}
+		return documentedNames[r.Num().Int64()], true
+	case string:
+		for i, n := range documentedNames {
+			if asciiLower(v) == asciiLower(n) || v == string(rune('0'+i)) {
+				return n, true
+			}
+		}
+	}
+	return "", false
 }
