@@ -28,7 +28,7 @@ const rootSitePath = "sites/root?$select=webUrl,siteCollection"
 func AdminURL(ctx context.Context, graph *odata.Client, c cloud.Cloud) (admin, source string, err error) {
 	source = "GET " + graph.BaseURL().String() + rootSitePath
 	if c.SharePointAdminSuffix == "" {
-		return "", source, fmt.Errorf("the SharePoint admin host of cloud %s is not known", c.Name)
+		return "", source, unknownAdminHost(c)
 	}
 	var site struct {
 		WebURL         string `json:"webUrl"`
@@ -43,9 +43,16 @@ func AdminURL(ctx context.Context, graph *odata.Client, c cloud.Cloud) (admin, s
 	return admin, source, err
 }
 
+func unknownAdminHost(c cloud.Cloud) error {
+	return fmt.Errorf("the SharePoint admin host of cloud %s is not known", c.Name)
+}
+
 // adminURLFromRoot derives the admin site from the root site's host name, or
 // its web URL when Graph gave no host name.
 func adminURLFromRoot(webURL, hostname string, c cloud.Cloud) (string, error) {
+	if c.SharePointAdminSuffix == "" {
+		return "", unknownAdminHost(c)
+	}
 	host := hostname
 	if host == "" {
 		u, err := url.Parse(webURL)
@@ -54,7 +61,15 @@ func adminURLFromRoot(webURL, hostname string, c cloud.Cloud) (string, error) {
 		}
 		host = u.Hostname()
 	}
-	host = strings.ToLower(host)
+	// Lower-cased as DNS does, A to Z only: strings.ToLower would turn the
+	// Kelvin sign (U+212A) into k and derive an admin host from a root host
+	// that is not <tenant>.sharepoint.com.
+	host = strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, host)
 	rootSuffix := strings.Replace(c.SharePointAdminSuffix, "-admin", "", 1)
 	tenant, ok := strings.CutSuffix(host, rootSuffix)
 	adminHost := tenant + c.SharePointAdminSuffix

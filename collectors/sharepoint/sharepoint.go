@@ -90,13 +90,13 @@ func parsePolicy(body []byte) (name, raw string, err error) {
 	if err := json.Unmarshal(v, &s); err != nil {
 		return "", "", fmt.Errorf("ConditionalAccessPolicy is neither a number nor a name: %s", v)
 	}
-	for _, p := range policyNames {
-		if strings.EqualFold(p, s) {
+	for n, p := range policyNames {
+		// A name in any ASCII case, or the value's digit. The same length
+		// keeps EqualFold to ASCII: the Kelvin sign and the long s fold to k
+		// and s but are longer.
+		if len(s) == len(p) && strings.EqualFold(p, s) || s == strconv.Itoa(n) {
 			return p, s, nil
 		}
-	}
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < len(policyNames) {
-		return policyNames[n], s, nil
 	}
 	return "", s, fmt.Errorf("unknown ConditionalAccessPolicy %q", s)
 }

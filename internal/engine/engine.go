@@ -30,7 +30,14 @@ const (
 )
 
 // rootPackage is the package every policy, built-in or user, lives under.
-var rootPackage = ast.MustParseRef("data.teamslink")
+// Everything under it is the built-in namespace except userPackage, under
+// which every user policy has a package of its own: a user module that
+// joined a built-in package would add its rules to the built-in ones (and
+// its results to theirs), or add to the helpers the built-in rules use.
+var (
+	rootPackage = ast.MustParseRef("data.teamslink")
+	userPackage = ast.MustParseRef("data.teamslink.custom")
+)
 
 // DefaultTimeout bounds each evaluation of a prepared query: an
 // environment's results, or a tenant's tenant_results.
@@ -133,9 +140,8 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		problems = append(problems, userProblems...)
 		for name, m := range userModules {
-			if !m.Package.Path.HasPrefix(rootPackage) {
-				problems = append(problems, fmt.Sprintf("%s:%d: package %s must be under teamslink (for example package teamslink.custom.%s)",
-					name, m.Package.Location.Row, strings.TrimPrefix(m.Package.Path.String(), "data."), filepath.Base(strings.TrimSuffix(name, ".rego"))))
+			if problem := userPackageProblem(name, m); problem != "" {
+				problems = append(problems, problem)
 				continue
 			}
 			modules[name] = m
@@ -236,6 +242,21 @@ func parseDir(dir string, popts ast.ParserOptions) (map[string]*ast.Module, []st
 		return nil, nil, &PolicyError{Problems: []string{fmt.Sprintf("policy directory %s: no .rego policies found", dir)}}
 	}
 	return modules, problems, nil
+}
+
+// userPackageProblem says why user module m, parsed from file name, may not
+// have its package, or returns "" when its package is under userPackage.
+func userPackageProblem(name string, m *ast.Module) string {
+	path := m.Package.Path
+	if len(path) > len(userPackage) && path.HasPrefix(userPackage) {
+		return ""
+	}
+	where := "is not under teamslink.custom"
+	if path.HasPrefix(rootPackage) && !path.HasPrefix(userPackage) {
+		where = "is in the built-in namespace"
+	}
+	return fmt.Sprintf("%s:%d: package %s %s; user policies go in a package of their own under teamslink.custom, e.g. package teamslink.custom.%s",
+		name, m.Package.Location.Row, strings.TrimPrefix(path.String(), "data."), where, filepath.Base(strings.TrimSuffix(name, ".rego")))
 }
 
 // astProblems renders OPA errors as "file:row: message".

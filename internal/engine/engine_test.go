@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/snapshot"
+	"github.com/teamslink/teamslink/policies"
 )
 
 var (
@@ -271,8 +275,15 @@ func TestPolicyContract(t *testing.T) {
 		{dir: "duplicate", internal: "produced 2 results"},
 		{dir: "unknown-id", internal: `"X-NOT-DECLARED", which is not in the rule catalogue`},
 		{dir: "bad-status", internal: `status "maybe" is not one of`},
+		{dir: "pass-no-evidence", internal: "rule X-NOEV-001: a pass result must have evidence that shows why"},
+		{dir: "pass-empty-evidence", internal: "rule X-EMPTYEV-001: a pass result must have evidence that shows why"},
 		{dir: "compile-error", loadErr: "broken.rego:11: undefined function http.send"},
-		{dir: "outside-root", loadErr: "outside.rego:1: package mycompany.checks must be under teamslink"},
+		{dir: "outside-root", loadErr: "outside.rego:1: package mycompany.checks is not under teamslink.custom; user policies go in a package of their own under teamslink.custom, e.g. package teamslink.custom.outside"},
+		{dir: "builtin-package", loadErr: "sharepoint.rego:1: package teamslink.sharepoint is in the built-in namespace; user policies go in a package of their own under teamslink.custom, e.g. package teamslink.custom.sharepoint"},
+		{dir: "builtin-root", loadErr: "root.rego:1: package teamslink is in the built-in namespace"},
+		{dir: "builtin-namespace", loadErr: "acme.rego:1: package teamslink.acme is in the built-in namespace"},
+		{dir: "builtin-helpers", loadErr: "lib.rego:1: package teamslink.lib is in the built-in namespace"},
+		{dir: "custom-root", loadErr: "custom.rego:1: package teamslink.custom is not under teamslink.custom"},
 		{dir: "reserved-id", loadErr: `rule id "TL-MINE-001": ids starting "TL-" are reserved`},
 		{dir: "slow", internal: "evaluation exceeded"},
 		{dir: "tenant-reads-environment", loadErr: "leak.rego:18: input.environment.organization.record.sharepointdeploymenttype is read by a rule that tenant_results uses"},
@@ -321,6 +332,33 @@ func TestPolicyContract(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBuiltinPackagesLeaveUserNamespace: no embedded policy is under
+// teamslink.custom, the namespace user policies are confined to, so a user
+// policy can never join a built-in package.
+func TestBuiltinPackagesLeaveUserNamespace(t *testing.T) {
+	t.Parallel()
+	err := fs.WalkDir(policies.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rego") {
+			return err
+		}
+		src, err := fs.ReadFile(policies.FS, path)
+		if err != nil {
+			return err
+		}
+		m, err := ast.ParseModuleWithOpts(path, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return err
+		}
+		if pkg := m.Package.Path.String(); pkg == "data.teamslink.custom" || strings.HasPrefix(pkg, "data.teamslink.custom.") {
+			t.Errorf("%s: built-in package %s is in the user namespace teamslink.custom", path, pkg)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -405,10 +405,13 @@ func (e *Engine) checkResult(res map[string]any, tenant bool) (target, string) {
 	if msg, _ := res["message"].(string); msg == "" {
 		return target{}, fmt.Sprintf("rule %s: result has no message", id)
 	}
-	if ev, ok := res["evidence"]; ok {
-		if _, isObj := ev.(map[string]any); !isObj {
-			return target{}, fmt.Sprintf("rule %s: evidence must be an object", id)
-		}
+	ev, ok := res["evidence"]
+	evidence, isObj := ev.(map[string]any)
+	if ok && !isObj {
+		return target{}, fmt.Sprintf("rule %s: evidence must be an object", id)
+	}
+	if finding.Status(st) == finding.StatusPass && len(evidence) == 0 {
+		return target{}, fmt.Sprintf("rule %s: a pass result must have evidence that shows why (a non-empty object)", id)
 	}
 	return t, ""
 }

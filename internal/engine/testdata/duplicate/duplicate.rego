@@ -9,5 +9,5 @@ package teamslink.custom.duplicate
 #   scope: environment
 results contains r if {
 	some status in ["pass", "fail"]
-	r := {"id": "X-DUP-001", "status": status, "message": sprintf("status %s", [status])}
+	r := {"id": "X-DUP-001", "status": status, "message": sprintf("status %s", [status]), "evidence": {"status": status}}
 }

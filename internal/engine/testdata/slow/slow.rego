@@ -9,5 +9,5 @@ package teamslink.custom.slow
 #   scope: environment
 results contains r if {
 	n := count([x | some x in numbers.range(1, 100000000); x % 7 == 0])
-	r := {"id": "X-SLOW-001", "status": "pass", "message": sprintf("%d", [n])}
+	r := {"id": "X-SLOW-001", "status": "pass", "message": sprintf("%d", [n]), "evidence": {"count": n}}
 }

@@ -7,6 +7,6 @@ package teamslink.custom.unknown
 #   severity: low
 #   experience: [basic]
 #   scope: environment
-results contains {"id": "X-KNOWN-001", "status": "pass", "message": "ok"}
+results contains {"id": "X-KNOWN-001", "status": "pass", "message": "ok", "evidence": {"known": true}}
 
 results contains {"id": "X-NOT-DECLARED", "status": "fail", "message": "who am I"}
