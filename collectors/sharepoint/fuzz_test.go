@@ -117,6 +117,8 @@ func asciiLower(s string) string {
 func FuzzParsePolicy(f *testing.F) {
 	for _, seed := range []string{
 		`{"ConditionalAccessPolicy":0}`,
+		`{"ConditionalAccessPolicy":null}`,
+		`{"d":{"ConditionalAccessPolicy":null}}`,
 		`{"ConditionalAccessPolicy":1,"SharingCapability":2}`,
 		`{"d":{"ConditionalAccessPolicy":2}}`,
 		`{"d":{"ConditionalAccessPolicy":3},"ConditionalAccessPolicy":0}`,

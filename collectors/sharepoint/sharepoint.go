@@ -20,6 +20,15 @@ import (
 // policyNames maps SPOConditionalAccessPolicyType values to their names (facts §10).
 var policyNames = []string{"AllowFullAccess", "AllowLimitedAccess", "BlockAccess", "AuthenticationContext"}
 
+// TenantRecord is the tenant properties document and the field the policy
+// reads from it (facts §10); Records lists it for the missing-field test.
+var TenantRecord = collectors.Record{Name: "SPO.Tenant", Section: "tenant.sharePoint", Request: `_api/SPO\.Tenant`, Fields: []collectors.Field{
+	{Name: "ConditionalAccessPolicy", Kind: collectors.IntOrStr},
+}}
+
+// Records are every row kind this collector reads.
+var Records = []collectors.Record{TenantRecord}
+
 // tenantPath is the admin endpoint's tenant resource, relative to the admin site.
 const tenantPath = "_api/SPO.Tenant"
 
@@ -69,16 +78,18 @@ func parsePolicy(body []byte) (name, raw string, err error) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", "", fmt.Errorf("decode tenant properties: %w", err)
 	}
+	props := json.RawMessage(body)
 	if d, ok := doc["d"]; ok {
-		doc = nil
+		doc, props = nil, d
 		if err := json.Unmarshal(d, &doc); err != nil {
 			return "", "", fmt.Errorf("decode tenant properties: %w", err)
 		}
 	}
-	v, ok := doc["ConditionalAccessPolicy"]
-	if !ok {
-		return "", "", fmt.Errorf("the tenant properties have no ConditionalAccessPolicy")
+	// Absent or null is missing, never 0 (full access).
+	if err := TenantRecord.Require(props); err != nil {
+		return "", "", err
 	}
+	v := doc["ConditionalAccessPolicy"]
 	var n int
 	if err := json.Unmarshal(v, &n); err == nil {
 		if n < 0 || n >= len(policyNames) {

@@ -20,8 +20,11 @@ func TestParsePolicy(t *testing.T) {
 		{`{"ConditionalAccessPolicy":"1"}`, "AllowLimitedAccess", "1", ""},
 		{`{"ConditionalAccessPolicy":7}`, "", "7", "unknown ConditionalAccessPolicy value 7"},
 		{`{"ConditionalAccessPolicy":"ProtectionLevel"}`, "", "ProtectionLevel", `unknown ConditionalAccessPolicy "ProtectionLevel"`},
-		{`{"ConditionalAccessPolicy":true}`, "", "", "neither a number nor a name"},
-		{`{"SharingCapability":2}`, "", "", "no ConditionalAccessPolicy"},
+		{`{"ConditionalAccessPolicy":true}`, "", "", "ConditionalAccessPolicy is true, want an integer or a name"},
+		{`{"SharingCapability":2}`, "", "", "lacks ConditionalAccessPolicy"},
+		{`{"ConditionalAccessPolicy":null}`, "", "", "lacks ConditionalAccessPolicy"},
+		{`{"d":{"ConditionalAccessPolicy":null}}`, "", "", "lacks ConditionalAccessPolicy"},
+		{`{"d":{}}`, "", "", "lacks ConditionalAccessPolicy"},
 		{`<html>`, "", "", "decode tenant properties"},
 	}
 	for _, tt := range tests {
