@@ -140,14 +140,25 @@ func shorten(v json.RawMessage) string {
 // Collection is a collection page whose value array must be present: a body
 // without "value" is not an empty collection.
 type Collection struct {
-	Value *[]json.RawMessage `json:"value"`
+	Value    *[]json.RawMessage `json:"value"`
+	NextLink string             `json:"@odata.nextLink"`
 }
 
 // Rows returns the page's rows, or an error naming the record when the body
-// has no value array.
+// has no value array. Further pages are left unread: use it for samples.
 func (c Collection) Rows(r Record) ([]json.RawMessage, error) {
 	if c.Value == nil {
 		return nil, fmt.Errorf("%s: the response has no \"value\" array", r.Name)
 	}
 	return *c.Value, nil
+}
+
+// AllRows is Rows for a collection read whole (roles, grants, tables): a page
+// that says more follow is an error, since what is on the next page could
+// decide the rule.
+func (c Collection) AllRows(r Record) ([]json.RawMessage, error) {
+	if c.NextLink != "" {
+		return nil, fmt.Errorf("%s: the response is paged (@odata.nextLink) and only its first page was read", r.Name)
+	}
+	return c.Rows(r)
 }

@@ -194,15 +194,15 @@ func (c *Collector) readOrganization(e *snapshot.Environment, r odata.BatchRespo
 	}
 }
 
-// decodeRows returns the rows of a collection response, checking that the
-// body is a collection: one without a "value" array is an error, never an
-// empty collection.
+// decodeRows returns the rows of a collection read whole: a body without a
+// "value" array is an error, never an empty collection, and so is a page
+// that says more follow.
 func decodeRows(r odata.BatchResponse, rec collectors.Record) ([]json.RawMessage, error) {
 	var page collectors.Collection
 	if err := r.DecodeJSON(&page); err != nil {
 		return nil, err
 	}
-	return page.Rows(rec)
+	return page.AllRows(rec)
 }
 
 // countedPage is a collection page with Dataverse's count annotations.

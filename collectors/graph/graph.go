@@ -155,7 +155,7 @@ func decodeAll[T any](r odata.GraphResponse, rec collectors.Record) ([]T, error)
 	if err := r.DecodeJSON(&page); err != nil {
 		return nil, err
 	}
-	rows, err := page.Rows(rec)
+	rows, err := page.AllRows(rec)
 	if err != nil {
 		return nil, err
 	}
