@@ -120,11 +120,12 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 			return nil, err
 		}
 		return odata.New(u, cred, odata.Options{
-			Scopes:     []string{scope},
-			HTTPClient: httpClient,
-			Flavor:     flavor,
-			UserAgent:  "teamslink/" + deps.Version,
-			Now:        deps.Now,
+			Scopes:         []string{scope},
+			HTTPClient:     httpClient,
+			Flavor:         flavor,
+			UserAgent:      "teamslink/" + deps.Version,
+			Now:            deps.Now,
+			RequestTimeout: t.Endpoints.RequestTimeout,
 		})
 	}
 

@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
@@ -133,6 +134,11 @@ type Endpoints struct {
 	AuthorityHost string `yaml:"authorityHost"`
 	// Graph replaces the cloud's Microsoft Graph root.
 	Graph string `yaml:"graph"`
+	// RequestTimeout is the deadline of each attempt of a Dataverse, Graph
+	// or SharePoint request, reading the body included (a Go duration such
+	// as 45s); 0 keeps the client's default of 30s. Token requests are not
+	// bound by it.
+	RequestTimeout time.Duration `yaml:"requestTimeout"`
 }
 
 // Overridden reports whether the tenant's traffic is pointed somewhere other

@@ -62,6 +62,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-connect-to.yaml", ":4: tenants[0].endpoints.connectTo: must be host:port, e.g. 127.0.0.1:8443"},
 		{"invalid-authority-host.yaml", ":4: tenants[0].endpoints.authorityHost: must be https"},
 		{"invalid-graph-url.yaml", `:4: tenants[0].endpoints.graph: must be the root URL, with no path (found "/v1.0")`},
+		{"invalid-request-timeout.yaml", ":4: tenants[0].endpoints.requestTimeout: must be between 100ms and 10m0s, not 20m0s"},
 		// Environments.
 		{"invalid-env-url-missing.yaml", ":8: tenants[0].environments[0].url: required: the environment URL, e.g. https://contoso.crm.dynamics.com"},
 		{"invalid-env-url-http.yaml", ":8: tenants[0].environments[0].url: must be https"},

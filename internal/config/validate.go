@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/finding"
@@ -228,7 +229,16 @@ func (v *validator) endpoints(p string, e Endpoints) {
 	if e.Graph != "" {
 		v.rootURL(p+".graph", e.Graph)
 	}
+	if d := e.RequestTimeout; d != 0 && (d < MinRequestTimeout || d > MaxRequestTimeout) {
+		v.add(p+".requestTimeout", "must be between %v and %v, not %v", MinRequestTimeout, MaxRequestTimeout, d)
+	}
 }
+
+// The bounds of endpoints.requestTimeout.
+const (
+	MinRequestTimeout = 100 * time.Millisecond
+	MaxRequestTimeout = 10 * time.Minute
+)
 
 // rootURL checks an https URL with a host and no path, query, fragment or
 // user info, and returns it.

@@ -54,6 +54,7 @@ func (s *Server) peekToken(r *http.Request) *tokenInfo {
 // authFailure says why a bearer token was refused.
 type authFailure struct {
 	missing, expired bool
+	audience         bool // a valid token for another resource
 	reason           string
 	// claims, for a revoked token of a client capable of continuous access
 	// evaluation, is the claims challenge Graph and SharePoint send instead.
@@ -84,7 +85,7 @@ func (s *Server) checkToken(r *http.Request, audiences ...string) (*tokenInfo, *
 			return tok, nil
 		}
 	}
-	return nil, &authFailure{reason: fmt.Sprintf("the token audience %s is not %s", tok.audience, strings.Join(audiences, " or "))}
+	return nil, &authFailure{audience: true, reason: fmt.Sprintf("the token audience %s is not %s", tok.audience, strings.Join(audiences, " or "))}
 }
 
 // normalizeResource turns a scope's resource part into the audience form.
@@ -271,11 +272,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 			fmt.Sprintf("The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", resource, ts.id))
 		return
 	}
+	audience := resource
+	if fs := wrongAudienceFault(ts, resource); fs != nil {
+		audience = wrongAudience
+		rc.entry.addFault(fs.name())
+	}
 	now := s.opts.Clock()
 	info := &tokenInfo{
 		tenant:   ts,
 		clientID: strings.ToLower(clientID),
-		audience: resource,
+		audience: audience,
 		expires:  now.Add(ts.tokenLifetime),
 		cae:      capableOfCAE(form.Get("claims")),
 		appOnly:  ts.sc.Caller.Type == "app",
@@ -298,6 +304,23 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		{"ext_expires_in", secs},
 		{"access_token", access},
 	})
+}
+
+// wrongAudience is the audience of a token a wrong-audience fault spoils:
+// another resource altogether (the retired Azure AD Graph), which no
+// emulated service accepts.
+const wrongAudience = "https://graph.windows.net"
+
+// wrongAudienceFault returns the tenant's wrong-audience fault that matches
+// the host of resource (an https origin) and fires now, or nil.
+func wrongAudienceFault(ts *tenantState, resource string) *faultState {
+	host := strings.TrimPrefix(resource, "https://")
+	for _, fs := range ts.faults {
+		if fs.f.Kind == FaultWrongAudience && fs.matchesHost(host) && fs.take() {
+			return fs
+		}
+	}
+	return nil
 }
 
 // capableOfCAE reports whether a token request's claims parameter declares
@@ -408,8 +431,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		challengeErr = fmt.Sprintf(`, error="insufficient_claims", claims="%s"`, base64.StdEncoding.EncodeToString([]byte(fail.claims)))
 	case !fail.missing:
 		desc := "The access token is invalid"
-		if fail.expired {
+		switch {
+		case fail.expired:
 			desc = "The access token has expired"
+		case fail.audience:
+			desc = "The token audience is invalid"
 		}
 		challengeErr = fmt.Sprintf(`, error="invalid_token", error_description="%s"`, desc)
 	}
@@ -432,6 +458,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rc *reqCtx
 			msg = "Access token is empty."
 		case fail.expired:
 			msg = "Lifetime validation failed, the token is expired."
+		case fail.audience:
+			msg = "Access token validation failure. Invalid audience."
 		}
 		s.graphError(w, rc, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
 	case svcSharePoint:

@@ -122,7 +122,7 @@ func (s *Server) runInner(parent *reqCtx, req *http.Request, buf *bufferedWriter
 		}
 		parent.entry.Children = append(parent.entry.Children, *child)
 	}()
-	s.dispatch(buf, req, &reqCtx{entry: child, inner: true, locked: locked})
+	s.dispatch(buf, req, &reqCtx{entry: child, inner: true, locked: locked, outer: parent.root()})
 	completed = true
 }
 

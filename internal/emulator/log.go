@@ -25,6 +25,14 @@ type LoggedRequest struct {
 	Children []LoggedRequest `json:"children,omitempty"`
 }
 
+// addFault appends a fault's name to the entry's.
+func (e *LoggedRequest) addFault(name string) {
+	if e.Fault != "" {
+		e.Fault += ","
+	}
+	e.Fault += name
+}
+
 // sensitiveParams are query parameters whose values never reach the log.
 var sensitiveParams = []string{"client_secret", "client_assertion", "access_token", "refresh_token", "id_token", "code", "password", "assertion", "sig", "token"}
 

@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -206,19 +207,27 @@ type Fault struct {
 	// Name labels the fault in the request log (default: its kind).
 	Name  string     `yaml:"name"`
 	Match FaultMatch `yaml:"match"`
-	// Kind is latency, throttle, status, reset, malformed, oversize or expire-token.
+	// Kind is latency, throttle, status, reset, malformed, truncate,
+	// oversize, omit-field, null-field, content-type, expire-token,
+	// wrong-audience or tls.
 	Kind string `yaml:"kind"`
 	// Times is how often the fault fires; 0 means every matching request.
 	Times int `yaml:"times"`
 	// Delay is a Go duration (latency).
 	Delay string `yaml:"delay"`
 	// RetryAfter is the Retry-After value (throttle): seconds, possibly
-	// fractional, or an HTTP date. Default "1".
+	// fractional, or an HTTP date; "none" sends no Retry-After. Default "1".
 	RetryAfter string `yaml:"retryAfter"`
 	// Status is the HTTP status (status; default 503).
 	Status int `yaml:"status"`
 	// Size is the body size (oversize), e.g. 32MiB (the default).
 	Size string `yaml:"size"`
+	// Field is the JSON member removed (omit-field) or set to null
+	// (null-field) wherever it is a key of an object in the body.
+	Field string `yaml:"field"`
+	// ContentType replaces the response's Content-Type (content-type;
+	// default text/html, which also replaces the body with an HTML page).
+	ContentType string `yaml:"contentType"`
 }
 
 // FaultMatch selects the requests a fault applies to; empty fields match all.
@@ -240,11 +249,26 @@ const (
 	FaultStatus      = "status"
 	FaultReset       = "reset"
 	FaultMalformed   = "malformed"
+	FaultTruncate    = "truncate"
 	FaultOversize    = "oversize"
+	FaultOmitField   = "omit-field"
+	FaultNullField   = "null-field"
+	FaultContentType = "content-type"
 	FaultExpireToken = "expire-token"
+	// FaultWrongAudience and FaultTLS act before a request reaches a
+	// service: on the token issued for a host, on the TLS handshake with
+	// a host. They match by host only.
+	FaultWrongAudience = "wrong-audience"
+	FaultTLS           = "tls"
 )
 
-var faultKinds = []string{FaultLatency, FaultThrottle, FaultStatus, FaultReset, FaultMalformed, FaultOversize, FaultExpireToken}
+var faultKinds = []string{
+	FaultLatency, FaultThrottle, FaultStatus, FaultReset, FaultMalformed, FaultTruncate, FaultOversize,
+	FaultOmitField, FaultNullField, FaultContentType, FaultExpireToken, FaultWrongAudience, FaultTLS,
+}
+
+// retryAfterNone is the throttle fault's retryAfter that sends no Retry-After.
+const retryAfterNone = "none"
 
 // Problem is one thing wrong with a scenario.
 type Problem struct {
@@ -710,6 +734,12 @@ func (f Fault) validate(v *validator, p string) {
 	if f.Kind != FaultOversize && f.Size != "" {
 		v.add(p+".size", "only oversize faults take a size")
 	}
+	if f.Kind != FaultOmitField && f.Kind != FaultNullField && f.Field != "" {
+		v.add(p+".field", "only omit-field and null-field faults take a field")
+	}
+	if f.Kind != FaultContentType && f.ContentType != "" {
+		v.add(p+".contentType", "only content-type faults take a contentType")
+	}
 	switch f.Kind {
 	case FaultLatency:
 		d, err := time.ParseDuration(f.Delay)
@@ -717,8 +747,8 @@ func (f Fault) validate(v *validator, p string) {
 			v.add(p+".delay", "a latency fault needs a delay between 0s and 5m (Go duration), got %q", f.Delay)
 		}
 	case FaultThrottle:
-		if f.RetryAfter != "" && !validRetryAfter(f.RetryAfter) {
-			v.add(p+".retryAfter", "%q is neither seconds nor an HTTP date", f.RetryAfter)
+		if f.RetryAfter != "" && f.RetryAfter != retryAfterNone && !validRetryAfter(f.RetryAfter) {
+			v.add(p+".retryAfter", "%q is neither seconds, an HTTP date nor none", f.RetryAfter)
 		}
 	case FaultStatus:
 		if f.Status != 0 && (f.Status < 400 || f.Status > 599) {
@@ -729,6 +759,25 @@ func (f Fault) validate(v *validator, p string) {
 			if n, err := parseSize(f.Size); err != nil || n < 1024 || n > 1<<30 {
 				v.add(p+".size", "%q is not a size between 1KiB and 1GiB", f.Size)
 			}
+		}
+	case FaultOmitField, FaultNullField:
+		if strings.TrimSpace(f.Field) == "" {
+			v.add(p+".field", "%s needs field: the JSON member to remove or set to null", f.Kind)
+		}
+	case FaultContentType:
+		if f.ContentType != "" {
+			if _, _, err := mime.ParseMediaType(f.ContentType); err != nil {
+				v.add(p+".contentType", "%q is not a media type: %v", f.ContentType, err)
+			}
+		}
+	case FaultTLS, FaultWrongAudience:
+		// Neither sees an HTTP request: the handshake names only the host,
+		// and the token is bound to the host it is for.
+		if f.Match.Method != "" || f.Match.Path != "" || (f.Match.Scope != "" && f.Match.Scope != "any") {
+			v.add(p+".match", "a %s fault matches by host only (match.host); method, path and scope do not apply", f.Kind)
+		}
+		if f.Kind == FaultTLS && f.Match.Host == "" {
+			v.add(p+".match.host", "a tls fault needs match.host (the host whose handshake fails)")
 		}
 	}
 }

@@ -212,8 +212,12 @@ func (s *Server) Start() error {
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{s.certs.leaf}, MinVersion: tls.VersionTLS12},
-		ErrorLog:          log.New(logfWriter{s.opts.Logf}, "emulator: ", 0),
+		TLSConfig: &tls.Config{
+			Certificates:       []tls.Certificate{s.certs.leaf},
+			MinVersion:         tls.VersionTLS12,
+			GetConfigForClient: s.tlsFaultConfig,
+		},
+		ErrorLog: log.New(logfWriter{s.opts.Logf}, "emulator: ", 0),
 	}
 	s.done = make(chan struct{})
 	go func() {
@@ -390,6 +394,19 @@ type reqCtx struct {
 	tok    *tokenInfo
 	// spoVerbose is true when a SharePoint request asked for odata=verbose.
 	spoVerbose bool
+	// outer is the $batch request an inner request is part of; nil for an
+	// outer request.
+	outer *reqCtx
+	// cut is set on an outer request whose body a truncate fault cuts short.
+	cut bool
+}
+
+// root is the request on the connection: rc itself, or its $batch.
+func (rc *reqCtx) root() *reqCtx {
+	if rc.outer != nil {
+		return rc.outer
+	}
+	return rc
 }
 
 func (s *Server) lock(rc *reqCtx) {
@@ -452,14 +469,17 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		http.Error(w, fmt.Sprintf("emulator: no scenario serves host %q (served: %s)", rc.host, strings.Join(s.hosts, ", ")), http.StatusMisdirectedRequest)
 		return
 	}
-	post, done := s.applyFaults(w, r, rc, faults)
+	if !rc.inner {
+		w = newCutWriter(w, rc)
+	}
+	posts, done := s.applyFaults(w, r, rc, faults)
 	if done {
 		return
 	}
-	if post != nil {
+	if len(posts) > 0 {
 		buf := newBufferedWriter()
 		s.serveService(buf, r, rc)
-		post.rewrite(w, buf, rc)
+		rewrite(w, buf, posts)
 		return
 	}
 	s.serveService(w, r, rc)
