@@ -217,8 +217,8 @@ Examples:
 			if output == "" || output == "-" {
 				return snapshot.Write(cmd.OutOrStdout(), snap)
 			}
-			if err := snapshot.WriteFile(output, snap); err != nil {
-				return fmt.Errorf("write snapshot: %w", err)
+			if err := writeFiles(cmd.Context(), []outputFile{snapshotFile(output, snap)}); err != nil {
+				return err
 			}
 			return reportCollected(cmd.ErrOrStderr(), snap, output)
 		},

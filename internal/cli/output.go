@@ -4,14 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/safefile"
 	"github.com/teamslink/teamslink/internal/snapshot"
 	"github.com/teamslink/teamslink/report"
 )
@@ -66,58 +66,87 @@ func isFormat(name string) bool {
 	return false
 }
 
-// writeReports renders rep in every requested format. Files are written
-// whole to a temporary name and renamed, so a failed run never leaves half a
-// report behind.
-func writeReports(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report) error {
+// reportFiles are the requested reports that go to files.
+func reportFiles(ctx context.Context, specs []outputSpec, rep *finding.Report) []outputFile {
+	var files []outputFile
 	for _, s := range specs {
 		if s.path == "" {
-			out := cmd.OutOrStdout()
-			w, err := report.New(s.format, out, report.Options{Color: isTerminal(out)})
-			if err != nil {
-				return &UsageError{Err: err}
-			}
-			if err := w.Write(ctx, rep); err != nil {
-				return fmt.Errorf("write %s report: %w", s.format, err)
-			}
 			continue
 		}
-		if err := writeFileAtomic(s.path, func(f io.Writer) error {
-			w, err := report.New(s.format, f, report.Options{})
+		files = append(files, outputFile{what: s.format + " report", path: s.path, render: func(w io.Writer) error {
+			rw, err := report.New(s.format, w, report.Options{})
 			if err != nil {
 				return &UsageError{Err: err}
 			}
-			return w.Write(ctx, rep)
-		}); err != nil {
-			return fmt.Errorf("write %s report to %s: %w", s.format, s.path, err)
+			return rw.Write(ctx, rep)
+		}})
+	}
+	return files
+}
+
+// writeStdoutReport renders rep to standard output in the one format that
+// goes there, if any.
+func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report) error {
+	for _, s := range specs {
+		if s.path != "" {
+			continue
+		}
+		out := cmd.OutOrStdout()
+		w, err := report.New(s.format, out, report.Options{Color: isTerminal(out)})
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		if err := w.Write(ctx, rep); err != nil {
+			return fmt.Errorf("write %s report: %w", s.format, err)
 		}
 	}
 	return nil
 }
 
-// writeFileAtomic writes path through a temporary file in the same directory.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
+// outputFile is one file a command writes: what it is, where, and how to
+// render it.
+type outputFile struct {
+	what   string
+	path   string
+	render func(io.Writer) error
+}
+
+func snapshotFile(path string, snap *snapshot.Snapshot) outputFile {
+	return outputFile{what: "snapshot", path: path, render: func(w io.Writer) error { return snapshot.Write(w, snap) }}
+}
+
+// writeFiles renders every file and then, unless ctx ended meanwhile, puts
+// them all in place: a failed or interrupted run replaces none of them.
+// Each goes through safefile, so a link stays a link, a file keeps its mode
+// and a device or pipe is written, never replaced.
+func writeFiles(ctx context.Context, files []outputFile) error {
+	staged := make([]*safefile.File, 0, len(files))
 	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
+		for _, f := range staged {
+			_ = f.Abort() // does nothing to a committed file
 		}
 	}()
-	if err := write(tmp); err != nil {
-		_ = tmp.Close()
-		return err
+	for _, o := range files {
+		f, err := safefile.Create(o.path)
+		if err != nil {
+			// The path given cannot take the output: a directory, a
+			// missing directory, no permission.
+			return &UsageError{Err: fmt.Errorf("write %s: %w", o.what, err)}
+		}
+		staged = append(staged, f)
+		if err := o.render(f); err != nil {
+			return fmt.Errorf("write %s to %s: %w", o.what, o.path, err)
+		}
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	for i, f := range staged {
+		if err := f.Commit(ctx); err != nil {
+			return fmt.Errorf("write %s to %s: %w", files[i].what, files[i].path, err)
+		}
+		// Once one file is in place the others follow, so that the set
+		// is one run's even if the run is interrupted now.
+		ctx = context.WithoutCancel(ctx)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // assessOptions are the flags shared by eval and scan.
@@ -200,9 +229,10 @@ func exitFor(rep *finding.Report, failOn finding.FailOn) error {
 	return nil
 }
 
-// assessAndReport evaluates snap, writes every requested report and turns
-// the result into the command's exit: the second half of eval and scan.
-func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess) error {
+// assessAndReport evaluates snap, writes the extra files and every requested
+// report, and turns the result into the command's exit: the second half of
+// eval and scan.
+func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, extra ...outputFile) error {
 	rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
 		Experience:  p.experience,
 		Tables:      trimAll(o.entities),
@@ -213,7 +243,10 @@ func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *sn
 	if err != nil {
 		return err
 	}
-	if err := writeReports(cmd.Context(), cmd, p.outputs, rep); err != nil {
+	if err := writeFiles(cmd.Context(), slices.Concat(extra, reportFiles(cmd.Context(), p.outputs, rep))); err != nil {
+		return err
+	}
+	if err := writeStdoutReport(cmd.Context(), cmd, p.outputs, rep); err != nil {
 		return err
 	}
 	return exitFor(rep, p.failOn)

@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/teamslink/teamslink/internal/engine"
-	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
 func newScanCommand(deps Deps) *cobra.Command {
@@ -43,12 +40,11 @@ Examples:
 			if err != nil {
 				return err
 			}
+			var extra []outputFile
 			if snapshotOut != "" {
-				if err := snapshot.WriteFile(snapshotOut, snap); err != nil {
-					return fmt.Errorf("write snapshot: %w", err)
-				}
+				extra = append(extra, snapshotFile(snapshotOut, snap))
 			}
-			return assessAndReport(cmd, deps, eng, snap, &assess, p)
+			return assessAndReport(cmd, deps, eng, snap, &assess, p, extra...)
 		},
 	}
 	targets.register(cmd)

@@ -44,7 +44,7 @@ type File struct {
 // Create starts writing path as the package doc describes.
 func Create(path string) (*File, error) {
 	if path == "" {
-		return nil, &fs.PathError{Op: "write", Path: path, Err: fs.ErrInvalid}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrInvalid}
 	}
 	fi, err := os.Stat(path)
 	switch {
@@ -58,7 +58,7 @@ func Create(path string) (*File, error) {
 	case err != nil:
 		return nil, err
 	case fi.IsDir():
-		return nil, &fs.PathError{Op: "write", Path: path, Err: syscall.EISDIR}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR}
 	case !fi.Mode().IsRegular():
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
@@ -73,7 +73,7 @@ func Create(path string) (*File, error) {
 	if tfi, err := os.Lstat(target); err != nil || !os.SameFile(fi, tfi) {
 		// A link the kernel follows but its text does not name, such as
 		// /proc/self/fd/1 on a deleted file: there is no place to write next to.
-		return nil, &fs.PathError{Op: "write", Path: path, Err: errors.New("cannot tell which file the path leads to")}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("cannot tell which file the path leads to")}
 	}
 	return createTemp(path, target, fi.Mode().Perm(), true)
 }
@@ -101,7 +101,7 @@ func resolve(path string) (string, error) {
 		}
 		path = link
 	}
-	return "", &fs.PathError{Op: "write", Path: path, Err: syscall.ELOOP}
+	return "", &fs.PathError{Op: "open", Path: path, Err: syscall.ELOOP}
 }
 
 // createTemp opens a new temporary file next to target. O_EXCL with a mode,
@@ -123,7 +123,7 @@ func createTemp(path, target string, perm fs.FileMode, chmod bool) (*File, error
 		}
 		return &File{path: path, target: target, f: f, w: bufio.NewWriter(f), perm: perm, chmod: chmod}, nil
 	}
-	return nil, &fs.PathError{Op: "write", Path: path, Err: errors.New("no free temporary name")}
+	return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("no free temporary name")}
 }
 
 // Write writes p; nothing reaches a regular file's path before Commit.
