@@ -91,6 +91,9 @@ func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSp
 		if s.path != "" {
 			continue
 		}
+		if err := interruption(ctx); err != nil {
+			return err
+		}
 		out := cmd.OutOrStdout()
 		w, err := report.New(s.format, out, report.Options{Color: isTerminal(out)})
 		if err != nil {
