@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -22,22 +23,31 @@ type outputSpec struct {
 	path   string
 }
 
-// parseOutputs reads --format ("table", or "sarif=out.sarif,json=out.json")
-// and --output (the file for a single format).
+// parseOutputs reads --format ("table", or "table,json=out.json", spaces
+// around names and paths ignored) and --output (the file for a single
+// format). No two formats may write the same file.
 func parseOutputs(formatFlag, outputFlag string) ([]outputSpec, error) {
 	var specs []outputSpec
 	toStdout := 0
+	byFile := map[string]string{}
 	for _, part := range strings.Split(formatFlag, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		name, path, _ := strings.Cut(part, "=")
+		name, path = strings.TrimSpace(name), strings.TrimSpace(path)
 		if !isFormat(name) {
 			return nil, usageErrorf("unknown format %q (valid: %s)", name, strings.Join(report.Formats(), ", "))
 		}
 		if path == "" {
 			toStdout++
+		} else {
+			clean := filepath.Clean(path)
+			if other, ok := byFile[clean]; ok {
+				return nil, usageErrorf("--format: %s and %s both write %s; give each its own file", other, name, path)
+			}
+			byFile[clean] = name
 		}
 		specs = append(specs, outputSpec{format: name, path: path})
 	}

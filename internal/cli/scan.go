@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/teamslink/teamslink/internal/engine"
@@ -27,6 +29,11 @@ Examples:
 			p, err := assess.parse()
 			if err != nil {
 				return err
+			}
+			for _, o := range p.outputs {
+				if snapshotOut != "" && o.path != "" && filepath.Clean(o.path) == filepath.Clean(snapshotOut) {
+					return usageErrorf("--snapshot-out and the %s report both write %s; give each its own file", o.format, o.path)
+				}
 			}
 			cfg, err := targets.load()
 			if err != nil {
