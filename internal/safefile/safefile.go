@@ -31,7 +31,6 @@ const maxLinks = 40
 // A File is an output file being written. Until Commit, a regular file at
 // its path keeps its old content; Abort discards what was written.
 type File struct {
-	path   string   // the path asked for
 	target string   // the file that ends up with the content
 	f      *os.File // the temporary file, or the target itself when direct
 	w      *bufio.Writer
@@ -64,7 +63,7 @@ func Create(path string) (*File, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &File{path: path, target: path, f: f, w: bufio.NewWriter(f), direct: true}, nil
+		return &File{target: path, f: f, w: bufio.NewWriter(f), direct: true}, nil
 	}
 	target, err := resolve(path)
 	if err != nil {
@@ -104,8 +103,9 @@ func resolve(path string) (string, error) {
 	return "", &fs.PathError{Op: "open", Path: path, Err: syscall.ELOOP}
 }
 
-// createTemp opens a new temporary file next to target. O_EXCL with a mode,
-// rather than os.CreateTemp's fixed 0600, lets the umask apply to a new file.
+// createTemp opens a new temporary file next to target; path, as asked for,
+// only names errors. O_EXCL with a mode, rather than os.CreateTemp's fixed
+// 0600, lets the umask apply to a new file.
 func createTemp(path, target string, perm fs.FileMode, chmod bool) (*File, error) {
 	dir, base := filepath.Split(target)
 	var random [6]byte
@@ -121,7 +121,7 @@ func createTemp(path, target string, perm fs.FileMode, chmod bool) (*File, error
 		if err != nil {
 			return nil, err
 		}
-		return &File{path: path, target: target, f: f, w: bufio.NewWriter(f), perm: perm, chmod: chmod}, nil
+		return &File{target: target, f: f, w: bufio.NewWriter(f), perm: perm, chmod: chmod}, nil
 	}
 	return nil, &fs.PathError{Op: "open", Path: path, Err: errors.New("no free temporary name")}
 }
