@@ -146,6 +146,8 @@ func TestEvalUsageErrors(t *testing.T) {
 		{"unknown format", []string{"eval", snapshotPath("ready"), "--format", "xml"}, `unknown format "xml" (valid: json, matrix, table)`},
 		{"unknown experience", []string{"eval", snapshotPath("ready"), "--experience", "premium"}, `unknown experience "premium"`},
 		{"bad table name", []string{"eval", snapshotPath("ready"), "--entities", "Account"}, `"Account" is not a table logical name`},
+		{"two formats to one file", []string{"eval", snapshotPath("ready"), "--format", "json=r.json,table=./r.json"}, "json and table both write ./r.json"},
+		{"snapshot and report to one file", []string{"scan", "--format", "json", "-o", "out.json", "--snapshot-out", "out.json"}, "--snapshot-out and the json report both write out.json"},
 		{"unknown fail-on", []string{"eval", snapshotPath("ready"), "--fail-on", "never"}, `unknown --fail-on "never"`},
 		{"unknown flag", []string{"eval", snapshotPath("ready"), "--colour"}, "unknown flag: --colour"},
 		{"missing policy dir", []string{"eval", snapshotPath("ready"), "--policy-dir", "nope"}, "policy directory"},

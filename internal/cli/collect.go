@@ -93,7 +93,13 @@ func collectSnapshot(ctx context.Context, cfg *config.Config, deps Deps, tables 
 		}
 		jobs = append(jobs, job)
 	}
-	return collectors.Collect(ctx, jobs, collectors.Options{Now: deps.now, Tool: "teamslink " + deps.Version}), nil
+	snap := collectors.Collect(ctx, jobs, collectors.Options{Now: deps.now, Tool: "teamslink " + deps.Version})
+	// Interrupted, the collectors record what they could not finish as
+	// unreadable: that is not the state of the tenant, and must go nowhere.
+	if err := interruption(ctx); err != nil {
+		return nil, fmt.Errorf("collect: %w", err)
+	}
+	return snap, nil
 }
 
 // tenantJob wires one tenant: one credential and HTTP client, a Graph and a
@@ -219,8 +225,8 @@ Examples:
 			if output == "" || output == "-" {
 				return snapshot.Write(cmd.OutOrStdout(), snap)
 			}
-			if err := snapshot.WriteFile(output, snap); err != nil {
-				return fmt.Errorf("write snapshot: %w", err)
+			if err := writeFiles(cmd.Context(), []outputFile{snapshotFile(output, snap)}); err != nil {
+				return err
 			}
 			return reportCollected(cmd.ErrOrStderr(), snap, output)
 		},

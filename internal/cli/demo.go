@@ -134,12 +134,10 @@ func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Sn
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := snapshot.WriteFile(filepath.Join(dir, "snapshot.json"), snap); err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
-	}
 	specs := []outputSpec{
 		{format: "json", path: filepath.Join(dir, "report.json")},
 		{format: "table", path: filepath.Join(dir, "report.txt")},
 	}
-	return writeReports(cmd.Context(), cmd, specs, rep, deps.Now)
+	files := append([]outputFile{snapshotFile(filepath.Join(dir, "snapshot.json"), snap)}, reportFiles(cmd.Context(), specs, rep, deps.Now)...)
+	return writeFiles(cmd.Context(), files)
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/safefile"
 	"github.com/teamslink/teamslink/internal/snapshot"
 	"github.com/teamslink/teamslink/report"
 )
@@ -23,22 +24,31 @@ type outputSpec struct {
 	path   string
 }
 
-// parseOutputs reads --format ("table", or "sarif=out.sarif,json=out.json")
-// and --output (the file for a single format).
+// parseOutputs reads --format ("table", or "table,json=out.json", spaces
+// around names and paths ignored) and --output (the file for a single
+// format). No two formats may write the same file.
 func parseOutputs(formatFlag, outputFlag string) ([]outputSpec, error) {
 	var specs []outputSpec
 	toStdout := 0
+	byFile := map[string]string{}
 	for _, part := range strings.Split(formatFlag, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		name, path, _ := strings.Cut(part, "=")
+		name, path = strings.TrimSpace(name), strings.TrimSpace(path)
 		if !isFormat(name) {
 			return nil, usageErrorf("unknown format %q (valid: %s)", name, strings.Join(report.Formats(), ", "))
 		}
 		if path == "" {
 			toStdout++
+		} else {
+			clean := filepath.Clean(path)
+			if other, ok := byFile[clean]; ok {
+				return nil, usageErrorf("--format: %s and %s both write %s; give each its own file", other, name, path)
+			}
+			byFile[clean] = name
 		}
 		specs = append(specs, outputSpec{format: name, path: path})
 	}
@@ -67,59 +77,91 @@ func isFormat(name string) bool {
 	return false
 }
 
-// writeReports renders rep in every requested format. Files are written
-// whole to a temporary name and renamed, so a failed run never leaves half a
-// report behind.
+// reportFiles are the requested reports that go to files.
 // now is the clock for relative times in the reports.
-func writeReports(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report, now func() time.Time) error {
+func reportFiles(ctx context.Context, specs []outputSpec, rep *finding.Report, now func() time.Time) []outputFile {
+	var files []outputFile
 	for _, s := range specs {
 		if s.path == "" {
-			out := cmd.OutOrStdout()
-			w, err := report.New(s.format, out, report.Options{Color: isTerminal(out), Now: now})
-			if err != nil {
-				return &UsageError{Err: err}
-			}
-			if err := w.Write(ctx, rep); err != nil {
-				return fmt.Errorf("write %s report: %w", s.format, err)
-			}
 			continue
 		}
-		if err := writeFileAtomic(s.path, func(f io.Writer) error {
-			w, err := report.New(s.format, f, report.Options{Now: now})
+		files = append(files, outputFile{what: s.format + " report", path: s.path, render: func(w io.Writer) error {
+			rw, err := report.New(s.format, w, report.Options{Now: now})
 			if err != nil {
 				return &UsageError{Err: err}
 			}
-			return w.Write(ctx, rep)
-		}); err != nil {
-			return fmt.Errorf("write %s report to %s: %w", s.format, s.path, err)
+			return rw.Write(ctx, rep)
+		}})
+	}
+	return files
+}
+
+// writeStdoutReport renders rep to standard output in the one format that
+// goes there, if any.
+func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report, now func() time.Time) error {
+	for _, s := range specs {
+		if s.path != "" {
+			continue
+		}
+		if err := interruption(ctx); err != nil {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		w, err := report.New(s.format, out, report.Options{Color: isTerminal(out), Now: now})
+		if err != nil {
+			return &UsageError{Err: err}
+		}
+		if err := w.Write(ctx, rep); err != nil {
+			return fmt.Errorf("write %s report: %w", s.format, err)
 		}
 	}
 	return nil
 }
 
-// writeFileAtomic writes path through a temporary file in the same directory.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
+// outputFile is one file a command writes: what it is, where, and how to
+// render it.
+type outputFile struct {
+	what   string
+	path   string
+	render func(io.Writer) error
+}
+
+func snapshotFile(path string, snap *snapshot.Snapshot) outputFile {
+	return outputFile{what: "snapshot", path: path, render: func(w io.Writer) error { return snapshot.Write(w, snap) }}
+}
+
+// writeFiles renders every file and then, unless ctx ended meanwhile, puts
+// them all in place: a failed or interrupted run replaces none of them.
+// Each goes through safefile, so a link stays a link, a file keeps its mode
+// and a device or pipe is written, never replaced.
+func writeFiles(ctx context.Context, files []outputFile) error {
+	staged := make([]*safefile.File, 0, len(files))
 	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
+		for _, f := range staged {
+			_ = f.Abort() // does nothing to a committed file
 		}
 	}()
-	if err := write(tmp); err != nil {
-		_ = tmp.Close()
-		return err
+	for _, o := range files {
+		f, err := safefile.Create(o.path)
+		if err != nil {
+			// The path given cannot take the output: a directory, a
+			// missing directory, no permission.
+			return &UsageError{Err: fmt.Errorf("write %s: %w", o.what, err)}
+		}
+		staged = append(staged, f)
+		if err := o.render(f); err != nil {
+			return fmt.Errorf("write %s to %s: %w", o.what, o.path, err)
+		}
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	for i, f := range staged {
+		if err := f.Commit(ctx); err != nil {
+			return fmt.Errorf("write %s to %s: %w", files[i].what, files[i].path, err)
+		}
+		// Once one file is in place the others follow, so that the set
+		// is one run's even if the run is interrupted now.
+		ctx = context.WithoutCancel(ctx)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // assessOptions are the flags shared by eval and scan.
@@ -202,9 +244,10 @@ func exitFor(rep *finding.Report, failOn finding.FailOn) error {
 	return nil
 }
 
-// assessAndReport evaluates snap, writes every requested report and turns
-// the result into the command's exit: the second half of eval and scan.
-func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess) error {
+// assessAndReport evaluates snap, writes the extra files and every requested
+// report, and turns the result into the command's exit: the second half of
+// eval and scan.
+func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, extra ...outputFile) error {
 	rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
 		Experience:  p.experience,
 		Tables:      trimAll(o.entities),
@@ -215,7 +258,10 @@ func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *sn
 	if err != nil {
 		return err
 	}
-	if err := writeReports(cmd.Context(), cmd, p.outputs, rep, deps.Now); err != nil {
+	if err := writeFiles(cmd.Context(), slices.Concat(extra, reportFiles(cmd.Context(), p.outputs, rep, deps.Now))); err != nil {
+		return err
+	}
+	if err := writeStdoutReport(cmd.Context(), cmd, p.outputs, rep, deps.Now); err != nil {
 		return err
 	}
 	return exitFor(rep, p.failOn)

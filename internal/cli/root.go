@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,19 +67,30 @@ func usageErrorf(format string, args ...any) error {
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }
 
-// Main runs teamslink with args and returns the process exit code.
+// Main runs teamslink with args and returns the process exit code. The
+// first SIGINT or SIGTERM stops the run (see Run).
 func Main(args []string, deps Deps) int {
 	if deps.Now == nil {
 		fmt.Fprintln(deps.Stderr, "teamslink: internal error: no clock")
 		return finding.ExitInternal
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := withInterrupts(context.Background())
 	defer stop()
+	return Run(ctx, args, deps)
+}
+
+// Run is Main under ctx. When ctx ends with an *InterruptedError as its
+// cause, whatever fails after that failed because of it: the run exits with
+// the signal's code, and no command replaces a file once ctx has ended.
+func Run(ctx context.Context, args []string, deps Deps) int {
 	root := NewRootCommand(deps)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return finding.ExitClean
+	}
+	if intr := interrupted(ctx); intr != nil && !errors.As(err, new(*InterruptedError)) {
+		err = intr
 	}
 	if strings.HasPrefix(err.Error(), "unknown command") {
 		err = &UsageError{Err: err}
@@ -97,6 +106,7 @@ func Main(args []string, deps Deps) int {
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var (
+		intr   *InterruptedError
 		exit   *ExitError
 		usage  *UsageError
 		policy *engine.PolicyError
@@ -105,6 +115,8 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return finding.ExitClean
+	case errors.As(err, &intr):
+		return intr.Code()
 	case errors.As(err, &exit):
 		return exit.Code
 	case errors.As(err, &usage), errors.As(err, &policy), errors.As(err, &valid):
@@ -126,7 +138,8 @@ evaluates every documented prerequisite for linking Dynamics 365 records to Micr
 whether each experience is READY, BLOCKED (and by what) or UNKNOWN (and what could not be read).
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
-3 something could not be assessed, 4 internal error.`,
+3 something could not be assessed, 4 internal error, 130 interrupted by SIGINT (Ctrl-C),
+143 stopped by SIGTERM. An interrupted run writes no file over an existing one.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       deps.Version,

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/teamslink/teamslink/internal/engine"
-	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
 func newScanCommand(deps Deps) *cobra.Command {
@@ -31,6 +30,11 @@ Examples:
 			if err != nil {
 				return err
 			}
+			for _, o := range p.outputs {
+				if snapshotOut != "" && o.path != "" && filepath.Clean(o.path) == filepath.Clean(snapshotOut) {
+					return usageErrorf("--snapshot-out and the %s report both write %s; give each its own file", o.format, o.path)
+				}
+			}
 			cfg, err := targets.load()
 			if err != nil {
 				return err
@@ -43,12 +47,11 @@ Examples:
 			if err != nil {
 				return err
 			}
+			var extra []outputFile
 			if snapshotOut != "" {
-				if err := snapshot.WriteFile(snapshotOut, snap); err != nil {
-					return fmt.Errorf("write snapshot: %w", err)
-				}
+				extra = append(extra, snapshotFile(snapshotOut, snap))
 			}
-			return assessAndReport(cmd, deps, eng, snap, &assess, p)
+			return assessAndReport(cmd, deps, eng, snap, &assess, p, extra...)
 		},
 	}
 	targets.register(cmd)

@@ -121,6 +121,10 @@ const (
 	ExitUsage      = 2 // usage or config error
 	ExitIncomplete = 3 // something could not be assessed
 	ExitInternal   = 4 // internal error
+	// A run stopped by a signal exits 128 plus its number, as shells report
+	// a process the signal killed; it replaces no file.
+	ExitInterrupted = 130 // SIGINT (Ctrl-C)
+	ExitTerminated  = 143 // SIGTERM
 )
 
 // FailOn is the lowest finding status that makes a run fail.
