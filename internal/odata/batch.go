@@ -287,14 +287,23 @@ func parseBatchParts(r io.Reader, boundary string, inChangeSet bool) ([]BatchRes
 	}
 }
 
-// readInnerResponse parses one application/http part: a status line, headers
-// and a body that runs to the end of the part (or its Content-Length).
+// readInnerResponse parses one application/http part: an HTTP/1.x status line
+// with a status from 100 to 599, headers and a body that runs to the end of
+// the part (or its Content-Length).
 func readInnerResponse(r io.Reader) (BatchResponse, error) {
 	hr, err := http.ReadResponse(bufio.NewReader(r), nil)
 	if err != nil {
 		return BatchResponse{}, fmt.Errorf("inner response: %w", err)
 	}
 	defer hr.Body.Close()
+	// http.ReadResponse accepts any HTTP/d.d version and any three digits,
+	// so "HTTP/0.0 000" would become status 0.
+	if hr.ProtoMajor != 1 {
+		return BatchResponse{}, fmt.Errorf("inner response: status line protocol %q is not HTTP/1.x", hr.Proto)
+	}
+	if hr.StatusCode < 100 || hr.StatusCode > 599 {
+		return BatchResponse{}, fmt.Errorf("inner response: status %03d is outside 100-599", hr.StatusCode)
+	}
 	body, err := io.ReadAll(hr.Body)
 	if err != nil {
 		return BatchResponse{}, fmt.Errorf("inner response body: %w", err)

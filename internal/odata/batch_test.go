@@ -87,6 +87,10 @@ func TestParseBatchResponseRejects(t *testing.T) {
 		{name: "garbage body", contentType: "multipart/mixed; boundary=b", body: "nothing here", want: "part 1"},
 		{name: "unexpected part type", contentType: "multipart/mixed; boundary=b", body: "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n", want: "unexpected Content-Type"},
 		{name: "bad status line", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 abc OK\r\n\r\n") + "--b--\r\n", want: "inner response"},
+		{name: "status 000 of HTTP/0.0", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 200 OK\r\n\r\n{}") + part("b", "HTTP/0.0 000\r\n\r\n") + "--b--\r\n", want: "part 2: inner response: status line protocol \"HTTP/0.0\""},
+		{name: "status 000", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 000 Zero\r\n\r\n") + "--b--\r\n", want: "part 1: inner response: status 000"},
+		{name: "status 600", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 600 Odd\r\n\r\n") + "--b--\r\n", want: "part 1: inner response: status 600"},
+		{name: "HTTP/2 status line", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/2.0 200 OK\r\n\r\n") + "--b--\r\n", want: "part 1: inner response: status line protocol"},
 		{name: "short body for Content-Length", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{}") + "--b--\r\n", want: "body"},
 		{
 			name: "change set inside a change set", contentType: "multipart/mixed; boundary=b",
