@@ -12,7 +12,9 @@
 //     with jitter, bounded by a number of retries and a total wait;
 //   - a deadline per attempt and a size limit on every response body;
 //   - typed errors: *APIError (the OData {"error":{"code","message"}} body),
-//     *ThrottledError, *AuthError, *DecodeError and ErrResponseTooLarge;
+//     *ThrottledError, *AuthError, *DecodeError and ErrResponseTooLarge,
+//     whose texts are bounded by BoundText (MaxErrorText bytes), the helper
+//     callers also use for any error text they store or print;
 //   - paging through @odata.nextLink with Prefer: odata.maxpagesize, $count
 //     with the Dataverse 5,000 cap, Dataverse multipart $batch and Graph JSON
 //     $batch.
