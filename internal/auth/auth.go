@@ -3,7 +3,9 @@
 // (credential.go), the HTTP client every request of the tenant goes through,
 // with extra roots and the emulator's connect-to (transport.go), the
 // azcore cloud configuration (clouds.go) and the token scopes of Dataverse,
-// Graph and SharePoint (scopes.go).
+// Graph and SharePoint (scopes.go). The credential reads each answer of its
+// own traffic (token, OpenID configuration, managed identity) only up to
+// MaxCredentialResponseBytes.
 //
 // Secrets are read here, from the environment variable or file the config
 // names, and never appear in an error: messages name the variable or file.
