@@ -15,6 +15,7 @@ import (
 	"fmt"
 
 	"github.com/teamslink/teamslink/internal/config"
+	"github.com/teamslink/teamslink/internal/odata"
 )
 
 // Error is a credential that could not be built for a tenant: a missing
@@ -26,8 +27,9 @@ type Error struct {
 	Err      error
 }
 
+// Error names the tenant and method, bounded by odata.BoundText.
 func (e *Error) Error() string {
-	return fmt.Sprintf("tenant %s: %s credential: %v", e.TenantID, e.Method, e.Err)
+	return odata.BoundText(fmt.Sprintf("tenant %s: %s credential: %v", e.TenantID, e.Method, e.Err))
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/config"
+	"github.com/teamslink/teamslink/internal/odata"
 )
 
 func TestLimitBodies(t *testing.T) {
@@ -193,5 +194,13 @@ func TestServiceFabricKeepsTheBareTransport(t *testing.T) {
 	lookup := envMap(map[string]string{"IDENTITY_ENDPOINT": "e", "IDENTITY_HEADER": "h"})
 	if serviceFabric(lookup) {
 		t.Error("App Service (no thumbprint) taken for Service Fabric")
+	}
+}
+
+func TestErrorTextIsBounded(t *testing.T) {
+	t.Parallel()
+	err := error(&Error{TenantID: testTenantID, Method: config.MethodClientCertificate, Err: errors.New(strings.Repeat("bad certificate ", 1<<17))})
+	if text := err.Error(); len(text) > odata.MaxErrorText || !strings.HasPrefix(text, "tenant "+testTenantID) || !strings.Contains(text, "bytes elided") {
+		t.Errorf("Error() is %d bytes: %.200q", len(text), text)
 	}
 }
