@@ -74,9 +74,8 @@ type Hooks struct {
 	// constants and the time the client will wait first.
 	OnRetry func(reason string, wait time.Duration)
 	// OnThrottle is called for every 429 or 503 answer (including the inner
-	// 429 and 503 answers of a Dataverse $batch, and once per round of Graph
-	// $batch inner 429s with the longest Retry-After), with the Retry-After it
-	// carried or 0.
+	// 429s of a Graph $batch and the inner 429s and 503s of a Dataverse
+	// $batch), with the Retry-After it carried or 0.
 	OnThrottle func(status int, retryAfter time.Duration)
 	// OnResponse is called after every attempt that got an HTTP answer.
 	OnResponse func(status int, dur time.Duration)
