@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -56,7 +57,7 @@ func BoundText(s string) string {
 	most := len(s) // an upper bound of N, for the marker's length
 	for _, m := range markers {
 		n, _ := strconv.Atoi(s[m[2]:m[3]])
-		most += n
+		most = addCapped(most, n)
 	}
 	room := MaxErrorText - len(elidedMarker(most))
 	head := runeCut(s, room*3/4)
@@ -77,14 +78,30 @@ func BoundText(s string) string {
 	for _, m := range markers {
 		if m[0] >= head && m[1] <= tail {
 			n, _ := strconv.Atoi(s[m[2]:m[3]])
-			elided += n - (m[1] - m[0])
+			elided = addCapped(elided-(m[1]-m[0]), n)
 		}
 	}
 	return s[:head] + elidedMarker(elided) + s[tail:]
 }
 
+// boundedError bounds the text of another package's error and keeps it for
+// errors.Is and errors.As.
+type boundedError struct{ err error }
+
+func (e boundedError) Error() string { return BoundText(e.err.Error()) }
+func (e boundedError) Unwrap() error { return e.err }
+
 // elidedPattern matches the marker elidedMarker writes.
-var elidedPattern = regexp.MustCompile(` … \(([0-9]{1,18}) bytes elided\) … `)
+var elidedPattern = regexp.MustCompile(` … \(([0-9]{1,19}) bytes elided\) … `)
+
+// addCapped adds two counts of bytes, which markers written by hand could
+// make overflow, stopping at the largest int.
+func addCapped(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
 
 func elidedMarker(n int) string {
 	return fmt.Sprintf(" … (%d bytes elided) … ", n)
@@ -273,15 +290,21 @@ func newAPIError(status int, body []byte, method, shownURL string, secrets ...st
 	e := &APIError{Status: status, Method: method, URL: shownURL}
 	var oe odataError
 	if err := json.Unmarshal(body, &oe); err == nil && oe.Error != nil {
-		e.Code = truncate(redact(oe.Error.Code, secrets...))
-		e.Message = truncate(redact(oe.Error.Message, secrets...))
+		e.Code = truncate(redactText(oe.Error.Code, secrets))
+		e.Message = truncate(redactText(oe.Error.Message, secrets))
 		return e
 	}
 	text := strings.TrimSpace(string(body))
 	if text != "" && utf8.ValidString(text) {
-		e.Message = truncate(redact(strings.Join(strings.Fields(text), " "), secrets...))
+		e.Message = truncate(redactText(strings.Join(strings.Fields(text), " "), secrets))
 	}
 	return e
+}
+
+// redactText redacts s and keeps it valid UTF-8: a secret that matched half
+// of a rune would leave the other half.
+func redactText(s string, secrets []string) string {
+	return strings.ToValidUTF8(redact(s, secrets...), "\uFFFD")
 }
 
 func truncate(s string) string {

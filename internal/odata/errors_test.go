@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -285,5 +286,36 @@ func TestNewAPIErrorRedactsBeforeTruncating(t *testing.T) {
 		if strings.Contains(e.Message, "eyJ0eXAiOiJKV1Qi") || !strings.Contains(e.Message, redacted) {
 			t.Errorf("Message keeps part of the token: %q", e.Message[len(e.Message)-80:])
 		}
+	}
+}
+
+func TestBoundTextHandWrittenMarkers(t *testing.T) {
+	t.Parallel()
+	// Markers that claim more bytes than an int holds, side by side.
+	s := strings.Repeat("x"+elidedMarker(999999999999999999), 100)
+	got := BoundText(s)
+	m := elidedPattern.FindAllStringSubmatch(got, -1)
+	if len(got) > MaxErrorText || len(m) == 0 {
+		t.Fatalf("BoundText = %d bytes with %d markers", len(got), len(m))
+	}
+	capped := false
+	for _, mm := range m {
+		n, err := strconv.Atoi(mm[1])
+		if err != nil || n < 0 {
+			t.Errorf("marker count %q", mm[1])
+		}
+		capped = capped || n == math.MaxInt
+	}
+	if !capped {
+		t.Errorf("no marker counts the overflowing sum as %d: %q", math.MaxInt, got)
+	}
+}
+
+func TestNewAPIErrorStaysValidUTF8(t *testing.T) {
+	t.Parallel()
+	// A secret that ends inside a rune of the body (found by FuzzNewAPIError).
+	e := newAPIError(500, []byte("000\ue4160"), "GET", "https://h/x", "000\xee")
+	if !utf8.ValidString(e.Message) || !strings.HasPrefix(e.Message, redacted) {
+		t.Errorf("Message = %q", e.Message)
 	}
 }

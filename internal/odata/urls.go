@@ -47,6 +47,7 @@ func (c *Client) sameHost(raw string) (*url.URL, error) {
 	}
 	u.RawQuery = escapeQuery(query)
 	u.User = nil
+	u.Fragment, u.RawFragment = "", "" // never sent; and a page is the same page without it
 	if !strings.EqualFold(u.Scheme, c.base.Scheme) || hostPort(u) != hostPort(c.base) {
 		return nil, fmt.Errorf("%s (expected %s://%s): %w", BoundText(c.showURL(u)), c.base.Scheme, c.base.Host, ErrForeignHost)
 	}
@@ -77,17 +78,24 @@ func parseRelative(against *url.URL, ref string) (*url.URL, error) {
 // shownRef quotes a path or link, which may come from a server, for an error
 // text: anything shaped like a credential redacted, the length bounded.
 func shownRef(s string) string {
-	return strconv.Quote(BoundText(redact(s)))
+	q := strconv.Quote(BoundText(redact(s)))
+	if len(q) > MaxErrorText {
+		// Escapes made it longer (up to four bytes for one); the marker
+		// then also counts the escaped bytes it leaves out.
+		q = BoundText(q)
+	}
+	return q
 }
 
 // urlErrorCause drops the *url.Error wrapper, which repeats the whole URL,
-// and keeps its cause.
+// and keeps its cause, whose text is bounded too (an invalid port is quoted
+// whole).
 func urlErrorCause(err error) error {
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
-		return uerr.Err
+		err = uerr.Err
 	}
-	return err
+	return boundedError{err}
 }
 
 func isAbsoluteURL(s string) bool {
