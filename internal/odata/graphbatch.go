@@ -234,6 +234,14 @@ func (c *Client) graphRound(ctx context.Context, items []graphBatchItem, chunk [
 	if err != nil {
 		return fmt.Errorf("graph batch of %d requests: %w", len(chunk), err)
 	}
+	return c.readGraphAnswers(resp, items, chunk, out, byID)
+}
+
+// readGraphAnswers decodes the answer to the $batch of the requests at
+// indices chunk (byID maps their ids to those indices), which the service
+// controls: exactly one answer per id, each with a status from 100 to 599,
+// stored at its request's index in out.
+func (c *Client) readGraphAnswers(resp *Response, items []graphBatchItem, chunk []int, out []GraphResponse, byID map[string]int) error {
 	var answer struct {
 		Responses *[]graphBatchAnswer `json:"responses"`
 	}
@@ -252,7 +260,7 @@ func (c *Client) graphRound(ctx context.Context, items []graphBatchItem, chunk [
 		if seen[a.ID] {
 			return &DecodeError{Method: http.MethodPost, URL: resp.RequestURL, Err: fmt.Errorf("two answers with id %q", a.ID)}
 		}
-		if a.Status < 100 || a.Status > 999 {
+		if a.Status < 100 || a.Status > 599 {
 			return &DecodeError{Method: http.MethodPost, URL: resp.RequestURL, Err: fmt.Errorf("answer %q has status %d", a.ID, a.Status)}
 		}
 		seen[a.ID] = true
