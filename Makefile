@@ -40,6 +40,19 @@ demo: ## scan the sample tenants through the local emulator over HTTPS; reports 
 bench: ## run the benchmarks (evaluation cost per environment, …)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## run every Fuzz target of the module, one at a time, for FUZZTIME (30s) each
+	@list=$$($(GO) test -list '^Fuzz' ./...) || { echo "$$list"; exit 1; }; \
+	targets=$$(echo "$$list" | awk '/^Fuzz/ { t[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2 "," t[i]; n = 0 }'); \
+	[ -n "$$targets" ] || { echo "no Fuzz targets found"; exit 1; }; \
+	for pt in $$targets; do \
+		pkg=$${pt%,*}; target=$${pt#*,}; \
+		echo "fuzz $$target in $$pkg for $(FUZZTIME)"; \
+		$(GO) test "$$pkg" -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
 .PHONY: docs
 docs: ## regenerate docs/rules.md from the rule catalogue
 	$(GO) run ./cmd/teamslink rules --format markdown > docs/rules.md.tmp && mv docs/rules.md.tmp docs/rules.md

@@ -30,8 +30,10 @@ const (
 // Options are what NewCredential needs besides the tenant.
 type Options struct {
 	// HTTPClient carries the token requests; normally HTTPClient(t.Endpoints),
-	// so token requests see the same roots and connect-to as the rest.
-	// nil uses azcore's default transport.
+	// so token requests see the same roots and connect-to as the rest, and
+	// nil means exactly that. The credential reads each answer through it
+	// only up to MaxCredentialResponseBytes (except on Service Fabric, whose
+	// managed identity needs the client's bare transport).
 	HTTPClient *http.Client
 	// DeviceCodePrompt shows a person the device-code instructions (the CLI
 	// prints them to stderr). Required for method device-code.
@@ -63,9 +65,17 @@ func newCredential(t config.Tenant, opts Options) (azcore.TokenCredential, error
 	if err != nil {
 		return nil, err
 	}
-	co := azcore.ClientOptions{Cloud: cc}
-	if opts.HTTPClient != nil {
-		co.Transport = opts.HTTPClient
+	hc := opts.HTTPClient
+	if hc == nil {
+		if hc, err = HTTPClient(t.Endpoints); err != nil {
+			return nil, err
+		}
+	}
+	co := azcore.ClientOptions{Cloud: cc, Transport: limitBodies(hc, MaxCredentialResponseBytes)}
+	if t.Auth.Method == config.MethodManagedIdentity && serviceFabric(lookup) {
+		// MSAL pins the Service Fabric endpoint's certificate on a clone of
+		// the client's own *http.Transport and refuses any other transport.
+		co.Transport = hc
 	}
 	noDiscovery := disableInstanceDiscovery(t)
 	a := t.Auth
@@ -147,6 +157,18 @@ func newCredential(t config.Tenant, opts Options) (azcore.TokenCredential, error
 		})
 	}
 	return nil, fmt.Errorf("unknown auth method %q", a.Method)
+}
+
+// serviceFabric reports the environment in which MSAL's managed identity
+// talks to Service Fabric: IDENTITY_ENDPOINT, IDENTITY_HEADER and
+// IDENTITY_SERVER_THUMBPRINT all set (managedidentity.GetSource).
+func serviceFabric(lookup func(string) (string, bool)) bool {
+	for _, k := range []string{"IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT"} {
+		if v, _ := lookup(k); v == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func needClientID(a config.Auth) error {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,7 +24,29 @@ const (
 	clientTimeout         = 5 * time.Minute // backstop for one request, body included
 	maxIdleConnsPerHost   = 16              // well under Dataverse's 52 concurrent requests per user
 	maxCAFileSize         = 4 << 20
+
+	// MaxCredentialResponseBytes bounds every response body of a
+	// credential's own traffic (OpenID Connect metadata, instance discovery,
+	// token and managed identity answers), which are a few KiB. The API
+	// bodies are bounded by internal/odata instead.
+	MaxCredentialResponseBytes = 1 << 20
 )
+
+// responseTooLargeError is the reading of a response body that went past
+// the limit. It names the host, never the path or query. azidentity keeps
+// only its text, so it is not exported.
+type responseTooLargeError struct {
+	Host  string
+	Limit int64
+}
+
+func (e *responseTooLargeError) Error() string {
+	return fmt.Sprintf("the response from %s is larger than %d KiB", e.Host, e.Limit>>10)
+}
+
+// NonRetriable tells azcore's retry policy (which looks for this method) not
+// to send the request again: the answer would be as large.
+func (*responseTooLargeError) NonRetriable() {}
 
 // HTTPClient returns the client for every HTTPS request of one tenant: token
 // requests, Dataverse, Graph and SharePoint. It speaks TLS 1.2 or later and
@@ -73,6 +96,68 @@ func HTTPClient(ep config.Endpoints) (*http.Client, error) {
 	}
 	return &http.Client{Transport: tr, Timeout: clientTimeout}, nil
 }
+
+// limitBodies returns a copy of base whose response bodies fail to read past
+// limit bytes with a *responseTooLargeError. Closing such a body does not
+// drain it, so the connection is dropped rather than reused.
+func limitBodies(base *http.Client, limit int64) *http.Client {
+	c := *base
+	next := base.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = &limitedTransport{next: next, limit: limit}
+	return &c
+}
+
+type limitedTransport struct {
+	next  http.RoundTripper
+	limit int64
+}
+
+func (t *limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
+		return resp, err
+	}
+	resp.Body = &limitedBody{body: resp.Body, left: t.limit, tooLarge: &responseTooLargeError{Host: r.URL.Host, Limit: t.limit}}
+	return resp, nil
+}
+
+// limitedBody passes at most left bytes through; one more is an error.
+type limitedBody struct {
+	body     io.ReadCloser
+	left     int64
+	tooLarge *responseTooLargeError
+	failed   bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.failed {
+		return 0, b.tooLarge
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b.left == 0 {
+		// The limit is reached: the body is fine if it ends here.
+		var one [1]byte
+		n, err := b.body.Read(one[:])
+		if n > 0 {
+			b.failed = true
+			return 0, b.tooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.body.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.body.Close() }
 
 // appendCAFile adds the PEM certificates of file to roots.
 func appendCAFile(roots *x509.CertPool, file string) error {

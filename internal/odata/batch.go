@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // BatchRequest is one request inside a Dataverse $batch.
@@ -39,21 +40,30 @@ type BatchResponse struct {
 	// ContentID is the part's Content-ID (set for change-set members).
 	ContentID string
 
-	method string
-	url    string
-	apiErr *APIError // built by Batch with the client's secrets redacted
+	method     string
+	url        string
+	apiErr     *APIError     // built by Batch with the client's secrets redacted
+	retryAfter time.Duration // parsed when the answer arrived
+	hasRetry   bool
+	attempts   int // how many batches carried the request
 }
 
-// Err returns nil for a 2xx answer and the *APIError parsed from the body
-// otherwise (a 429 is also matched by errors.Is(err, ErrThrottled)).
+// Err returns nil for a 2xx answer, a *ThrottledError (wrapping the
+// *APIError, and counting the batches that carried the request) for a 429 or
+// 503 that was still failing when the retry budget ran out, and the
+// *APIError parsed from the body otherwise.
 func (r BatchResponse) Err() error {
 	if r.Status >= 200 && r.Status < 300 {
 		return nil
 	}
-	if r.apiErr != nil {
-		return r.apiErr
+	apiErr := r.apiErr
+	if apiErr == nil {
+		apiErr = newAPIError(r.Status, r.Body, r.method, r.url)
 	}
-	return newAPIError(r.Status, r.Body, r.method, r.url)
+	if isThrottleStatus(r.Status) {
+		return &ThrottledError{Status: r.Status, RetryAfter: r.retryAfter, Method: r.method, URL: r.url, Attempts: r.attempts, Err: apiErr}
+	}
+	return apiErr
 }
 
 // DecodeJSON decodes the body into out after checking Err.
@@ -165,7 +175,12 @@ func (c *Client) prepareBatch(reqs []BatchRequest) ([]batchPart, error) {
 // request order (change-set answers flattened). A failed inner request is not
 // an error of Batch: its BatchResponse.Err says what failed. The outer
 // request is retried like any other (429 after Retry-After, and connection
-// errors, since a batch of GETs is safe to repeat). More than
+// errors, since a batch of GETs is safe to repeat). Inner 429 and 503
+// answers are sent again, only those requests, in a new $batch after the
+// longest inner Retry-After (or a backoff when none is given), drawing on the
+// same retry budget as the outer requests; their answers are merged back in
+// request order, and when the budget runs out the failing answers are
+// returned as they are, with a *ThrottledError as their Err. More than
 // MaxBatchRequests requests is ErrBatchTooLarge.
 func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
 	if len(reqs) == 0 {
@@ -175,45 +190,113 @@ func (c *Client) Batch(ctx context.Context, reqs []BatchRequest) ([]BatchRespons
 	if err != nil {
 		return nil, err
 	}
+	// first[i] is the index in out of part i's first answer.
+	first := make([]int, len(parts))
+	total := 0
+	for i, p := range parts {
+		first[i] = total
+		total += p.size()
+	}
+	out := make([]BatchResponse, total)
+	b := c.newBudget()
+	pending := make([]int, len(parts))
+	for i := range pending {
+		pending[i] = i
+	}
+	for {
+		if err := c.batchRound(ctx, parts, first, pending, out, b); err != nil {
+			return nil, err
+		}
+		var again []int
+		var maxWait time.Duration
+		hasWait := false
+		for _, p := range pending {
+			throttled := false
+			for i := first[p]; i < first[p]+parts[p].size(); i++ {
+				if !isThrottleStatus(out[i].Status) {
+					continue
+				}
+				throttled = true
+				if out[i].hasRetry {
+					hasWait = true
+					maxWait = max(maxWait, out[i].retryAfter)
+				}
+				if h := c.opts.Hooks.OnThrottle; h != nil {
+					h(out[i].Status, out[i].retryAfter)
+				}
+			}
+			if throttled {
+				again = append(again, p)
+			}
+		}
+		if len(again) == 0 {
+			return out, nil
+		}
+		wait, ok := b.plan(maxWait, hasWait)
+		if !ok {
+			return out, nil
+		}
+		if h := c.opts.Hooks.OnRetry; h != nil {
+			h(ReasonBatchThrottled, wait)
+		}
+		if err := c.opts.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("batch: wait to retry %d throttled request(s): %w", len(again), err)
+		}
+		pending = again
+	}
+}
+
+// batchRound sends the parts at indices pending as one $batch and stores
+// their answers in out, from first[p] on for part p.
+func (c *Client) batchRound(ctx context.Context, parts []batchPart, first, pending []int, out []BatchResponse, b *budget) error {
+	send := make([]batchPart, len(pending))
+	want := 0
+	for n, p := range pending {
+		send[n] = parts[p]
+		want += parts[p].size()
+	}
 	boundary := "batch_" + c.newID()
-	body := writeBatchBody(boundary, parts)
+	body := writeBatchBody(boundary, send)
 	u, err := c.resolve("$batch")
 	if err != nil {
-		return nil, fmt.Errorf("batch: %w", err)
+		return fmt.Errorf("batch: %w", err)
 	}
 	header := http.Header{
 		"Content-Type": {"multipart/mixed; boundary=" + boundary},
 		"Prefer":       {"odata.continue-on-error"},
 	}
-	resp, err := c.send(ctx, http.MethodPost, u, header, body, true, c.newBudget())
+	resp, err := c.send(ctx, http.MethodPost, u, header, body, true, b)
 	if err != nil {
-		return nil, fmt.Errorf("batch of %d requests: %w", len(reqs), err)
+		return fmt.Errorf("batch of %d requests: %w", want, err)
 	}
-	out, err := parseBatchResponse(resp.Header.Get("Content-Type"), resp.Body)
+	answers, err := parseBatchResponse(resp.Header.Get("Content-Type"), resp.Body)
 	if err != nil {
-		return nil, &DecodeError{Method: http.MethodPost, URL: resp.RequestURL, Err: err}
+		return &DecodeError{Method: http.MethodPost, URL: resp.RequestURL, Err: err}
 	}
-	want := 0
-	for _, p := range parts {
-		want += p.size()
+	if len(answers) != want {
+		return &DecodeError{Method: http.MethodPost, URL: resp.RequestURL,
+			Err: fmt.Errorf("%d answers for %d requests", len(answers), want)}
 	}
-	if len(out) != want {
-		return nil, &DecodeError{Method: http.MethodPost, URL: resp.RequestURL,
-			Err: fmt.Errorf("%d answers for %d requests", len(out), want)}
-	}
-	i := 0
-	for _, p := range parts {
-		if op, ok := p.(*batchOperation); ok {
-			out[i].method, out[i].url = op.method, c.showURL(op.target)
+	token := c.tokens.current()
+	k := 0
+	for _, p := range pending {
+		for i := first[p]; i < first[p]+parts[p].size(); i++ {
+			a := answers[k]
+			k++
+			if op, ok := parts[p].(*batchOperation); ok {
+				a.method, a.url = op.method, c.showURL(op.target)
+			}
+			a.attempts = out[i].attempts + 1
+			if a.Status < 200 || a.Status >= 300 {
+				a.apiErr = newAPIError(a.Status, a.Body, a.method, a.url, token)
+			}
+			if isThrottleStatus(a.Status) {
+				a.retryAfter, a.hasRetry = parseRetryAfter(a.Header.Get("Retry-After"), c.now())
+			}
+			out[i] = a
 		}
-		i += p.size()
 	}
-	for i := range out {
-		if out[i].Status < 200 || out[i].Status >= 300 {
-			out[i].apiErr = newAPIError(out[i].Status, out[i].Body, out[i].method, out[i].url, c.tokens.current())
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // parseBatchResponse reads a multipart/mixed $batch answer: each part is an
@@ -287,14 +370,23 @@ func parseBatchParts(r io.Reader, boundary string, inChangeSet bool) ([]BatchRes
 	}
 }
 
-// readInnerResponse parses one application/http part: a status line, headers
-// and a body that runs to the end of the part (or its Content-Length).
+// readInnerResponse parses one application/http part: an HTTP/1.x status line
+// with a status from 100 to 599, headers and a body that runs to the end of
+// the part (or its Content-Length).
 func readInnerResponse(r io.Reader) (BatchResponse, error) {
 	hr, err := http.ReadResponse(bufio.NewReader(r), nil)
 	if err != nil {
 		return BatchResponse{}, fmt.Errorf("inner response: %w", err)
 	}
 	defer hr.Body.Close()
+	// http.ReadResponse accepts any HTTP/d.d version and any three digits,
+	// so "HTTP/0.0 000" would become status 0.
+	if hr.ProtoMajor != 1 {
+		return BatchResponse{}, fmt.Errorf("inner response: status line protocol %q is not HTTP/1.x", hr.Proto)
+	}
+	if hr.StatusCode < 100 || hr.StatusCode > 599 {
+		return BatchResponse{}, fmt.Errorf("inner response: status %03d is outside 100-599", hr.StatusCode)
+	}
 	body, err := io.ReadAll(hr.Body)
 	if err != nil {
 		return BatchResponse{}, fmt.Errorf("inner response body: %w", err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +88,10 @@ func TestParseBatchResponseRejects(t *testing.T) {
 		{name: "garbage body", contentType: "multipart/mixed; boundary=b", body: "nothing here", want: "part 1"},
 		{name: "unexpected part type", contentType: "multipart/mixed; boundary=b", body: "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n", want: "unexpected Content-Type"},
 		{name: "bad status line", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 abc OK\r\n\r\n") + "--b--\r\n", want: "inner response"},
+		{name: "status 000 of HTTP/0.0", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 200 OK\r\n\r\n{}") + part("b", "HTTP/0.0 000\r\n\r\n") + "--b--\r\n", want: "part 2: inner response: status line protocol \"HTTP/0.0\""},
+		{name: "status 000", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 000 Zero\r\n\r\n") + "--b--\r\n", want: "part 1: inner response: status 000"},
+		{name: "status 600", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 600 Odd\r\n\r\n") + "--b--\r\n", want: "part 1: inner response: status 600"},
+		{name: "HTTP/2 status line", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/2.0 200 OK\r\n\r\n") + "--b--\r\n", want: "part 1: inner response: status line protocol"},
 		{name: "short body for Content-Length", contentType: "multipart/mixed; boundary=b", body: part("b", "HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{}") + "--b--\r\n", want: "body"},
 		{
 			name: "change set inside a change set", contentType: "multipart/mixed; boundary=b",
@@ -302,4 +307,207 @@ func TestBatchRejects(t *testing.T) {
 			t.Fatalf("Batch(nil) = %v, %v", got, err)
 		}
 	})
+}
+
+// innerServer answers each $batch with one part per inner GET, the raw HTTP
+// answer that answer computes from the round (1-based, counting the batches
+// answered with a multipart body) and the inner request's path. It records
+// the paths of each round.
+type innerServer struct {
+	t        *testing.T
+	outer429 int // answer the first N outer requests with 429 and Retry-After: 1
+	answer   func(round int, path string) string
+
+	mu     sync.Mutex
+	outer  int
+	rounds [][]string
+}
+
+func (s *innerServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != dataversePrefix+"$batch" {
+		s.t.Errorf("unexpected %s %s", r.Method, r.URL.Path)
+	}
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.outer++
+	if s.outer <= s.outer429 {
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, odataErr("0x80072322", "Number of requests exceeded the limit of 6000 over time window of 300 seconds."))
+		return
+	}
+	var paths []string
+	for _, line := range strings.Split(string(body), "\r\n") {
+		if strings.HasPrefix(line, "GET ") {
+			paths = append(paths, strings.TrimSuffix(strings.TrimPrefix(line, "GET "+dataversePrefix), " HTTP/1.1"))
+		}
+	}
+	s.rounds = append(s.rounds, paths)
+	round := len(s.rounds)
+	s.mu.Unlock()
+
+	var out strings.Builder
+	for _, p := range paths {
+		out.WriteString("--" + fixtureBoundary + "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n")
+		out.WriteString(s.answer(round, p) + "\r\n")
+	}
+	out.WriteString("--" + fixtureBoundary + "--\r\n")
+	w.Header().Set("Content-Type", "multipart/mixed; boundary="+fixtureBoundary)
+	_, _ = io.WriteString(w, out.String())
+}
+
+func (s *innerServer) seen() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rounds)
+}
+
+func innerOK(path string) string {
+	return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + fmt.Sprintf(`{"path":%q}`, path)
+}
+
+func innerFail(status int, retryAfter string) string {
+	h := "HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\nContent-Type: application/json\r\n"
+	if retryAfter != "" {
+		h += "Retry-After: " + retryAfter + "\r\n"
+	}
+	return h + "\r\n" + odataErr("0x80072326", "Number of concurrent requests exceeded the limit of 52.")
+}
+
+// TestBatchInnerThrottleIsRetried proves that inner 429s are sent again, only
+// those requests, in a new $batch after the longest inner Retry-After, and
+// that the answers come back in request order.
+func TestBatchInnerThrottleIsRetried(t *testing.T) {
+	t.Parallel()
+	s := &innerServer{t: t, answer: func(round int, path string) string {
+		switch {
+		case path == "WhoAmI":
+			return innerOK(path)
+		case path == "accounts?$top=1" && round == 1:
+			return innerFail(http.StatusTooManyRequests, "3")
+		case path == "contacts?$top=1" && round == 1:
+			return innerFail(http.StatusTooManyRequests, "1.5")
+		case strings.HasPrefix(path, "msdyn_missing"):
+			return "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\r\n" + odataErr("0x80060888", "Resource not found")
+		}
+		return innerOK(path)
+	}}
+	e := setup(t, s.ServeHTTP)
+	ids := 0
+	e.client.newID = func() string { ids++; return fmt.Sprintf("id-%d", ids) }
+
+	got, err := e.client.Batch(t.Context(), []BatchRequest{
+		{Path: "WhoAmI"}, {Path: "accounts?$top=1"}, {Path: "msdyn_missing?$top=1"}, {Path: "contacts?$top=1"},
+	})
+	if err != nil {
+		t.Fatalf("Batch: %v", err)
+	}
+	if rounds := s.seen(); !slices.EqualFunc(rounds, [][]string{
+		{"WhoAmI", "accounts?$top=1", "msdyn_missing?$top=1", "contacts?$top=1"},
+		{"accounts?$top=1", "contacts?$top=1"},
+	}, slices.Equal) {
+		t.Fatalf("batches sent = %q, want the throttled requests alone in the second", rounds)
+	}
+	for i, want := range []string{"WhoAmI", "accounts?$top=1", "", "contacts?$top=1"} {
+		if want == "" {
+			if err := got[i].Err(); !errors.Is(err, ErrNotFound) {
+				t.Errorf("answer %d: Err() = %v, want the 404 kept", i, err)
+			}
+			continue
+		}
+		var body struct{ Path string }
+		if err := got[i].DecodeJSON(&body); err != nil || body.Path != want {
+			t.Errorf("answer %d = %+v, %v; want %s", i, body, err, want)
+		}
+	}
+	if waits := e.rec.sleeps(); !slices.Equal(waits, []time.Duration{3 * time.Second}) {
+		t.Errorf("waits = %v, want the longest inner Retry-After [3s]", waits)
+	}
+	if n := e.rec.count("throttle 429"); n != 2 {
+		t.Errorf("OnThrottle called %d times, want once per throttled answer (2)", n)
+	}
+	if n := e.rec.count("retry batch_throttled 3s"); n != 1 {
+		t.Errorf("events = %v, want one batch_throttled retry", e.rec.allEvents())
+	}
+	if ids != 2 {
+		t.Errorf("%d boundaries drawn, want a new one for the second batch", ids)
+	}
+}
+
+// TestBatchInnerThrottleGivesUp proves that an inner 429 or 503 that keeps
+// failing ends with the retry budget (shared with the outer retries) and
+// is returned with a *ThrottledError counting the batches that carried it,
+// while the other answers are kept.
+func TestBatchInnerThrottleGivesUp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		status       int
+		retryAfter   string
+		maxRetries   int
+		outer429     int
+		wantAttempts int
+		wantWaits    []time.Duration
+		wantRA       time.Duration
+	}{
+		{
+			name: "503 without Retry-After backs off until the retries run out", status: 503,
+			wantAttempts: DefaultMaxRetries + 1, wantWaits: []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second},
+		},
+		{
+			name: "429 with Retry-After", status: 429, retryAfter: "2", maxRetries: 2,
+			wantAttempts: 3, wantWaits: []time.Duration{2 * time.Second, 2 * time.Second}, wantRA: 2 * time.Second,
+		},
+		{
+			name: "a Retry-After above the wait budget is not waited for", status: 429, retryAfter: "120",
+			wantAttempts: 1, wantWaits: nil, wantRA: 2 * time.Minute,
+		},
+		{
+			name: "the outer retries use up the shared budget", status: 503, retryAfter: "1", maxRetries: 1, outer429: 1,
+			wantAttempts: 1, wantWaits: []time.Duration{time.Second}, wantRA: time.Second,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &innerServer{t: t, outer429: tt.outer429, answer: func(_ int, path string) string {
+				if path == "accounts" {
+					return innerFail(tt.status, tt.retryAfter)
+				}
+				return innerOK(path)
+			}}
+			e := setup(t, s.ServeHTTP, withOptions(func(o *Options) { o.MaxRetries = tt.maxRetries }))
+			got, err := e.client.Batch(t.Context(), []BatchRequest{{Path: "WhoAmI"}, {Path: "accounts"}})
+			if err != nil {
+				t.Fatalf("Batch: %v", err)
+			}
+			if err := got[0].Err(); err != nil {
+				t.Errorf("the answer that succeeded: Err() = %v", err)
+			}
+			var te *ThrottledError
+			var api *APIError
+			err = got[1].Err()
+			if !errors.As(err, &te) || !errors.Is(err, ErrThrottled) || !errors.As(err, &api) {
+				t.Fatalf("Err() = %#v, want a *ThrottledError wrapping the *APIError", err)
+			}
+			if te.Status != tt.status || te.Attempts != tt.wantAttempts || te.RetryAfter != tt.wantRA || te.Method != "GET" || !strings.HasSuffix(te.URL, dataversePrefix+"accounts") {
+				t.Errorf("ThrottledError = %+v, want status %d after %d attempt(s), Retry-After %v", te, tt.status, tt.wantAttempts, tt.wantRA)
+			}
+			if api.Code != "0x80072326" || !strings.Contains(err.Error(), fmt.Sprintf("after %d attempt(s)", tt.wantAttempts)) {
+				t.Errorf("Err() = %q", err)
+			}
+			if waits := e.rec.sleeps(); !slices.Equal(waits, tt.wantWaits) {
+				t.Errorf("waits = %v, want %v", waits, tt.wantWaits)
+			}
+			rounds := s.seen()
+			if len(rounds) != tt.wantAttempts {
+				t.Fatalf("%d batches answered, want %d", len(rounds), tt.wantAttempts)
+			}
+			for _, r := range rounds[1:] {
+				if !slices.Equal(r, []string{"accounts"}) {
+					t.Errorf("a retry batch carried %q, want only the failing request", r)
+				}
+			}
+		})
+	}
 }

@@ -198,7 +198,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, header htt
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, fmt.Errorf("%s %s: %w", method, shown, ctxErr)
 			}
-			return nil, &AuthError{Method: method, URL: shown, Err: errors.New(redact(err.Error(), c.tokens.current()))}
+			return nil, &AuthError{Method: method, URL: shown, Err: credentialError(err, c.tokens.current())}
 		}
 		attempts++
 		resp, err := c.attempt(ctx, method, u, header, body, token)
@@ -236,7 +236,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, header htt
 					if ctxErr := ctx.Err(); ctxErr != nil {
 						return nil, fmt.Errorf("%s %s: %w", method, shown, ctxErr)
 					}
-					return resp, &AuthError{Method: method, URL: shown, Err: errors.New(redact(err.Error(), token))}
+					return resp, &AuthError{Method: method, URL: shown, Err: credentialError(err, token)}
 				}
 			} else {
 				c.tokens.invalidate(token)
@@ -373,6 +373,13 @@ func transportCause(err error, token string) error {
 		return errors.New(msg)
 	}
 	return err
+}
+
+// credentialError keeps the text of a credential's error, which can carry a
+// whole token-endpoint answer, redacted and then bounded: it is the only copy
+// kept, so neither a token nor megabytes of it outlive the call.
+func credentialError(err error, token string) error {
+	return errors.New(BoundText(redact(err.Error(), token)))
 }
 
 // checkHeader refuses header names or values that would break the request

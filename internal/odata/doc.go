@@ -9,10 +9,15 @@
 //     OData-MaxVersion, OData-Version and If-None-Match: null);
 //   - retries of 429 and 503 (and, for requests that are safe to repeat, 502,
 //     504 and connection errors) after Retry-After or an exponential backoff
-//     with jitter, bounded by a number of retries and a total wait;
+//     with jitter, bounded by a number of retries and a total wait; the
+//     inner 429 and 503 answers of a Dataverse $batch, and the inner 429s of
+//     a Graph $batch, are sent again on their own in a new $batch, within
+//     the same bounds;
 //   - a deadline per attempt and a size limit on every response body;
 //   - typed errors: *APIError (the OData {"error":{"code","message"}} body),
-//     *ThrottledError, *AuthError, *DecodeError and ErrResponseTooLarge;
+//     *ThrottledError, *AuthError, *DecodeError and ErrResponseTooLarge,
+//     whose texts are bounded by BoundText (MaxErrorText bytes), the helper
+//     callers also use for any error text they store or print;
 //   - paging through @odata.nextLink with Prefer: odata.maxpagesize, $count
 //     with the Dataverse 5,000 cap, Dataverse multipart $batch and Graph JSON
 //     $batch.

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,9 +32,92 @@ var (
 	ErrBatchTooLarge = errors.New("too many requests in one batch")
 )
 
-// maxMessageLen bounds the error text kept from a body that is not the OData
-// error shape.
+// maxMessageLen bounds the code and the message kept from an error body.
 const maxMessageLen = 512
+
+// MaxErrorText is the most bytes BoundText keeps, and so the longest Error()
+// text of this package's typed errors.
+const MaxErrorText = 1024
+
+// BoundText returns s unchanged when it is at most MaxErrorText bytes long.
+// A longer s keeps its beginning and its end, cut on rune boundaries, around
+// a "… (N bytes elided) …" marker, and the result is at most MaxErrorText
+// bytes. Callers that store or print an error's text (a snapshot section's
+// error, a log line) pass err.Error() through it, since an error of another
+// package can carry a whole response body.
+//
+// Bounding a text that wraps an already bounded one (an error wrapped with a
+// step, then bounded again) counts the bytes the inner marker stood for, so N
+// is always the number of bytes of the original text left out.
+func BoundText(s string) string {
+	if len(s) <= MaxErrorText {
+		return s
+	}
+	markers := elidedPattern.FindAllStringSubmatchIndex(s, -1)
+	most := len(s) // an upper bound of N, for the marker's length
+	for _, m := range markers {
+		n, _ := strconv.Atoi(s[m[2]:m[3]])
+		most = addCapped(most, n)
+	}
+	room := MaxErrorText - len(elidedMarker(most))
+	head := runeCut(s, room*3/4)
+	tail := len(s) - (room - head)
+	for i := 0; i < utf8.UTFMax && tail < len(s) && !utf8.RuneStart(s[tail]); i++ {
+		tail++
+	}
+	// Never cut through an earlier marker; count the ones left out.
+	for _, m := range markers {
+		if m[0] < head && head < m[1] {
+			head = m[0]
+		}
+		if m[0] < tail && tail < m[1] {
+			tail = m[1]
+		}
+	}
+	elided := tail - head
+	for _, m := range markers {
+		if m[0] >= head && m[1] <= tail {
+			n, _ := strconv.Atoi(s[m[2]:m[3]])
+			elided = addCapped(elided-(m[1]-m[0]), n)
+		}
+	}
+	return s[:head] + elidedMarker(elided) + s[tail:]
+}
+
+// boundedError bounds the text of another package's error and keeps it for
+// errors.Is and errors.As.
+type boundedError struct{ err error }
+
+func (e boundedError) Error() string { return BoundText(e.err.Error()) }
+func (e boundedError) Unwrap() error { return e.err }
+
+// elidedPattern matches the marker elidedMarker writes.
+var elidedPattern = regexp.MustCompile(` … \(([0-9]{1,19}) bytes elided\) … `)
+
+// addCapped adds two counts of bytes, which markers written by hand could
+// make overflow, stopping at the largest int.
+func addCapped(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
+func elidedMarker(n int) string {
+	return fmt.Sprintf(" … (%d bytes elided) … ", n)
+}
+
+// runeCut returns the largest index at most n that does not split a rune of s
+// (of a valid UTF-8 s; invalid bytes are cut anywhere).
+func runeCut(s string, n int) int {
+	if n >= len(s) {
+		return len(s)
+	}
+	for i := 0; i < utf8.UTFMax && n > 0 && !utf8.RuneStart(s[n]); i++ {
+		n--
+	}
+	return n
+}
 
 // APIError is a non-2xx answer from the service, with the OData error code and
 // message when the body had the {"error":{"code","message"}} shape. Dataverse
@@ -45,7 +131,8 @@ type APIError struct {
 	URL     string
 }
 
-// Error formats the method, URL, status, code and message.
+// Error formats the method, URL, status, code and message, bounded by
+// BoundText.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	if e.Method != "" || e.URL != "" {
@@ -61,7 +148,7 @@ func (e *APIError) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}
-	return b.String()
+	return BoundText(b.String())
 }
 
 // Is matches the sentinel of the error's status.
@@ -96,7 +183,7 @@ type ThrottledError struct {
 	Err error
 }
 
-// Error describes the throttling and the last answer.
+// Error describes the throttling and the last answer, bounded by BoundText.
 func (e *ThrottledError) Error() string {
 	var b strings.Builder
 	if e.Method != "" || e.URL != "" {
@@ -124,7 +211,7 @@ func (e *ThrottledError) Error() string {
 			}
 		}
 	}
-	return b.String()
+	return BoundText(b.String())
 }
 
 // Unwrap returns the last answer.
@@ -145,16 +232,17 @@ type AuthError struct {
 	Err error
 }
 
-// Error describes the failure.
+// Error describes the failure, bounded by BoundText: a credential's error
+// can carry the whole answer of the token endpoint.
 func (e *AuthError) Error() string {
 	prefix := strings.TrimSpace(e.Method + " " + e.URL)
 	if prefix != "" {
 		prefix += ": "
 	}
 	if e.Refreshed {
-		return fmt.Sprintf("%sunauthorized after a token refresh: %v", prefix, e.Err)
+		return BoundText(fmt.Sprintf("%sunauthorized after a token refresh: %v", prefix, e.Err))
 	}
-	return fmt.Sprintf("%sauthenticate: %v", prefix, e.Err)
+	return BoundText(fmt.Sprintf("%sauthenticate: %v", prefix, e.Err))
 }
 
 // Unwrap returns the underlying error.
@@ -171,9 +259,10 @@ type DecodeError struct {
 	Err    error
 }
 
-// Error names the request whose response could not be decoded.
+// Error names the request whose response could not be decoded, bounded by
+// BoundText.
 func (e *DecodeError) Error() string {
-	return fmt.Sprintf("decode response of %s: %v", strings.TrimSpace(e.Method+" "+e.URL), e.Err)
+	return BoundText(fmt.Sprintf("decode response of %s: %v", strings.TrimSpace(e.Method+" "+e.URL), e.Err))
 }
 
 // Unwrap returns the parse error.
@@ -195,29 +284,32 @@ type odataError struct {
 }
 
 // newAPIError builds the error for a non-2xx answer from its body, redacting
-// the given secrets (and anything that looks like a bearer token).
+// the given secrets (and anything that looks like a bearer token) before
+// truncating, so that a cut cannot leave part of a token unredacted.
 func newAPIError(status int, body []byte, method, shownURL string, secrets ...string) *APIError {
 	e := &APIError{Status: status, Method: method, URL: shownURL}
 	var oe odataError
 	if err := json.Unmarshal(body, &oe); err == nil && oe.Error != nil {
-		e.Code = redact(truncate(oe.Error.Code), secrets...)
-		e.Message = redact(truncate(oe.Error.Message), secrets...)
+		e.Code = truncate(redactText(oe.Error.Code, secrets))
+		e.Message = truncate(redactText(oe.Error.Message, secrets))
 		return e
 	}
 	text := strings.TrimSpace(string(body))
 	if text != "" && utf8.ValidString(text) {
-		e.Message = redact(truncate(strings.Join(strings.Fields(text), " ")), secrets...)
+		e.Message = truncate(redactText(strings.Join(strings.Fields(text), " "), secrets))
 	}
 	return e
+}
+
+// redactText redacts s and keeps it valid UTF-8: a secret that matched half
+// of a rune would leave the other half.
+func redactText(s string, secrets []string) string {
+	return strings.ToValidUTF8(redact(s, secrets...), "\uFFFD")
 }
 
 func truncate(s string) string {
 	if len(s) <= maxMessageLen {
 		return s
 	}
-	cut := maxMessageLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return s[:runeCut(s, maxMessageLen)] + "…"
 }

@@ -38,11 +38,13 @@ type GraphResponse struct {
 	retryAfter time.Duration // parsed when the answer arrived
 	hasRetry   bool
 	apiErr     *APIError // built with the client's secrets redacted
+	attempts   int       // how many batches carried the request
 }
 
 // Err returns nil for a 2xx answer, a *ThrottledError (wrapping the
-// *APIError) for a 429 that was still throttled when the retry budget ran
-// out, and the *APIError parsed from the body otherwise.
+// *APIError, and counting the batches that carried the request) for a 429
+// that was still throttled when the retry budget ran out, and the *APIError
+// parsed from the body otherwise.
 func (r GraphResponse) Err() error {
 	if r.Status >= 200 && r.Status < 300 {
 		return nil
@@ -52,7 +54,7 @@ func (r GraphResponse) Err() error {
 		apiErr = newAPIError(r.Status, r.Body, r.method, r.url)
 	}
 	if r.Status == http.StatusTooManyRequests {
-		return &ThrottledError{Status: r.Status, RetryAfter: r.retryAfter, Method: r.method, URL: r.url, Err: apiErr}
+		return &ThrottledError{Status: r.Status, RetryAfter: r.retryAfter, Method: r.method, URL: r.url, Attempts: r.attempts, Err: apiErr}
 	}
 	return apiErr
 }
@@ -124,13 +126,13 @@ func (c *Client) GraphBatch(ctx context.Context, reqs []GraphRequest) ([]GraphRe
 					hasWait = true
 					maxWait = max(maxWait, out[i].retryAfter)
 				}
+				if h := c.opts.Hooks.OnThrottle; h != nil {
+					h(http.StatusTooManyRequests, out[i].retryAfter)
+				}
 			}
 		}
 		if len(throttled) == 0 {
 			return out, nil
-		}
-		if h := c.opts.Hooks.OnThrottle; h != nil {
-			h(http.StatusTooManyRequests, maxWait)
 		}
 		wait, ok := b.plan(maxWait, hasWait)
 		if !ok {
@@ -232,6 +234,14 @@ func (c *Client) graphRound(ctx context.Context, items []graphBatchItem, chunk [
 	if err != nil {
 		return fmt.Errorf("graph batch of %d requests: %w", len(chunk), err)
 	}
+	return c.readGraphAnswers(resp, items, chunk, out, byID)
+}
+
+// readGraphAnswers decodes the answer to the $batch of the requests at
+// indices chunk (byID maps their ids to those indices), which the service
+// controls: exactly one answer per id, each with a status from 100 to 599,
+// stored at its request's index in out.
+func (c *Client) readGraphAnswers(resp *Response, items []graphBatchItem, chunk []int, out []GraphResponse, byID map[string]int) error {
 	var answer struct {
 		Responses *[]graphBatchAnswer `json:"responses"`
 	}
@@ -250,7 +260,7 @@ func (c *Client) graphRound(ctx context.Context, items []graphBatchItem, chunk [
 		if seen[a.ID] {
 			return &DecodeError{Method: http.MethodPost, URL: resp.RequestURL, Err: fmt.Errorf("two answers with id %q", a.ID)}
 		}
-		if a.Status < 100 || a.Status > 999 {
+		if a.Status < 100 || a.Status > 599 {
 			return &DecodeError{Method: http.MethodPost, URL: resp.RequestURL, Err: fmt.Errorf("answer %q has status %d", a.ID, a.Status)}
 		}
 		seen[a.ID] = true
@@ -264,6 +274,7 @@ func (c *Client) graphRound(ctx context.Context, items []graphBatchItem, chunk [
 			url:        redact(redactURL(c.base)+strings.TrimPrefix(items[i].URL, "/"), c.tokens.current()),
 			retryAfter: ra,
 			hasRetry:   hasRA,
+			attempts:   out[i].attempts + 1,
 		}
 		if a.Status < 200 || a.Status >= 300 {
 			out[i].apiErr = newAPIError(a.Status, a.Body, out[i].method, out[i].url, c.tokens.current())

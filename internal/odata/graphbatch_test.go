@@ -151,6 +151,7 @@ func TestGraphBatchInnerThrottling(t *testing.T) {
 		wantRounds    [][]string // ids per outer batch
 		wantWaits     []time.Duration
 		wantThrottled []int // request indices whose final answer is 429
+		wantAttempts  int   // the batches that carried a wantThrottled request
 	}{
 		{
 			name:          "only throttled requests resent after the longest Retry-After",
@@ -167,6 +168,7 @@ func TestGraphBatchInnerThrottling(t *testing.T) {
 			wantRounds:    [][]string{{"1", "2", "3", "4"}, {"3"}, {"3"}},
 			wantWaits:     []time.Duration{time.Second, time.Second},
 			wantThrottled: []int{2},
+			wantAttempts:  3,
 		},
 		{
 			name:          "Retry-After beyond the budget stops at once",
@@ -174,6 +176,7 @@ func TestGraphBatchInnerThrottling(t *testing.T) {
 			throttleTimes: 99,
 			wantRounds:    [][]string{{"1", "2", "3", "4"}},
 			wantThrottled: []int{0},
+			wantAttempts:  1,
 		},
 		{
 			name:          "no Retry-After uses backoff",
@@ -234,6 +237,8 @@ func TestGraphBatchInnerThrottling(t *testing.T) {
 					err := r.Err()
 					if r.Status != 429 || !errors.As(err, &te) || !errors.As(err, &api) || api.Code != "TooManyRequests" {
 						t.Errorf("answer %d: status %d err %v, want a ThrottledError", i, r.Status, err)
+					} else if te.Attempts != tt.wantAttempts {
+						t.Errorf("answer %d: %d attempt(s) counted, want %d", i, te.Attempts, tt.wantAttempts)
 					}
 					continue
 				}
@@ -243,6 +248,15 @@ func TestGraphBatchInnerThrottling(t *testing.T) {
 			}
 			if n := e.rec.count("retry batch_throttled"); n != len(tt.wantWaits) {
 				t.Errorf("batch_throttled retries = %d, want %d", n, len(tt.wantWaits))
+			}
+			answered429 := 0
+			mu.Lock()
+			for _, n := range throttled {
+				answered429 += n
+			}
+			mu.Unlock()
+			if n := e.rec.count("throttle 429"); n != answered429 {
+				t.Errorf("OnThrottle called %d times for %d inner 429 answers", n, answered429)
 			}
 		})
 	}

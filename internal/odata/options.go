@@ -60,7 +60,7 @@ const (
 	ReasonGatewayTimeout = "gateway_timeout" // 504
 	ReasonConnection     = "connection"      // transport error or attempt deadline
 	ReasonUnauthorized   = "unauthorized"    // 401: token refreshed, request repeated once
-	ReasonBatchThrottled = "batch_throttled" // Graph $batch inner 429s sent again
+	ReasonBatchThrottled = "batch_throttled" // $batch inner 429s (and Dataverse 503s) sent again
 )
 
 // Hooks are optional callbacks for metrics and logging. None of their
@@ -73,8 +73,9 @@ type Hooks struct {
 	// OnRetry is called before a request is repeated, with one of the Reason*
 	// constants and the time the client will wait first.
 	OnRetry func(reason string, wait time.Duration)
-	// OnThrottle is called for every 429 or 503 answer (including Graph
-	// $batch inner 429s), with the Retry-After it carried or 0.
+	// OnThrottle is called for every 429 or 503 answer (including the inner
+	// 429s of a Graph $batch and the inner 429s and 503s of a Dataverse
+	// $batch), with the Retry-After it carried or 0.
 	OnThrottle func(status int, retryAfter time.Duration)
 	// OnResponse is called after every attempt that got an HTTP answer.
 	OnResponse func(status int, dur time.Duration)

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -83,9 +84,11 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	if isDecimal(v) {
 		secs, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(secs) || secs < 0 {
+		if (err != nil && !errors.Is(err, strconv.ErrRange)) || math.IsNaN(secs) || secs < 0 {
 			return 0, false
 		}
+		// Too many digits for a float64 is +Inf with ErrRange: a long wait
+		// still, not none.
 		if secs >= maxRetryAfter.Seconds() {
 			return maxRetryAfter, true
 		}

@@ -26,6 +26,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{in: "Sat, 01 Mar 2025 12:00:04 GMT", want: 4 * time.Second, wantOK: true},
 		{in: "Sat, 01 Mar 2025 11:00:00 GMT", want: 0, wantOK: true},
 		{in: "99999999999", want: maxRetryAfter, wantOK: true},
+		{in: "1" + strings.Repeat("0", 400), want: maxRetryAfter, wantOK: true},
+		{in: "0." + strings.Repeat("0", 400) + "1", want: 0, wantOK: true},
 		{in: ""},
 		{in: "-1"},
 		{in: "1e3"},

@@ -1,8 +1,10 @@
 package odata
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -18,7 +20,7 @@ func (c *Client) resolve(ref string) (*url.URL, error) {
 		return nil, err
 	}
 	if !strings.HasPrefix(u.EscapedPath(), c.base.EscapedPath()) {
-		return nil, fmt.Errorf("path %q leaves the base path %s", ref, c.base.EscapedPath())
+		return nil, fmt.Errorf("path %s leaves the base path %s", shownRef(ref), c.base.EscapedPath())
 	}
 	return u, nil
 }
@@ -30,7 +32,7 @@ func (c *Client) resolveNext(current *url.URL, link string) (*url.URL, error) {
 		return c.sameHost(link)
 	}
 	if strings.HasPrefix(link, "//") {
-		return nil, fmt.Errorf("next link %q: %w", link, ErrForeignHost)
+		return nil, fmt.Errorf("next link %s: %w", shownRef(link), ErrForeignHost)
 	}
 	return parseRelative(current, link)
 }
@@ -41,12 +43,13 @@ func (c *Client) sameHost(raw string) (*url.URL, error) {
 	path, query, _ := strings.Cut(raw, "?")
 	u, err := url.Parse(path)
 	if err != nil {
-		return nil, fmt.Errorf("parse URL: %w", err)
+		return nil, fmt.Errorf("parse URL %s: %w", shownRef(raw), urlErrorCause(err))
 	}
 	u.RawQuery = escapeQuery(query)
 	u.User = nil
+	u.Fragment, u.RawFragment = "", "" // never sent; and a page is the same page without it
 	if !strings.EqualFold(u.Scheme, c.base.Scheme) || hostPort(u) != hostPort(c.base) {
-		return nil, fmt.Errorf("%s (expected %s://%s): %w", c.showURL(u), c.base.Scheme, c.base.Host, ErrForeignHost)
+		return nil, fmt.Errorf("%s (expected %s://%s): %w", BoundText(c.showURL(u)), c.base.Scheme, c.base.Host, ErrForeignHost)
 	}
 	return u, nil
 }
@@ -57,11 +60,11 @@ func (c *Client) sameHost(raw string) (*url.URL, error) {
 func parseRelative(against *url.URL, ref string) (*url.URL, error) {
 	path, query, hasQuery := strings.Cut(ref, "?")
 	if strings.ContainsAny(path, "#\x00\r\n") {
-		return nil, fmt.Errorf("path %q contains a character that may not appear in a URL path", ref)
+		return nil, fmt.Errorf("path %s contains a character that may not appear in a URL path", shownRef(ref))
 	}
 	rel, err := url.Parse("./" + path)
 	if err != nil {
-		return nil, fmt.Errorf("parse path %q: %w", ref, err)
+		return nil, fmt.Errorf("parse path %s: %w", shownRef(ref), urlErrorCause(err))
 	}
 	u := against.ResolveReference(rel)
 	u.RawQuery = ""
@@ -70,6 +73,29 @@ func parseRelative(against *url.URL, ref string) (*url.URL, error) {
 	}
 	u.Fragment, u.RawFragment = "", ""
 	return u, nil
+}
+
+// shownRef quotes a path or link, which may come from a server, for an error
+// text: anything shaped like a credential redacted, the length bounded.
+func shownRef(s string) string {
+	q := strconv.Quote(BoundText(redact(s)))
+	if len(q) > MaxErrorText {
+		// Escapes made it longer (up to four bytes for one); the marker
+		// then also counts the escaped bytes it leaves out.
+		q = BoundText(q)
+	}
+	return q
+}
+
+// urlErrorCause drops the *url.Error wrapper, which repeats the whole URL,
+// and keeps its cause, whose text is bounded too (an invalid port is quoted
+// whole).
+func urlErrorCause(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return boundedError{err}
 }
 
 func isAbsoluteURL(s string) bool {
