@@ -136,7 +136,7 @@ func OK(source string, status int, now time.Time) snapshot.Section {
 // Failed returns a section that could not be read, with the error's text
 // and, when the service answered, its HTTP status.
 func Failed(source string, err error, now time.Time) snapshot.Section {
-	s := snapshot.Section{Status: snapshot.StatusError, Error: err.Error(), Source: source, CollectedAt: now.UTC()}
+	s := snapshot.Section{Status: snapshot.StatusError, Error: odata.BoundText(err.Error()), Source: source, CollectedAt: now.UTC()}
 	var (
 		api        *odata.APIError
 		throttled  *odata.ThrottledError

@@ -19,6 +19,7 @@ func fullSnapshot() *Snapshot {
 			HTTPStatus:  200,
 			Source:      "GET " + source,
 			CollectedAt: at,
+			Missing:     []string{"isonedriveenabled"},
 		}
 	}
 	str := func(s string) *string { return &s }
