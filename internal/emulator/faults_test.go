@@ -341,7 +341,7 @@ func TestSectionsErroredScenario(t *testing.T) {
 		parts := parseBatchResponse(t, res, out)
 		want := http.StatusOK
 		if env == sales {
-			want = http.StatusServiceUnavailable
+			want = http.StatusInternalServerError
 		}
 		if len(parts) != 2 || parts[0].status != http.StatusOK || parts[1].status != want {
 			t.Errorf("%s: %+v, want document locations %d", env, parts, want)

@@ -98,7 +98,7 @@ func fuzzClient(f *testing.F, flavor Flavor, base string) *Client {
 	if err != nil {
 		f.Fatal(err)
 	}
-	c, err := New(u, &fakeCredential{tokens: []string{"tok"}}, Options{Scopes: []string{testScope}, Flavor: flavor})
+	c, err := New(u, &fakeCredential{tokens: []string{"tok"}}, Options{Scopes: []string{testScope}, Flavor: flavor, Now: time.Now})
 	if err != nil {
 		f.Fatal(err)
 	}
