@@ -2,16 +2,20 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/yamlguard"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -300,6 +304,113 @@ func TestSecretsNeverEchoed(t *testing.T) {
 	}
 }
 
+// hostileDoc is a document built to hurt a YAML decoder, and what Parse
+// must say about it (after the file name).
+type hostileDoc struct {
+	name string
+	doc  []byte
+	want string
+	kind error
+}
+
+// hostileDocs reproduces each way tenants.yaml used to hurt teamslink
+// through go-yaml: a panic, an alias bomb that took a minute and 2 GB,
+// nesting whose cost grows with the square of the depth, a file past the
+// size limit.
+func hostileDocs() []hostileDoc {
+	var bomb strings.Builder
+	bomb.WriteString("defaults:\n  tables:\n    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&bomb, "    - &a%d [%s]\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	bomb.WriteString("tenants: []\n")
+	var block strings.Builder
+	for i := range 100 {
+		block.WriteString(strings.Repeat("  ", i) + "tenants:\n")
+	}
+	return []hostileDoc{
+		{"tag that panics go-yaml", []byte("tenants: !foo bar\n"), ":1: YAML tags (!name, !!type) are not supported in this file", yamlguard.ErrTag},
+		{"alias bomb", []byte(bomb.String()), ":8: expanding this alias takes the document past 250000 YAML nodes (an alias bomb?)", yamlguard.ErrTooMany},
+		{"recursive alias", []byte("tenants: &t [*t]\n"), ":1: alias refers to an anchor that contains it (a recursive structure)", yamlguard.ErrAlias},
+		{"deep flow nesting", []byte("tenants: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"), ":1: nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"deep block nesting", []byte(block.String()), ":33: nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"oversize", append([]byte("tenants: []\n"), bytes.Repeat([]byte("#"), 1<<20)...), ": larger than 1 MiB, the limit for this file", yamlguard.ErrTooLarge},
+	}
+}
+
+// within fails the test when f takes longer than a few seconds: on a
+// document that hurts the decoder, failing slowly is still failing.
+func within(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("still decoding after 5s")
+	}
+}
+
+// TestParseHostile: each hostile document is refused at once, with the
+// file and line, through the *Error that config check prints (exit 2).
+func TestParseHostile(t *testing.T) {
+	t.Parallel()
+	for _, tt := range hostileDocs() {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var err error
+			within(t, func() { _, err = Parse(tt.doc, "hostile.yaml") })
+			var e *Error
+			if !errors.As(err, &e) || e.File != "hostile.yaml" || !errors.Is(err, tt.kind) {
+				t.Fatalf("Parse = %v, want an *Error of kind %v naming the file", err, tt.kind)
+			}
+			if got, want := err.Error(), "hostile.yaml"+tt.want; got != want {
+				t.Fatalf("Parse error\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadOversize(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("# padding\n"), 200_000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if !errors.Is(err, yamlguard.ErrTooLarge) || err.Error() != path+": larger than 1 MiB, the limit for this file" {
+		t.Fatalf("Load = %v, want the size limit named with the file", err)
+	}
+}
+
+// TestParseCancelled: a cancelled context (SIGINT, SIGTERM) stops Parse and
+// Load; the error says so and names the file.
+func TestParseCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	doc, err := os.ReadFile("testdata/valid-fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		run  func() (*Config, error)
+	}{
+		{"ParseContext", func() (*Config, error) { return ParseContext(ctx, doc, "tenants.yaml") }},
+		{"LoadContext", func() (*Config, error) { return LoadContext(ctx, "testdata/valid-fleet.yaml") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := tt.run()
+			if c != nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), ".yaml") {
+				t.Fatalf("%s = %v, %v; want context.Canceled naming the file", tt.name, c, err)
+			}
+		})
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	t.Parallel()
 	_, err := Load(filepath.Join(t.TempDir(), "tenants.yaml"))
@@ -309,7 +420,8 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 // FuzzParse feeds arbitrary documents to Parse, seeded with every testdata
-// file: it must never panic, and what it accepts must validate again.
+// file and every hostile document: it must never panic, and what it accepts
+// must validate again.
 // Run with: go test ./internal/config -run '^$' -fuzz FuzzParse -fuzztime 30s
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.yaml")
@@ -319,6 +431,9 @@ func FuzzParse(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+	}
+	for _, h := range hostileDocs() {
+		f.Add(h.doc)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "fuzz.yaml")
