@@ -31,7 +31,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			cfg, err := targets.load()
+			cfg, err := targets.load(cmd.Context())
 			if err != nil {
 				return err
 			}
