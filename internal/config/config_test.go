@@ -57,6 +57,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-client-secret-none.yaml", ":3: tenants[0].auth: method client-secret needs secretEnv (an environment variable name) or secretFile (a file name)"},
 		{"invalid-client-secret-both.yaml", ":7: tenants[0].auth.secretFile: set secretEnv or secretFile, not both"},
 		{"invalid-secret-env-name.yaml", ":6: tenants[0].auth.secretEnv: must be the name of an environment variable (letters, digits and _), not the secret itself"},
+		{"invalid-secret-file-client-secret.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has the form of an Entra client secret"},
+		{"invalid-secret-file-tilde.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has a ~ inside a name, as Entra client secrets do"},
+		{"invalid-secret-file-characters.yaml", `:6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has a character no file name needs (" * < > ? |)`},
+		{"invalid-secret-file-base64.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it ends in =, as base64 does"},
+		{"invalid-secret-file-control.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has a control character"},
 		{"invalid-certificate-file-missing.yaml", ":3: tenants[0].auth.certificateFile: required by method client-certificate: a PEM or PKCS#12 file with the certificate and its private key"},
 		{"invalid-workload-identity-client-id.yaml", ":3: tenants[0].auth.clientId: required by method workload-identity: the application (client) id"},
 		{"invalid-managed-identity-client-id.yaml", ":5: tenants[0].auth.clientId: not used by method managed-identity; a user-assigned identity goes in managedIdentityClientId"},
@@ -274,31 +279,91 @@ func TestValidateInCode(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverEchoed: a secret pasted where a reference belongs must not
-// appear in the message.
+// secretValues are shaped like the secrets people paste where a reference
+// belongs: a made-up value with ~, an Entra client secret, an older
+// generated one with punctuation, base64.
+var secretValues = []string{
+	"Xy7~q.Secret-Value",
+	"aZ38Q~hT5rW_k2Lm9Np-Qx7Vb1Yc4Ds6Fg0Jh.eK",
+	"K9?mB@x[Zq]7=Lw*T2vR+pN-eY8sD_u",
+	"c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZw==",
+}
+
+// TestSecretsNeverEchoed: a secret pasted where a reference belongs, or
+// anywhere in a document refused before decoding, must not appear in the
+// message.
 func TestSecretsNeverEchoed(t *testing.T) {
 	t.Parallel()
-	const secret = "Xy7~q.Secret-Value"
+	const clientID = "\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c"
 	tests := []struct {
 		name string
-		auth string
+		auth string // SECRET stands for the value
 	}{
-		{"secret in secretEnv", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      secretEnv: " + secret},
-		{"secret in certificatePasswordEnv", "method: client-certificate\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      certificateFile: c.pem\n      certificatePasswordEnv: " + secret},
-		{"secret under an unknown key", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      clientSecret: " + secret},
-		{"secret as a wrongly typed value", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      secretEnv: [" + secret + "]"},
+		{"secret in secretEnv", "method: client-secret" + clientID + "\n      secretEnv: SECRET"},
+		{"secret in secretFile", "method: client-secret" + clientID + "\n      secretFile: SECRET"},
+		{"secret in a quoted secretFile", "method: client-secret" + clientID + "\n      secretFile: 'SECRET'"},
+		{"secret in secretFile of another method", "method: azure-cli\n      secretFile: SECRET"},
+		{"secret in certificatePasswordEnv", "method: client-certificate" + clientID + "\n      certificateFile: c.pem\n      certificatePasswordEnv: SECRET"},
+		{"secret under an unknown key", "method: client-secret" + clientID + "\n      clientSecret: SECRET"},
+		{"secret as a wrongly typed value", "method: client-secret" + clientID + "\n      secretEnv: [SECRET]"},
+		{"secret read as a tag", "method: client-secret" + clientID + "\n      secretFile: !SECRET"},
+		{"secret read as an alias", "method: client-secret" + clientID + "\n      secretFile: *SECRET"},
+		{"secret read as an anchor defined twice", "method: client-secret" + clientID + "\n      secretFile: &SECRET a\n      secretEnv: &SECRET b"},
+		{"secret read as a recursive anchor", "method: client-secret" + clientID + "\n      secretFile: &SECRET [*SECRET]"},
+		{"secret in a document nested too deeply", "method: client-secret" + clientID + "\n      secretFile: " + strings.Repeat("[", 40) + "SECRET" + strings.Repeat("]", 40)},
+		{"secret in a document too large", "method: client-secret" + clientID + "\n      secretFile: SECRET" + strings.Repeat(" ", 1<<20)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		for i, secret := range secretValues {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, i), func(t *testing.T) {
+				t.Parallel()
+				doc := "tenants:\n  - id: 3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15\n    auth:\n      " + strings.ReplaceAll(tt.auth, "SECRET", secret) +
+					"\n    environments:\n      - url: https://contoso.crm.dynamics.com\n"
+				_, err := Parse([]byte(doc), "tenants.yaml")
+				if err == nil {
+					t.Fatal("Parse accepted a secret value")
+				}
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error repeats the secret: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestSecretShape: file names pass, secret-shaped values do not, whatever
+// their reason.
+func TestSecretShape(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		value  string
+		secret bool
+	}{
+		{"secrets/contoso-client-secret", false},
+		{"/run/secrets/contoso", false},
+		{`C:\PROGRA~1\teamslink\client-secret.txt`, false},
+		{"PROGRA~12", false},
+		{"~/secrets/contoso", false},
+		{"client secret.txt", false},
+		{"./s", false},
+		{"shards/dt=2024/secret", false},
+		{"contoso.client-secret.v2", false},
+		{"", false},
+		{"aZ38Q~hT5rW_k2Lm9Np-Qx7Vb1Yc4Ds6Fg0Jh.eK", true},
+		{"/run/secrets/aZ38Q~hT5rW_k2Lm9Np-Qx7Vb1Yc4Ds6Fg0Jh.eK", true},
+		{"Xy7~q.Secret-Value", true},
+		{"PROGRA~1x", true},
+		{"secret~", true},
+		{"K9?mB@x[Zq]7=Lw*T2vR+pN-eY8sD_u", true},
+		{"c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZw==", true},
+		{"first-line\nsecond-line", true},
+		{"tab\tinside", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
 			t.Parallel()
-			doc := "tenants:\n  - id: 3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15\n    auth:\n      " + tt.auth +
-				"\n    environments:\n      - url: https://contoso.crm.dynamics.com\n"
-			_, err := Parse([]byte(doc), "tenants.yaml")
-			if err == nil {
-				t.Fatal("Parse accepted a secret value")
-			}
-			if strings.Contains(err.Error(), secret) {
-				t.Fatalf("error repeats the secret: %v", err)
+			if got := secretShape(tt.value); (got != "") != tt.secret {
+				t.Fatalf("secretShape(%q) = %q, want secret: %v", tt.value, got, tt.secret)
 			}
 		})
 	}
