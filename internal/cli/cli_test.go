@@ -2,8 +2,11 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,6 +285,47 @@ func TestVersion(t *testing.T) {
 	code, out, _ := run(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "teamslink test (") {
 		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// TestConfigCheckHostile: a tenants.yaml that used to crash go-yaml or run
+// for minutes is a config error, exit 2 with file and line, at once.
+func TestConfigCheckHostile(t *testing.T) {
+	t.Parallel()
+	bomb := "defaults:\n  tables:\n    - &a0 [a, a, a, a, a, a, a, a, a]\n"
+	for i := 1; i < 9; i++ {
+		bomb += fmt.Sprintf("    - &a%d [%s]\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	tests := []struct{ name, doc, want string }{
+		{"tag that panicked", "tenants: !foo bar\n", "tenants.yaml:1: YAML tags"},
+		{"alias bomb", bomb, "tenants.yaml:8: expanding this alias"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "tenants.yaml")
+			if err := os.WriteFile(path, []byte(tt.doc), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := run(t, "config", "check", path)
+			if code != 2 || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "goroutine") {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut, tt.want)
+			}
+		})
+	}
+}
+
+// TestConfigCheckCancelled: config check hands the command's context (the
+// one SIGINT and SIGTERM cancel) to the config loader.
+func TestConfigCheckCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var out, errOut bytes.Buffer
+	root := cli.NewRootCommand(cli.Deps{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Version: "test", Now: fixedNow})
+	root.SetArgs([]string{"config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml")})
+	if err := root.ExecuteContext(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("config check with a cancelled context = %v, want context.Canceled", err)
 	}
 }
 

@@ -54,12 +54,12 @@ func methodList() string {
 }
 
 // load returns the validated config the flags describe.
-func (o *targetOptions) load() (*config.Config, error) {
+func (o *targetOptions) load(ctx context.Context) (*config.Config, error) {
 	switch {
 	case o.configPath != "" && (o.tenant != "" || len(o.envs) > 0):
 		return nil, usageErrorf("give either --config or --tenant with --env, not both")
 	case o.configPath != "":
-		cfg, err := config.Load(o.configPath)
+		cfg, err := config.LoadContext(ctx, o.configPath)
 		if err != nil {
 			return nil, &UsageError{Err: err}
 		}
@@ -214,7 +214,7 @@ Examples:
   teamslink collect --tenant 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61 --env https://contoso.crm.dynamics.com -o snapshot.json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := targets.load()
+			cfg, err := targets.load(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ Examples:
   teamslink config check tenants.yaml`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(args[0])
+			cfg, err := config.LoadContext(cmd.Context(), args[0])
 			if err != nil {
 				return &UsageError{Err: err}
 			}

@@ -39,7 +39,7 @@ Examples:
   teamslink demo --out /tmp/demo`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			scenarios, err := emulator.LoadScenarios(scenarioDir)
+			scenarios, err := emulator.LoadScenariosContext(cmd.Context(), scenarioDir)
 			if err != nil {
 				return usageErrorf("%v (run from the repository root, or pass --scenarios DIR)", err)
 			}
@@ -47,7 +47,7 @@ Examples:
 			if err != nil {
 				return &UsageError{Err: err}
 			}
-			cfg, err := config.Load(configPath)
+			cfg, err := config.LoadContext(cmd.Context(), configPath)
 			if err != nil {
 				return &UsageError{Err: err}
 			}

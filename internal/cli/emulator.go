@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os/signal"
@@ -34,7 +35,7 @@ Examples:
   teamslink emulator --scenario testdata/scenarios/sp-800503ca-all.yaml --addr 127.0.0.1:8443`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			scenarios, err := loadScenarios(scenarioFiles)
+			scenarios, err := loadScenarios(cmd.Context(), scenarioFiles)
 			if err != nil {
 				return err
 			}
@@ -66,9 +67,9 @@ Examples:
 	return cmd
 }
 
-func loadScenarios(files []string) ([]*emulator.Scenario, error) {
+func loadScenarios(ctx context.Context, files []string) ([]*emulator.Scenario, error) {
 	if len(files) == 0 {
-		s, err := emulator.LoadScenarios(defaultScenarios)
+		s, err := emulator.LoadScenariosContext(ctx, defaultScenarios)
 		if err != nil {
 			return nil, usageErrorf("%v (run from the repository root, or pass --scenario FILE)", err)
 		}
@@ -76,7 +77,7 @@ func loadScenarios(files []string) ([]*emulator.Scenario, error) {
 	}
 	var out []*emulator.Scenario
 	for _, f := range files {
-		s, err := emulator.LoadScenario(f)
+		s, err := emulator.LoadScenarioContext(ctx, f)
 		if err != nil {
 			return nil, &UsageError{Err: err}
 		}

@@ -35,7 +35,7 @@ Examples:
 					return usageErrorf("--snapshot-out and the %s report both write %s; give each its own file", o.format, o.path)
 				}
 			}
-			cfg, err := targets.load()
+			cfg, err := targets.load(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,8 @@ package config
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,11 +30,14 @@ import (
 
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/yamlguard"
 )
 
-// maxFileSize bounds what Load reads: a fleet of thousands of tenants fits
-// in far less.
-const maxFileSize = 16 << 20
+// limits bound what decoding a tenants.yaml may cost (docs/configuration.md
+// names them): 1 MiB, collections nested 32 deep, 250 000 nodes and 1 MiB
+// of text with aliases expanded, no tags, 10 seconds. A fleet of thousands
+// of tenants fits in far less.
+var limits = yamlguard.Default
 
 // Config is a whole tenants.yaml.
 type Config struct {
@@ -210,23 +215,27 @@ func (t Tenant) GraphURL() string {
 	return c.GraphURL
 }
 
-// Load reads, decodes and validates the config file at path. Relative file
-// names in it (secretFile, certificateFile, tokenFile, caFile) are taken
-// relative to the directory of path.
+// Load is LoadContext without a context.
 func Load(path string) (*Config, error) {
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext reads, decodes and validates the config file at path.
+// Relative file names in it (secretFile, certificateFile, tokenFile,
+// caFile) are taken relative to the directory of path. It returns early,
+// with an error that wraps ctx.Err(), when ctx is done.
+func LoadContext(ctx context.Context, path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	// One byte past the limit is enough for ParseContext to refuse it.
+	data, err := io.ReadAll(io.LimitReader(f, int64(limits.MaxBytes)+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config %s: %w", path, err)
 	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("read config %s: larger than %d MiB", path, maxFileSize>>20)
-	}
-	c, err := Parse(data, path)
+	c, err := ParseContext(ctx, data, path)
 	if err != nil {
 		return nil, err
 	}
@@ -234,10 +243,38 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Parse decodes and validates a config document; name is used in messages.
-// Relative file names are left as they are (relative to the working directory).
-// A decode problem is returned as *Error, validation problems as Errors.
+// Parse is ParseContext without a context.
 func Parse(data []byte, name string) (*Config, error) {
+	return ParseContext(context.Background(), data, name)
+}
+
+// ParseContext decodes and validates a config document; name is used in
+// messages. Relative file names are left as they are (relative to the
+// working directory). A decode problem is returned as *Error, validation
+// problems as Errors. A document past the limits above, or one go-yaml
+// fails on, is refused as *Error before anything is decoded; when ctx is
+// done first, the error wraps ctx.Err().
+func ParseContext(ctx context.Context, data []byte, name string) (*Config, error) {
+	var c *Config
+	err := limits.Decode(ctx, data, func() error {
+		var err error
+		c, err = parse(data, name)
+		return err
+	})
+	var ge *yamlguard.Error
+	switch {
+	case errors.As(err, &ge):
+		return nil, &Error{File: name, Line: ge.Line, Message: ge.Message, Err: ge}
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return nil, fmt.Errorf("decode %s: %w", name, err)
+	case err != nil:
+		return nil, err
+	}
+	return c, nil
+}
+
+// parse is ParseContext once the document is known to be safe to decode.
+func parse(data []byte, name string) (*Config, error) {
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, decodeError(name, nil, err)

@@ -2,16 +2,20 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/yamlguard"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -53,6 +57,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-client-secret-none.yaml", ":3: tenants[0].auth: method client-secret needs secretEnv (an environment variable name) or secretFile (a file name)"},
 		{"invalid-client-secret-both.yaml", ":7: tenants[0].auth.secretFile: set secretEnv or secretFile, not both"},
 		{"invalid-secret-env-name.yaml", ":6: tenants[0].auth.secretEnv: must be the name of an environment variable (letters, digits and _), not the secret itself"},
+		{"invalid-secret-file-client-secret.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has the form of an Entra client secret"},
+		{"invalid-secret-file-tilde.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has a ~ inside a name, as Entra client secrets do"},
+		{"invalid-secret-file-characters.yaml", `:6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has a character no file name needs (" * < > ? |)`},
+		{"invalid-secret-file-base64.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it ends in =, as base64 does"},
+		{"invalid-secret-file-control.yaml", ":6: tenants[0].auth.secretFile: must be the name of a file holding the client secret, not the secret itself: it has a control character"},
 		{"invalid-certificate-file-missing.yaml", ":3: tenants[0].auth.certificateFile: required by method client-certificate: a PEM or PKCS#12 file with the certificate and its private key"},
 		{"invalid-workload-identity-client-id.yaml", ":3: tenants[0].auth.clientId: required by method workload-identity: the application (client) id"},
 		{"invalid-managed-identity-client-id.yaml", ":5: tenants[0].auth.clientId: not used by method managed-identity; a user-assigned identity goes in managedIdentityClientId"},
@@ -271,31 +280,198 @@ func TestValidateInCode(t *testing.T) {
 	}
 }
 
-// TestSecretsNeverEchoed: a secret pasted where a reference belongs must not
-// appear in the message.
+// secretValues are shaped like the secrets people paste where a reference
+// belongs: a made-up value with ~, an Entra client secret, an older
+// generated one with punctuation, base64.
+var secretValues = []string{
+	"Xy7~q.Secret-Value",
+	"aZ38Q~hT5rW_k2Lm9Np-Qx7Vb1Yc4Ds6Fg0Jh.eK",
+	"K9?mB@x[Zq]7=Lw*T2vR+pN-eY8sD_u",
+	"c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZw==",
+}
+
+// TestSecretsNeverEchoed: a secret pasted where a reference belongs, or
+// anywhere in a document refused before decoding, must not appear in the
+// message.
 func TestSecretsNeverEchoed(t *testing.T) {
 	t.Parallel()
-	const secret = "Xy7~q.Secret-Value"
+	const clientID = "\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c"
 	tests := []struct {
 		name string
-		auth string
+		auth string // SECRET stands for the value
 	}{
-		{"secret in secretEnv", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      secretEnv: " + secret},
-		{"secret in certificatePasswordEnv", "method: client-certificate\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      certificateFile: c.pem\n      certificatePasswordEnv: " + secret},
-		{"secret under an unknown key", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      clientSecret: " + secret},
-		{"secret as a wrongly typed value", "method: client-secret\n      clientId: 6e1a4c8b-2f3d-4e5a-9b7c-1d2e3f4a5b6c\n      secretEnv: [" + secret + "]"},
+		{"secret in secretEnv", "method: client-secret" + clientID + "\n      secretEnv: SECRET"},
+		{"secret in secretFile", "method: client-secret" + clientID + "\n      secretFile: SECRET"},
+		{"secret in a quoted secretFile", "method: client-secret" + clientID + "\n      secretFile: 'SECRET'"},
+		{"secret in secretFile of another method", "method: azure-cli\n      secretFile: SECRET"},
+		{"secret in certificatePasswordEnv", "method: client-certificate" + clientID + "\n      certificateFile: c.pem\n      certificatePasswordEnv: SECRET"},
+		{"secret under an unknown key", "method: client-secret" + clientID + "\n      clientSecret: SECRET"},
+		{"secret as a wrongly typed value", "method: client-secret" + clientID + "\n      secretEnv: [SECRET]"},
+		{"secret read as a tag", "method: client-secret" + clientID + "\n      secretFile: !SECRET"},
+		{"secret read as an alias", "method: client-secret" + clientID + "\n      secretFile: *SECRET"},
+		{"secret read as an anchor defined twice", "method: client-secret" + clientID + "\n      secretFile: &SECRET a\n      secretEnv: &SECRET b"},
+		{"secret read as a recursive anchor", "method: client-secret" + clientID + "\n      secretFile: &SECRET [*SECRET]"},
+		{"secret in a document nested too deeply", "method: client-secret" + clientID + "\n      secretFile: " + strings.Repeat("[", 40) + "SECRET" + strings.Repeat("]", 40)},
+		{"secret in a document too large", "method: client-secret" + clientID + "\n      secretFile: SECRET" + strings.Repeat(" ", 1<<20)},
+	}
+	for _, tt := range tests {
+		for i, secret := range secretValues {
+			t.Run(fmt.Sprintf("%s/%d", tt.name, i), func(t *testing.T) {
+				t.Parallel()
+				doc := "tenants:\n  - id: 3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15\n    auth:\n      " + strings.ReplaceAll(tt.auth, "SECRET", secret) +
+					"\n    environments:\n      - url: https://contoso.crm.dynamics.com\n"
+				_, err := Parse([]byte(doc), "tenants.yaml")
+				if err == nil {
+					t.Fatal("Parse accepted a secret value")
+				}
+				if strings.Contains(err.Error(), secret) {
+					t.Fatalf("error repeats the secret: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestSecretShape: file names pass, secret-shaped values do not, whatever
+// their reason.
+func TestSecretShape(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		value  string
+		secret bool
+	}{
+		{"secrets/contoso-client-secret", false},
+		{"/run/secrets/contoso", false},
+		{`C:\PROGRA~1\teamslink\client-secret.txt`, false},
+		{"PROGRA~12", false},
+		{"~/secrets/contoso", false},
+		{"client secret.txt", false},
+		{"./s", false},
+		{"shards/dt=2024/secret", false},
+		{"contoso.client-secret.v2", false},
+		{"", false},
+		{"aZ38Q~hT5rW_k2Lm9Np-Qx7Vb1Yc4Ds6Fg0Jh.eK", true},
+		{"/run/secrets/aZ38Q~hT5rW_k2Lm9Np-Qx7Vb1Yc4Ds6Fg0Jh.eK", true},
+		{"Xy7~q.Secret-Value", true},
+		{"PROGRA~1x", true},
+		{"secret~", true},
+		{"K9?mB@x[Zq]7=Lw*T2vR+pN-eY8sD_u", true},
+		{"c2VjcmV0LXZhbHVlLXRoYXQtaXMtbG9uZw==", true},
+		{"first-line\nsecond-line", true},
+		{"tab\tinside", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			t.Parallel()
+			if got := secretShape(tt.value); (got != "") != tt.secret {
+				t.Fatalf("secretShape(%q) = %q, want secret: %v", tt.value, got, tt.secret)
+			}
+		})
+	}
+}
+
+// hostileDoc is a document built to hurt a YAML decoder, and what Parse
+// must say about it (after the file name).
+type hostileDoc struct {
+	name string
+	doc  []byte
+	want string
+	kind error
+}
+
+// hostileDocs reproduces each way tenants.yaml used to hurt teamslink
+// through go-yaml: a panic, an alias bomb that took a minute and 2 GB,
+// nesting whose cost grows with the square of the depth, a file past the
+// size limit.
+func hostileDocs() []hostileDoc {
+	var bomb strings.Builder
+	bomb.WriteString("defaults:\n  tables:\n    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&bomb, "    - &a%d [%s]\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	bomb.WriteString("tenants: []\n")
+	var block strings.Builder
+	for i := range 100 {
+		block.WriteString(strings.Repeat("  ", i) + "tenants:\n")
+	}
+	return []hostileDoc{
+		{"tag that panics go-yaml", []byte("tenants: !foo bar\n"), ":1: YAML tags (!name, !!type) are not supported in this file", yamlguard.ErrTag},
+		{"alias bomb", []byte(bomb.String()), ":8: expanding this alias takes the document past 250000 YAML nodes (an alias bomb?)", yamlguard.ErrTooMany},
+		{"recursive alias", []byte("tenants: &t [*t]\n"), ":1: alias refers to an anchor that contains it (a recursive structure)", yamlguard.ErrAlias},
+		{"deep flow nesting", []byte("tenants: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"), ":1: nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"deep block nesting", []byte(block.String()), ":33: nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"oversize", append([]byte("tenants: []\n"), bytes.Repeat([]byte("#"), 1<<20)...), ": larger than 1 MiB, the limit for this file", yamlguard.ErrTooLarge},
+	}
+}
+
+// within fails the test when f takes longer than a few seconds: on a
+// document that hurts the decoder, failing slowly is still failing.
+func within(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("still decoding after 5s")
+	}
+}
+
+// TestParseHostile: each hostile document is refused at once, with the
+// file and line, through the *Error that config check prints (exit 2).
+func TestParseHostile(t *testing.T) {
+	t.Parallel()
+	for _, tt := range hostileDocs() {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var err error
+			within(t, func() { _, err = Parse(tt.doc, "hostile.yaml") })
+			var e *Error
+			if !errors.As(err, &e) || e.File != "hostile.yaml" || !errors.Is(err, tt.kind) {
+				t.Fatalf("Parse = %v, want an *Error of kind %v naming the file", err, tt.kind)
+			}
+			if got, want := err.Error(), "hostile.yaml"+tt.want; got != want {
+				t.Fatalf("Parse error\n got: %s\nwant: %s", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadOversize(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tenants.yaml")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("# padding\n"), 200_000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if !errors.Is(err, yamlguard.ErrTooLarge) || err.Error() != path+": larger than 1 MiB, the limit for this file" {
+		t.Fatalf("Load = %v, want the size limit named with the file", err)
+	}
+}
+
+// TestParseCancelled: a cancelled context (SIGINT, SIGTERM) stops Parse and
+// Load; the error says so and names the file.
+func TestParseCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	doc, err := os.ReadFile("testdata/valid-fleet.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		run  func() (*Config, error)
+	}{
+		{"ParseContext", func() (*Config, error) { return ParseContext(ctx, doc, "tenants.yaml") }},
+		{"LoadContext", func() (*Config, error) { return LoadContext(ctx, "testdata/valid-fleet.yaml") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			doc := "tenants:\n  - id: 3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15\n    auth:\n      " + tt.auth +
-				"\n    environments:\n      - url: https://contoso.crm.dynamics.com\n"
-			_, err := Parse([]byte(doc), "tenants.yaml")
-			if err == nil {
-				t.Fatal("Parse accepted a secret value")
-			}
-			if strings.Contains(err.Error(), secret) {
-				t.Fatalf("error repeats the secret: %v", err)
+			c, err := tt.run()
+			if c != nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), ".yaml") {
+				t.Fatalf("%s = %v, %v; want context.Canceled naming the file", tt.name, c, err)
 			}
 		})
 	}
@@ -310,7 +486,8 @@ func TestLoadMissingFile(t *testing.T) {
 }
 
 // FuzzParse feeds arbitrary documents to Parse, seeded with every testdata
-// file: it must never panic, and what it accepts must validate again.
+// file and every hostile document: it must never panic, and what it accepts
+// must validate again.
 // Run with: go test ./internal/config -run '^$' -fuzz FuzzParse -fuzztime 30s
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.yaml")
@@ -320,6 +497,9 @@ func FuzzParse(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
+	}
+	for _, h := range hostileDocs() {
+		f.Add(h.doc)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "fuzz.yaml")

@@ -18,6 +18,10 @@ type Error struct {
 	Line    int
 	Path    string // e.g. tenants[0].environments[1].url
 	Message string
+	// Err is the cause when the document was refused before decoding (a
+	// *yamlguard.Error: too large, too deep, an alias bomb, a tag, a
+	// decoder failure); nil for a decode or validation problem.
+	Err error
 }
 
 // Error formats as file:line: path: message, leaving out what is unknown.
@@ -37,6 +41,9 @@ func (e *Error) Error() string {
 	b.WriteString(e.Message)
 	return b.String()
 }
+
+// Unwrap returns Err, so errors.Is(err, yamlguard.ErrTooDeep) works.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errors is every problem Validate found.
 type Errors []*Error

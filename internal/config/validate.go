@@ -18,6 +18,10 @@ var (
 	guidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	envVarPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	logicalPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	// entraSecretPattern is the form of the client secrets Entra ID has
+	// generated since 2021: three characters, a digit, "Q~", then 31 to 34
+	// more.
+	entraSecretPattern = regexp.MustCompile(`(^|[^A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}($|[^A-Za-z0-9_~.-])`)
 )
 
 // validator collects problems with their lines.
@@ -195,6 +199,7 @@ func (v *validator) auth(p string, a Auth) {
 			v.add(p+".secretFile", "set secretEnv or secretFile, not both")
 		}
 		v.envName(p+".secretEnv", a.SecretEnv)
+		v.secretFileName(p+".secretFile", a.SecretFile)
 	case MethodClientCertificate:
 		if a.CertificateFile == "" {
 			v.add(p+".certificateFile", "required by method client-certificate: a PEM or PKCS#12 file with the certificate and its private key")
@@ -213,6 +218,58 @@ func (v *validator) envName(p, name string) {
 	if name != "" && !envVarPattern.MatchString(name) {
 		v.add(p, "must be the name of an environment variable (letters, digits and _), not the secret itself")
 	}
+}
+
+// secretFileName checks that name reads as the name of a file rather than
+// a client secret pasted in its place, and says why not without repeating
+// the value.
+func (v *validator) secretFileName(p, name string) {
+	if why := secretShape(name); why != "" {
+		v.add(p, "must be the name of a file holding the client secret, not the secret itself: %s", why)
+	}
+}
+
+// secretShape says what makes s look like a secret rather than a file
+// name, or "" when nothing does. A file name may hold almost anything, so
+// only what secrets have and the names of secret files have not counts:
+// the form of an Entra client secret; a control character; a ~ inside a
+// name (Entra client secrets have "Q~"), unless it is the ~1 of a Windows
+// short name; one of the characters Windows forbids in names and
+// generated secrets use; a trailing = of base64 padding.
+func secretShape(s string) string {
+	switch {
+	case s == "":
+		return ""
+	case entraSecretPattern.MatchString(s):
+		return "it has the form of an Entra client secret"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "it has a control character"
+	case innerTilde(s):
+		return "it has a ~ inside a name, as Entra client secrets do"
+	case strings.ContainsAny(s, `"*<>?|`):
+		return `it has a character no file name needs (" * < > ? |)`
+	case strings.HasSuffix(s, "="):
+		return "it ends in =, as base64 does"
+	}
+	return ""
+}
+
+// innerTilde reports a ~ after the first character that is not the ~N of
+// a Windows short name (PROGRA~1), which ends the name or the path.
+func innerTilde(s string) bool {
+	for i := 1; i < len(s); i++ {
+		if s[i] != '~' {
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i+1 || (j < len(s) && !strings.ContainsRune(`./\`, rune(s[j]))) {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *validator) endpoints(p string, e Endpoints) {

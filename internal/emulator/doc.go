@@ -12,7 +12,8 @@
 // malformed or oversized bodies, expired tokens) are injected per scenario.
 //
 // The emulator is written from the documented wire formats alone and
-// imports nothing else from this project, so a client cannot agree with it
-// by construction. It is not the real service; docs/emulator.md lists the
+// imports nothing else from this project but internal/yamlguard, which
+// bounds what decoding a scenario file may cost, so a client cannot agree
+// with it by construction. It is not the real service; docs/emulator.md lists the
 // choices it makes where the documentation is silent.
 package emulator

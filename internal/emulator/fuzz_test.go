@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzParseScenario checks that no scenario text makes the loader panic and
-// that whatever it accepts builds a server state. Run with:
+// that whatever it accepts builds a server state; it is seeded with every
+// hostile scenario of TestParseScenarioHostile. Run with:
 //
 //	go test ./internal/emulator -run '^$' -fuzz FuzzParseScenario -fuzztime 30s
 func FuzzParseScenario(f *testing.F) {
@@ -17,6 +18,9 @@ func FuzzParseScenario(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte("tenant: {id: [\n"))
+	for _, h := range hostileScenarios() {
+		f.Add(h.doc)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sc, err := ParseScenario(data, "fuzz")
 		if err != nil {

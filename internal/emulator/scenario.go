@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/url"
 	"os"
@@ -16,7 +18,15 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/teamslink/teamslink/internal/yamlguard"
 )
+
+// scenarioLimits bound what decoding a scenario file may cost
+// (docs/emulator.md names them): 1 MiB, collections nested 32 deep,
+// 250 000 nodes and 1 MiB of text with aliases expanded, no tags, 10
+// seconds. Rows in bulk come from generate, not from the file.
+var scenarioLimits = yamlguard.Default
 
 // Scenario is one tenant's state as the emulator serves it: its clients,
 // the caller every token acts as, Graph objects, the SharePoint admin
@@ -292,29 +302,88 @@ func (p Problem) String() string {
 // ScenarioError lists everything wrong with a scenario.
 type ScenarioError struct {
 	Scenario string
+	// File is the scenario file, when it was loaded from one; the error
+	// then reads file:line: path: message, one problem a line.
+	File     string
 	Problems []Problem
+	// Err is the cause when the scenario was refused before decoding (a
+	// *yamlguard.Error: too large, too deep, an alias bomb, a tag, a
+	// decoder failure); nil for a decode or validation problem.
+	Err error
 }
 
 func (e *ScenarioError) Error() string {
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = p.String()
+		if e.File == "" {
+			lines[i] = p.String()
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(e.File)
+		if p.Line > 0 {
+			fmt.Fprintf(&b, ":%d", p.Line)
+		}
+		b.WriteString(": ")
+		if p.Path != "" {
+			b.WriteString(p.Path + ": ")
+		}
+		b.WriteString(p.Message)
+		lines[i] = b.String()
+	}
+	if e.File != "" {
+		return strings.Join(lines, "\n")
 	}
 	return fmt.Sprintf("scenario %q: %s", e.Scenario, strings.Join(lines, "; "))
 }
 
-// LoadScenario reads and validates a scenario file.
+// Unwrap returns Err, so errors.Is(err, yamlguard.ErrTooDeep) works.
+func (e *ScenarioError) Unwrap() error { return e.Err }
+
+// LoadScenario is LoadScenarioContext without a context.
 func LoadScenario(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	return LoadScenarioContext(context.Background(), path)
+}
+
+// LoadScenarioContext reads and validates a scenario file; its
+// *ScenarioError names the file. It returns early, with an error that
+// wraps ctx.Err(), when ctx is done.
+func LoadScenarioContext(ctx context.Context, path string) (*Scenario, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load scenario: %w", err)
 	}
+	defer f.Close()
+	// One byte past the limit is enough for ParseScenarioContext to refuse it.
+	data, err := io.ReadAll(io.LimitReader(f, int64(scenarioLimits.MaxBytes)+1))
+	if err != nil {
+		return nil, fmt.Errorf("load scenario %s: %w", path, err)
+	}
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	return ParseScenario(data, name)
+	sc, err := ParseScenarioContext(ctx, data, name)
+	var se *ScenarioError
+	switch {
+	case errors.As(err, &se):
+		se.File = path
+		return nil, se
+	case err != nil:
+		return nil, fmt.Errorf("load scenario %s: %w", path, err)
+	}
+	return sc, nil
 }
 
-// LoadScenarios loads every *.yaml and *.yml file in dir, sorted by name.
+// LoadScenarios is LoadScenariosContext without a context.
 func LoadScenarios(dir string) ([]*Scenario, error) {
+	return LoadScenariosContext(context.Background(), dir)
+}
+
+// LoadScenariosContext loads every *.yaml and *.yml file in dir, sorted by
+// name. It returns early, with an error that wraps ctx.Err(), when ctx is
+// done.
+func LoadScenariosContext(ctx context.Context, dir string) ([]*Scenario, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load scenarios %s: %w", dir, err)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load scenarios: %w", err)
@@ -325,7 +394,7 @@ func LoadScenarios(dir string) ([]*Scenario, error) {
 		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
 			continue
 		}
-		sc, err := LoadScenario(filepath.Join(dir, e.Name()))
+		sc, err := LoadScenarioContext(ctx, filepath.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -339,9 +408,38 @@ func LoadScenarios(dir string) ([]*Scenario, error) {
 
 var yamlPosRE = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*(.*)$`)
 
-// ParseScenario decodes a scenario strictly (unknown keys are errors) and
-// validates it. name labels errors and becomes Scenario.Name.
+// ParseScenario is ParseScenarioContext without a context.
 func ParseScenario(data []byte, name string) (*Scenario, error) {
+	return ParseScenarioContext(context.Background(), data, name)
+}
+
+// ParseScenarioContext decodes a scenario strictly (unknown keys are
+// errors) and validates it. name labels errors and becomes Scenario.Name.
+// A document past the limits above, or one go-yaml fails on, is refused as
+// *ScenarioError before anything is decoded; when ctx is done first, the
+// error wraps ctx.Err().
+func ParseScenarioContext(ctx context.Context, data []byte, name string) (*Scenario, error) {
+	var sc *Scenario
+	err := scenarioLimits.Decode(ctx, data, func() error {
+		var err error
+		sc, err = parseScenario(data, name)
+		return err
+	})
+	var ge *yamlguard.Error
+	switch {
+	case errors.As(err, &ge):
+		return nil, &ScenarioError{Scenario: name, Problems: []Problem{{Line: ge.Line, Message: ge.Message}}, Err: ge}
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return nil, fmt.Errorf("scenario %q: %w", name, err)
+	case err != nil:
+		return nil, err
+	}
+	return sc, nil
+}
+
+// parseScenario is ParseScenarioContext once the document is known to be
+// safe to decode.
+func parseScenario(data []byte, name string) (*Scenario, error) {
 	var sc Scenario
 	if err := decodeStrict(data, &sc); err != nil {
 		msg := yaml.FormatError(err, false, false)
@@ -369,14 +467,9 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 	return &sc, nil
 }
 
-// decodeStrict decodes YAML with unknown keys as errors. The YAML library
-// can panic on some malformed input; that becomes an error too.
-func decodeStrict(data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("the YAML could not be decoded (parser failure: %v)", r)
-		}
-	}()
+// decodeStrict decodes YAML with unknown keys as errors. A panic in the
+// YAML library is recovered by yamlguard's Run, which calls this.
+func decodeStrict(data []byte, v any) error {
 	return yaml.UnmarshalWithOptions(data, v, yaml.Strict())
 }
 

@@ -1,12 +1,17 @@
 package emulator
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/teamslink/teamslink/internal/yamlguard"
 )
 
 func TestScenarioFilesLoad(t *testing.T) {
@@ -162,5 +167,112 @@ func TestLoadScenarioMissingFile(t *testing.T) {
 	_, err := LoadScenario(filepath.Join(t.TempDir(), "nope.yaml"))
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("err = %v, want not exist", err)
+	}
+}
+
+// hostileScenario is a scenario built to hurt a YAML decoder, and the
+// problem ParseScenario must report for it.
+type hostileScenario struct {
+	name    string
+	doc     []byte
+	line    int
+	message string
+	kind    error
+}
+
+// hostileScenarios reproduces each way a scenario file used to hurt the
+// emulator through go-yaml: a panic, an alias bomb that took 40 s and more
+// than 4 GB, nesting whose cost grows with the square of the depth, a file
+// past the size limit.
+func hostileScenarios() []hostileScenario {
+	var bomb strings.Builder
+	bomb.WriteString("tenant:\n  id: 11111111-2222-4333-8444-555555555555\n  domains:\n    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i < 9; i++ {
+		fmt.Fprintf(&bomb, "    - &a%d [%s]\n", i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), ", "))
+	}
+	var block strings.Builder
+	block.WriteString("environments:\n  - organization:\n")
+	for i := range 100 {
+		block.WriteString("      " + strings.Repeat("  ", i) + "k:\n")
+	}
+	return []hostileScenario{
+		{"tag that panics go-yaml", []byte("clients: !foo bar\n"), 1, "YAML tags (!name, !!type) are not supported in this file", yamlguard.ErrTag},
+		{"alias bomb", []byte(bomb.String()), 9, "expanding this alias takes the document past 250000 YAML nodes (an alias bomb?)", yamlguard.ErrTooMany},
+		{"recursive alias", []byte("caller: &c {type: app, objectId: *c}\n"), 1, "alias refers to an anchor that contains it (a recursive structure)", yamlguard.ErrAlias},
+		{"deep flow nesting", []byte("tenant: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"), 1, "nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"deep block nesting in a row", []byte(block.String()), 32, "nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"oversize", append([]byte("description: x\n"), bytes.Repeat([]byte("#"), 1<<20)...), 0, "larger than 1 MiB, the limit for this file", yamlguard.ErrTooLarge},
+	}
+}
+
+// TestParseScenarioHostile: each hostile scenario is refused at once with
+// its line, and LoadScenario's error names the file as file:line: message.
+func TestParseScenarioHostile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tt := range hostileScenarios() {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if err := os.WriteFile(path, tt.doc, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var parseErr, loadErr error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_, parseErr = ParseScenario(tt.doc, "hostile")
+				_, loadErr = LoadScenario(path)
+			}()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("still decoding after 5s")
+			}
+			var se *ScenarioError
+			if !errors.As(parseErr, &se) || !errors.Is(parseErr, tt.kind) {
+				t.Fatalf("ParseScenario = %v, want a *ScenarioError of kind %v", parseErr, tt.kind)
+			}
+			if want := (Problem{Line: tt.line, Message: tt.message}); len(se.Problems) != 1 || se.Problems[0] != want {
+				t.Fatalf("ParseScenario problems = %+v, want %+v", se.Problems, want)
+			}
+			want := path + ":" + fmt.Sprint(tt.line) + ": " + tt.message
+			if tt.line == 0 {
+				want = path + ": " + tt.message
+			}
+			if loadErr == nil || loadErr.Error() != want {
+				t.Fatalf("LoadScenario error\n got: %v\nwant: %s", loadErr, want)
+			}
+		})
+	}
+}
+
+// TestLoadScenarioCancelled: a cancelled context (SIGINT, SIGTERM) stops
+// loading; the error says so and names the file or directory.
+func TestLoadScenarioCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	file := filepath.Join(scenarioDir, "ready.yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, names string
+		run         func() error
+	}{
+		{"ParseScenarioContext", "ready", func() error { _, err := ParseScenarioContext(ctx, data, "ready"); return err }},
+		{"LoadScenarioContext", file, func() error { _, err := LoadScenarioContext(ctx, file); return err }},
+		{"LoadScenariosContext", scenarioDir, func() error { _, err := LoadScenariosContext(ctx, scenarioDir); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.run()
+			if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), tt.names) {
+				t.Fatalf("%s = %v, want context.Canceled naming %s", tt.name, err, tt.names)
+			}
+		})
 	}
 }
