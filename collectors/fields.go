@@ -162,3 +162,52 @@ func (c Collection) AllRows(r Record) ([]json.RawMessage, error) {
 	}
 	return c.Rows(r)
 }
+
+// Response is an answer whose body decodes as JSON: an odata.BatchResponse
+// or odata.GraphResponse (a non-2xx answer decodes to its typed error).
+type Response interface {
+	DecodeJSON(out any) error
+}
+
+// DecodeOne decodes a single-row answer checked against rec into out.
+func DecodeOne(r Response, rec Record, out any) error {
+	var raw json.RawMessage
+	if err := r.DecodeJSON(&raw); err != nil {
+		return err
+	}
+	if err := rec.Require(raw); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: %w", rec.Name, err)
+	}
+	return nil
+}
+
+// DecodeAll decodes a collection read whole whose rows are rec: a body
+// without a value array, or a page that says more follow, is an error.
+func DecodeAll[T any](r Response, rec Record) ([]T, error) {
+	var page Collection
+	if err := r.DecodeJSON(&page); err != nil {
+		return nil, err
+	}
+	rows, err := page.AllRows(rec)
+	if err != nil {
+		return nil, err
+	}
+	return Unmarshal[T](rows, rec)
+}
+
+// Unmarshal checks rows against rec and decodes them.
+func Unmarshal[T any](rows []json.RawMessage, rec Record) ([]T, error) {
+	if err := rec.RequireAll(rows); err != nil {
+		return nil, err
+	}
+	out := make([]T, len(rows))
+	for i, row := range rows {
+		if err := json.Unmarshal(row, &out[i]); err != nil {
+			return nil, fmt.Errorf("%s row %d: %w", rec.Name, i, err)
+		}
+	}
+	return out, nil
+}

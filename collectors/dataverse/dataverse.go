@@ -170,7 +170,7 @@ func (c *Collector) CollectEnvironment(ctx context.Context, e *snapshot.Environm
 }
 
 func (c *Collector) readOrganization(e *snapshot.Environment, r odata.BatchResponse, source string, now time.Time) {
-	rows, err := decodeRows(r, OrganizationRecord)
+	rows, err := collectors.DecodeAll[snapshot.OrganizationRecord](r, OrganizationRecord)
 	if err == nil && len(rows) != 1 {
 		err = fmt.Errorf("expected one organization row, got %d", len(rows))
 	}
@@ -178,31 +178,12 @@ func (c *Collector) readOrganization(e *snapshot.Environment, r odata.BatchRespo
 		e.Organization.Section = collectors.Failed(source, err, now)
 		return
 	}
-	if err := OrganizationRecord.Require(rows[0]); err != nil {
-		e.Organization.Section = collectors.Failed(source, err, now)
-		return
-	}
-	var rec snapshot.OrganizationRecord
-	if err := json.Unmarshal(rows[0], &rec); err != nil {
-		e.Organization.Section = collectors.Failed(source, fmt.Errorf("organization: %w", err), now)
-		return
-	}
+	rec := rows[0]
 	e.Organization.Section = collectors.OK(source, r.Status, now)
 	e.Organization.Record = &rec
 	if e.ID == "" {
 		e.ID = rec.OrganizationID
 	}
-}
-
-// decodeRows returns the rows of a collection read whole: a body without a
-// "value" array is an error, never an empty collection, and so is a page
-// that says more follow.
-func decodeRows(r odata.BatchResponse, rec collectors.Record) ([]json.RawMessage, error) {
-	var page collectors.Collection
-	if err := r.DecodeJSON(&page); err != nil {
-		return nil, err
-	}
-	return page.AllRows(rec)
 }
 
 // countedPage is a collection page with Dataverse's count annotations.
@@ -239,15 +220,9 @@ func readCounted[T any](r odata.BatchResponse, rec collectors.Record, limit int,
 	if err != nil {
 		return 0, false, collectors.Failed(source, err, now)
 	}
-	rows = bounded(rows, limit)
-	if err := rec.RequireAll(rows); err != nil {
+	decoded, err := collectors.Unmarshal[T](bounded(rows, limit), rec)
+	if err != nil {
 		return 0, false, collectors.Failed(source, err, now)
-	}
-	decoded := make([]T, len(rows))
-	for i, row := range rows {
-		if err := json.Unmarshal(row, &decoded[i]); err != nil {
-			return 0, false, collectors.Failed(source, fmt.Errorf("%s row %d: %w", rec.Name, i, err), now)
-		}
 	}
 	*out = decoded
 	return n, capped, collectors.OK(source, r.Status, now)
@@ -293,21 +268,13 @@ type entityDefinition struct {
 
 func (c *Collector) readEntities(e *snapshot.Environment, r odata.BatchResponse, source string, tables []string, now time.Time) {
 	e.Entities.Tables = []snapshot.Table{}
-	rows, err := decodeRows(r, EntityRecord)
-	if err == nil {
-		err = EntityRecord.RequireAll(rows)
-	}
+	rows, err := collectors.DecodeAll[entityDefinition](r, EntityRecord)
 	if err != nil {
 		e.Entities.Section = collectors.Failed(source, err, now)
 		return
 	}
 	found := map[string]entityDefinition{}
-	for i, row := range rows {
-		var d entityDefinition
-		if err := json.Unmarshal(row, &d); err != nil {
-			e.Entities.Section = collectors.Failed(source, fmt.Errorf("%s row %d: %w", EntityRecord.Name, i, err), now)
-			return
-		}
+	for _, d := range rows {
 		found[strings.ToLower(d.LogicalName)] = d
 	}
 	for _, name := range tables {
@@ -348,18 +315,9 @@ type teamRow struct {
 // roles they hold directly and through their teams.
 func (c *Collector) readCaller(ctx context.Context, e *snapshot.Environment, r odata.BatchResponse, whoAmISource string, now time.Time) {
 	e.Caller.Roles = []snapshot.SecurityRole{}
-	var raw json.RawMessage
-	if err := r.DecodeJSON(&raw); err != nil {
-		e.Caller.Section = collectors.Failed(whoAmISource, err, now)
-		return
-	}
-	if err := WhoAmIRecord.Require(raw); err != nil {
-		e.Caller.Section = collectors.Failed(whoAmISource, err, now)
-		return
-	}
 	var who whoAmI
-	if err := json.Unmarshal(raw, &who); err != nil {
-		e.Caller.Section = collectors.Failed(whoAmISource, fmt.Errorf("WhoAmI: %w", err), now)
+	if err := collectors.DecodeOne(r, WhoAmIRecord, &who); err != nil {
+		e.Caller.Section = collectors.Failed(whoAmISource, err, now)
 		return
 	}
 	e.Caller.UserID, e.Caller.BusinessUnitID = who.UserID, who.BusinessUnitID
@@ -374,12 +332,12 @@ func (c *Collector) readCaller(ctx context.Context, e *snapshot.Environment, r o
 		e.Caller.Section = collectors.Failed(sources[0], fmt.Errorf("$batch: %w", err), now)
 		return
 	}
-	direct, section := decodeChecked[roleRow](resps[0], RoleRecord, sources[0], now)
+	direct, section := decodeSection[roleRow](resps[0], RoleRecord, sources[0], now)
 	if !section.OK() {
 		e.Caller.Section = section
 		return
 	}
-	teams, section := decodeChecked[teamRow](resps[1], TeamRecord, sources[1], now)
+	teams, section := decodeSection[teamRow](resps[1], TeamRecord, sources[1], now)
 	if section.OK() {
 		section = checkTeamRoles(resps[1], sources[1], now)
 	}
@@ -418,21 +376,12 @@ func checkTeamRoles(r odata.BatchResponse, source string, now time.Time) snapsho
 	return collectors.OK(source, r.Status, now)
 }
 
-// decodeChecked decodes a collection whose rows are rec; the section is ok,
-// failed, or incomplete when a row lacks a field of rec.
-func decodeChecked[T any](r odata.BatchResponse, rec collectors.Record, source string, now time.Time) ([]T, snapshot.Section) {
-	rows, err := decodeRows(r, rec)
-	if err == nil {
-		err = rec.RequireAll(rows)
-	}
+// decodeSection decodes a collection read whole whose rows are rec, with the
+// section it makes: ok, or failed naming what was wrong or missing.
+func decodeSection[T any](r odata.BatchResponse, rec collectors.Record, source string, now time.Time) ([]T, snapshot.Section) {
+	out, err := collectors.DecodeAll[T](r, rec)
 	if err != nil {
 		return nil, collectors.Failed(source, err, now)
-	}
-	out := make([]T, len(rows))
-	for i, row := range rows {
-		if err := json.Unmarshal(row, &out[i]); err != nil {
-			return nil, collectors.Failed(source, fmt.Errorf("%s row %d: %w", rec.Name, i, err), now)
-		}
 	}
 	return out, collectors.OK(source, r.Status, now)
 }

@@ -133,44 +133,6 @@ type servicePrincipal struct {
 	DisplayName string `json:"displayName"`
 }
 
-// decodeOne decodes a single-object response checked against rec.
-func decodeOne(r odata.GraphResponse, rec collectors.Record, out any) error {
-	var raw json.RawMessage
-	if err := r.DecodeJSON(&raw); err != nil {
-		return err
-	}
-	if err := rec.Require(raw); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s: %w", rec.Name, err)
-	}
-	return nil
-}
-
-// decodeAll decodes a collection response whose rows are rec; a body
-// without a value array is an error, not an empty collection.
-func decodeAll[T any](r odata.GraphResponse, rec collectors.Record) ([]T, error) {
-	var page collectors.Collection
-	if err := r.DecodeJSON(&page); err != nil {
-		return nil, err
-	}
-	rows, err := page.AllRows(rec)
-	if err != nil {
-		return nil, err
-	}
-	if err := rec.RequireAll(rows); err != nil {
-		return nil, err
-	}
-	out := make([]T, len(rows))
-	for i, row := range rows {
-		if err := json.Unmarshal(row, &out[i]); err != nil {
-			return nil, fmt.Errorf("%s row %d: %w", rec.Name, i, err)
-		}
-	}
-	return out, nil
-}
-
 // CollectTenant fills t's licenses, consent and caller sections.
 func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	const (
@@ -250,7 +212,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 			callerErr = fmt.Errorf("%w; the token is an application's, but no client id is configured to find its service principal", callerErr)
 		default:
 			callerSource, callerStatus = source(urls[appCaller]), resps[appCaller].Status
-			callerErr = decodeOne(resps[appCaller], CallerAppRecord, &callerSP)
+			callerErr = collectors.DecodeOne(resps[appCaller], CallerAppRecord, &callerSP)
 			if callerErr == nil && !strings.EqualFold(callerSP.AppID, c.opts.ClientID) {
 				callerErr = fmt.Errorf("%s: Graph returned appId %s for appId %s", CallerAppRecord.Name, callerSP.AppID, c.opts.ClientID)
 			}
@@ -292,7 +254,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	}
 	k := 0
 	if consentErr == nil && sp != nil && followResps != nil {
-		grants, err := decodeAll[snapshot.PermissionGrant](followResps[k], GrantRecord)
+		grants, err := collectors.DecodeAll[snapshot.PermissionGrant](followResps[k], GrantRecord)
 		if err != nil {
 			consentErr, consentSource = err, source(followURLs[k])
 		} else {
@@ -334,7 +296,7 @@ func readSKUs(r odata.GraphResponse) ([]snapshot.SKU, error) {
 		snapshot.SKU
 		Plans []json.RawMessage `json:"servicePlans"`
 	}
-	rows, err := decodeAll[sku](r, SKURecord)
+	rows, err := collectors.DecodeAll[sku](r, SKURecord)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +321,7 @@ func readSKUs(r odata.GraphResponse) ([]snapshot.SKU, error) {
 // it no grant can be shown to be for Graph.
 func readGraphSP(r odata.GraphResponse) (string, error) {
 	var row servicePrincipal
-	if err := decodeOne(r, GraphSPRecord, &row); err != nil {
+	if err := collectors.DecodeOne(r, GraphSPRecord, &row); err != nil {
 		if errors.Is(err, odata.ErrNotFound) {
 			return "", fmt.Errorf("Microsoft Graph's service principal (appId %s) was not found, so no grant can be shown to be for Graph: %w", GraphAppID, err)
 		}
@@ -376,7 +338,7 @@ func readGraphSP(r odata.GraphResponse) (string, error) {
 // that kept it from knowing.
 func (c *Collector) findApp(byID, byName odata.GraphResponse) (*snapshot.ServicePrincipal, error) {
 	var row servicePrincipal
-	err := decodeOne(byID, AppRecord, &row)
+	err := collectors.DecodeOne(byID, AppRecord, &row)
 	if err == nil {
 		if !strings.EqualFold(row.AppID, c.opts.AppID) {
 			return nil, fmt.Errorf("%s: Graph returned appId %s for appId %s", AppRecord.Name, row.AppID, c.opts.AppID)
@@ -386,7 +348,7 @@ func (c *Collector) findApp(byID, byName odata.GraphResponse) (*snapshot.Service
 	if !errors.Is(err, odata.ErrNotFound) {
 		return nil, err
 	}
-	page, err := decodeAll[servicePrincipal](byName, AppSearchRecord)
+	page, err := collectors.DecodeAll[servicePrincipal](byName, AppSearchRecord)
 	if err != nil {
 		return nil, err
 	}
@@ -403,10 +365,10 @@ func (c *Collector) readUser(t *snapshot.Tenant, me, roles odata.GraphResponse) 
 		ID                string `json:"id"`
 		UserPrincipalName string `json:"userPrincipalName"`
 	}
-	if err := decodeOne(me, MeRecord, &user); err != nil {
+	if err := collectors.DecodeOne(me, MeRecord, &user); err != nil {
 		return err
 	}
-	list, err := decodeAll[snapshot.DirectoryRole](roles, DirectoryRoleRecord)
+	list, err := collectors.DecodeAll[snapshot.DirectoryRole](roles, DirectoryRoleRecord)
 	if err != nil {
 		return err
 	}
@@ -418,7 +380,7 @@ func (c *Collector) readUser(t *snapshot.Tenant, me, roles odata.GraphResponse) 
 // readAssignments reads an application's directory roles from its role
 // assignments; for built-in roles the definition id is the template id.
 func (c *Collector) readAssignments(t *snapshot.Tenant, r odata.GraphResponse) error {
-	list, err := decodeAll[struct {
+	list, err := collectors.DecodeAll[struct {
 		RoleDefinitionID string `json:"roleDefinitionId"`
 	}](r, RoleAssignmentRecord)
 	if err != nil {
