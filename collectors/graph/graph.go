@@ -107,7 +107,9 @@ var (
 		{Name: "roleTemplateId", Kind: collectors.GUID},
 		{Name: "displayName", Kind: collectors.String, Nullable: true},
 	}}
-	CallerAppRecord      = collectors.Record{Name: "caller's servicePrincipal", Section: "tenant.caller", Request: `servicePrincipals\(appId='(?:[^` + "`" + `']*)'\)`, Fields: spFields}
+	// CallerAppRecord's request is the lookup by the configured client id,
+	// which only config knows: the pattern matches every lookup by appId.
+	CallerAppRecord      = collectors.Record{Name: "caller's servicePrincipal", Section: "tenant.caller", Request: `servicePrincipals\(appId='[^']*'\)`, Fields: spFields}
 	RoleAssignmentRecord = collectors.Record{Name: "unifiedRoleAssignment", Section: "tenant.caller", Request: `roleAssignments`, Fields: []collectors.Field{
 		{Name: "roleDefinitionId", Kind: collectors.String},
 	}}
