@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -126,7 +127,11 @@ func TestCollectMatchesSampleSnapshots(t *testing.T) {
 				}
 			}
 			if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-				if err := snapshot.WriteFile(file, part); err != nil {
+				var buf bytes.Buffer
+				if err := snapshot.Write(&buf, part); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return

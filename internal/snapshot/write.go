@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 )
 
 // Write writes s to w as a JSON document indented by two spaces and ending
@@ -15,7 +13,9 @@ import (
 // times in UTC, required lists written as [] even when nil.
 //
 // Write first checks the document as Read would and writes nothing if Read
-// would reject it; the error is then a *ValidationError.
+// would reject it; the error is then a *ValidationError. Files are written
+// by the caller (the CLI through internal/safefile), so that a link, a mode
+// or a device at the path is kept.
 func Write(w io.Writer, s *Snapshot) error {
 	data, err := encode(s)
 	if err != nil {
@@ -25,58 +25,6 @@ func Write(w io.Writer, s *Snapshot) error {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
 	return nil
-}
-
-// WriteFile writes s to the named file like Write. It writes a temporary
-// file in the same directory, syncs it and renames it over name, so a crash
-// leaves either the old file or the new one, never part of one.
-func WriteFile(name string, s *Snapshot) (err error) {
-	data, err := encode(s)
-	if err != nil {
-		var verr *ValidationError
-		if errors.As(err, &verr) {
-			verr.File = name
-		}
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", name, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", name, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write snapshot %s: %w", name, err)
-	}
-	syncDir(filepath.Dir(name))
-	return nil
-}
-
-// syncDir makes a rename in dir durable where the platform allows it;
-// where it does not, the rename is still atomic, only perhaps not yet on disk.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
 
 // encode renders s canonically and checks the bytes as Read would.

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -118,82 +117,3 @@ func TestWriteRejectsInvalid(t *testing.T) {
 	}
 }
 
-func TestWriteFile(t *testing.T) {
-	t.Parallel()
-	t.Run("writes and replaces", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		name := filepath.Join(dir, "snapshot.json")
-		if err := os.WriteFile(name, []byte("old"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		want := fullSnapshot()
-		if err := WriteFile(name, want); err != nil {
-			t.Fatal(err)
-		}
-		got, err := ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(got, canonical(want)) {
-			t.Errorf("ReadFile after WriteFile:\n got %+v\nwant %+v", got, canonical(want))
-		}
-		assertOnlyFiles(t, dir, "snapshot.json")
-	})
-	t.Run("invalid snapshot leaves the old file", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		name := filepath.Join(dir, "snapshot.json")
-		if err := os.WriteFile(name, []byte("old"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		s := fullSnapshot()
-		s.Tenants[0].ID = ""
-		err := WriteFile(name, s)
-		var verr *ValidationError
-		if !errors.As(err, &verr) || verr.File != name {
-			t.Fatalf("WriteFile error %v, want a *ValidationError naming %s", err, name)
-		}
-		if data, _ := os.ReadFile(name); string(data) != "old" {
-			t.Errorf("the old file was changed to %q", data)
-		}
-		assertOnlyFiles(t, dir, "snapshot.json")
-	})
-	t.Run("missing directory", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		err := WriteFile(filepath.Join(dir, "absent", "snapshot.json"), fullSnapshot())
-		if err == nil {
-			t.Fatal("WriteFile into a missing directory succeeded")
-		}
-		assertOnlyFiles(t, dir)
-	})
-	t.Run("target is a directory", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		if err := os.Mkdir(filepath.Join(dir, "snapshot.json"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := WriteFile(filepath.Join(dir, "snapshot.json"), fullSnapshot()); err == nil {
-			t.Fatal("WriteFile over a directory succeeded")
-		}
-		assertOnlyFiles(t, dir, "snapshot.json")
-	})
-}
-
-// assertOnlyFiles checks dir holds exactly the named entries: no temporary
-// file is left behind.
-func assertOnlyFiles(t *testing.T, dir string, names ...string) {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range entries {
-		got = append(got, e.Name())
-	}
-	if !sameSet(got, names) {
-		t.Errorf("%s holds %v, want %v", dir, got, names)
-	}
-}
