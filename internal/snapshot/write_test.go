@@ -116,4 +116,3 @@ func TestWriteRejectsInvalid(t *testing.T) {
 		t.Errorf("Validate(fullSnapshot()) = %v", err)
 	}
 }
-
