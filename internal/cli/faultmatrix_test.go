@@ -1017,3 +1017,31 @@ func describe(o outcome) string {
 	}
 	return "section error: " + strings.Join(o.sections, ", ")
 }
+
+// TestRuleSectionsCoverCatalogue keeps ruleSections in step with the
+// built-in rules: every rule has an entry, every entry names a rule.
+func TestRuleSectionsCoverCatalogue(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, r := range eng.Rules() {
+		ids[r.ID] = true
+		if _, ok := ruleSections[r.ID]; !ok {
+			t.Errorf("%s is not in ruleSections: say which sections it reads", r.ID)
+		}
+	}
+	for key, secs := range ruleSections {
+		rule, _, _ := strings.Cut(key, "/")
+		if !ids[rule] {
+			t.Errorf("ruleSections names %s, which is not a built-in rule", key)
+		}
+		for _, s := range secs {
+			if !slices.Contains(allSections, s) {
+				t.Errorf("ruleSections[%s] names the unknown section %s", key, s)
+			}
+		}
+	}
+}
