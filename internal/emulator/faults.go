@@ -20,8 +20,9 @@ type faultState struct {
 	delay time.Duration
 	size  int64
 
-	mu    sync.Mutex
-	fired int
+	mu      sync.Mutex
+	skipped int
+	fired   int
 }
 
 const defaultOversize = 32 << 20
@@ -89,10 +90,15 @@ func (fs *faultState) matchesHost(host string) bool {
 	return h == "" || host == h || strings.HasSuffix(host, "."+h)
 }
 
-// take counts one firing and reports whether the fault may still fire.
+// take counts one matching request and reports whether the fault fires on
+// it: not on the first Skip, then Times times (always when Times is 0).
 func (fs *faultState) take() bool {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if fs.skipped < fs.f.Skip {
+		fs.skipped++
+		return false
+	}
 	if fs.f.Times > 0 && fs.fired >= fs.f.Times {
 		return false
 	}

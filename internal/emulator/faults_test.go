@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,6 +108,16 @@ func TestFaultKinds(t *testing.T) {
 			fresh := getToken(t, s, appTenant, appClient, appSecret, appEnv+"/.default")
 			if res, _ = call(t, s, http.MethodGet, whoAmI, fresh, ""); res.StatusCode != http.StatusOK {
 				t.Errorf("a new token is refused: %d", res.StatusCode)
+			}
+		}},
+		{"skip lets the first matches through", "  - {kind: status, status: 500, skip: 2, times: 1, match: {path: WhoAmI}}\n", func(t *testing.T, s *Server, tok string) {
+			var got []int
+			for range 4 {
+				res, _ := call(t, s, http.MethodGet, whoAmI, tok, "")
+				got = append(got, res.StatusCode)
+			}
+			if want := []int{200, 200, 500, 200}; !slices.Equal(got, want) {
+				t.Errorf("statuses %v, want %v", got, want)
 			}
 		}},
 		{"outer scope skips batch parts", "  - {kind: status, status: 500, match: {path: organizations, scope: outer}}\n", func(t *testing.T, s *Server, tok string) {

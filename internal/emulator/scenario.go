@@ -223,6 +223,10 @@ type Fault struct {
 	Kind string `yaml:"kind"`
 	// Times is how often the fault fires; 0 means every matching request.
 	Times int `yaml:"times"`
+	// Skip lets the first Skip matching requests (handshakes, token
+	// requests) through before the fault fires, to reach a later one such
+	// as a follow-up $batch on the same path.
+	Skip int `yaml:"skip"`
 	// Delay is a Go duration (latency).
 	Delay string `yaml:"delay"`
 	// RetryAfter is the Retry-After value (throttle): seconds, possibly
@@ -801,6 +805,9 @@ func (f Fault) validate(v *validator, p string) {
 	}
 	if f.Times < 0 {
 		v.add(p+".times", "must be 0 (always) or more")
+	}
+	if f.Skip < 0 {
+		v.add(p+".skip", "must be 0 (fire from the first match) or more")
 	}
 	if f.Match.Path != "" {
 		if _, err := regexp.Compile(f.Match.Path); err != nil {

@@ -95,6 +95,7 @@ caller: {type: app, objectId: 0d0d0d0d-1111-4222-8333-444444444444}
 		{"latency without delay", base("faults:\n  - {kind: latency}\n"), "needs a delay", 5},
 		{"status out of range", base("faults:\n  - {kind: status, status: 200}\n"), "must be an HTTP error status", 5},
 		{"retryAfter on status", base("faults:\n  - {kind: status, retryAfter: \"1\"}\n"), "only throttle faults take retryAfter", 5},
+		{"negative skip", base("faults:\n  - {kind: reset, skip: -1}\n"), "faults[0].skip: must be 0", 5},
 		{"bad retryAfter", base("faults:\n  - {kind: throttle, retryAfter: never}\n"), `"never" is neither seconds, an HTTP date nor none`, 5},
 		{"omit-field without field", base("faults:\n  - {kind: omit-field}\n"), "omit-field needs field: the JSON member", 5},
 		{"field on status", base("faults:\n  - {kind: status, field: name}\n"), "only omit-field and null-field faults take a field", 5},
