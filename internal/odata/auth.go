@@ -13,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 )
 
 // tokenRefreshMargin is how long before ExpiresOn a cached token is replaced.
@@ -60,7 +61,13 @@ func (t *tokenCache) challenge(ctx context.Context, refused, claims string) (str
 // capable of continuous access evaluation, so Graph answers a revoked one
 // with a claims challenge that challenge can satisfy. The caller holds t.mu.
 func (t *tokenCache) fetch(ctx context.Context, claims string) (string, error) {
-	tok, err := t.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: slices.Clone(t.scopes), Claims: claims, EnableCAE: true})
+	opts := policy.TokenRequestOptions{Scopes: slices.Clone(t.scopes), Claims: claims, EnableCAE: true}
+	tok, err := t.cred.GetToken(ctx, opts)
+	if err != nil && unreadAnswer(err) && ctx.Err() == nil {
+		// The identity platform's answer could not be read (cut short): the
+		// credential does not retry that, and asking once more is harmless.
+		tok, err = t.cred.GetToken(ctx, opts)
+	}
 	if err != nil {
 		return "", fmt.Errorf("get token for %s: %w", strings.Join(t.scopes, " "), err)
 	}
@@ -69,6 +76,16 @@ func (t *tokenCache) fetch(ctx context.Context, claims string) (string, error) {
 	}
 	t.tok, t.valid = tok, true
 	return tok.Token, nil
+}
+
+// unreadAnswer reports whether a credential failed on an answer whose body
+// could not be read (cut short), as opposed to a refusal or an outage, which
+// its own retry policy has already dealt with. azidentity keeps no cause for
+// it, only azcore's wording: should that change, the token request simply
+// fails as before, never passes.
+func unreadAnswer(err error) bool {
+	var failed *azidentity.AuthenticationFailedError
+	return errors.As(err, &failed) && failed.RawResponse == nil && strings.Contains(err.Error(), "body download policy")
 }
 
 // refreshAt is when the cached token stops being used: the credential's
