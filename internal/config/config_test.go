@@ -381,8 +381,8 @@ type hostileDoc struct {
 
 // hostileDocs reproduces each way tenants.yaml used to hurt teamslink
 // through go-yaml: a panic, an alias bomb that took a minute and 2 GB,
-// nesting whose cost grows with the square of the depth, a file past the
-// size limit.
+// nesting, keys and documents whose cost grows with the square of their
+// number, a file past the size limit.
 func hostileDocs() []hostileDoc {
 	var bomb strings.Builder
 	bomb.WriteString("defaults:\n  tables:\n    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
@@ -394,12 +394,18 @@ func hostileDocs() []hostileDoc {
 	for i := range 100 {
 		block.WriteString(strings.Repeat("  ", i) + "tenants:\n")
 	}
+	var keys strings.Builder
+	for i := range 5_000 {
+		fmt.Fprintf(&keys, "k%d: v\n", i)
+	}
 	return []hostileDoc{
 		{"tag that panics go-yaml", []byte("tenants: !foo bar\n"), ":1: YAML tags (!name, !!type) are not supported in this file", yamlguard.ErrTag},
 		{"alias bomb", []byte(bomb.String()), ":8: expanding this alias takes the document past 250000 YAML nodes (an alias bomb?)", yamlguard.ErrTooMany},
 		{"recursive alias", []byte("tenants: &t [*t]\n"), ":1: alias refers to an anchor that contains it (a recursive structure)", yamlguard.ErrAlias},
 		{"deep flow nesting", []byte("tenants: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"), ":1: nested more than 32 levels deep", yamlguard.ErrTooDeep},
 		{"deep block nesting", []byte(block.String()), ":33: nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"many keys, whose parse takes the square of their number", []byte(keys.String()), ":501: a mapping of more than 500 keys", yamlguard.ErrTooMany},
+		{"many documents, whose parse takes the square of their number", bytes.Repeat([]byte("--- {}\n"), 5_000), ":17: more than 16 YAML documents", yamlguard.ErrTooMany},
 		{"oversize", append([]byte("tenants: []\n"), bytes.Repeat([]byte("#"), 1<<20)...), ": larger than 1 MiB, the limit for this file", yamlguard.ErrTooLarge},
 	}
 }

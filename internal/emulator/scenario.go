@@ -23,9 +23,10 @@ import (
 )
 
 // scenarioLimits bound what decoding a scenario file may cost
-// (docs/emulator.md names them): 1 MiB, collections nested 32 deep,
-// 250 000 nodes and 1 MiB of text with aliases expanded, no tags, 10
-// seconds. Rows in bulk come from generate, not from the file.
+// (docs/emulator.md names them): 1 MiB, collections nested 32 deep, 500
+// keys in a mapping, 16 documents, 250 000 nodes and 1 MiB of text with
+// aliases expanded, no tags, 10 seconds. Rows in bulk come from generate,
+// not from the file.
 var scenarioLimits = yamlguard.Default
 
 // Scenario is one tenant's state as the emulator serves it: its clients,

@@ -183,8 +183,8 @@ type hostileScenario struct {
 
 // hostileScenarios reproduces each way a scenario file used to hurt the
 // emulator through go-yaml: a panic, an alias bomb that took 40 s and more
-// than 4 GB, nesting whose cost grows with the square of the depth, a file
-// past the size limit.
+// than 4 GB, nesting, keys and documents whose cost grows with the square
+// of their number, a file past the size limit.
 func hostileScenarios() []hostileScenario {
 	var bomb strings.Builder
 	bomb.WriteString("tenant:\n  id: 11111111-2222-4333-8444-555555555555\n  domains:\n    - &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
@@ -196,12 +196,19 @@ func hostileScenarios() []hostileScenario {
 	for i := range 100 {
 		block.WriteString("      " + strings.Repeat("  ", i) + "k:\n")
 	}
+	var keys strings.Builder
+	keys.WriteString("environments:\n  - organization:\n")
+	for i := range 5_000 {
+		fmt.Fprintf(&keys, "      c%d: v\n", i)
+	}
 	return []hostileScenario{
 		{"tag that panics go-yaml", []byte("clients: !foo bar\n"), 1, "YAML tags (!name, !!type) are not supported in this file", yamlguard.ErrTag},
 		{"alias bomb", []byte(bomb.String()), 9, "expanding this alias takes the document past 250000 YAML nodes (an alias bomb?)", yamlguard.ErrTooMany},
 		{"recursive alias", []byte("caller: &c {type: app, objectId: *c}\n"), 1, "alias refers to an anchor that contains it (a recursive structure)", yamlguard.ErrAlias},
 		{"deep flow nesting", []byte("tenant: " + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + "\n"), 1, "nested more than 32 levels deep", yamlguard.ErrTooDeep},
 		{"deep block nesting in a row", []byte(block.String()), 32, "nested more than 32 levels deep", yamlguard.ErrTooDeep},
+		{"many columns, whose parse takes the square of their number", []byte(keys.String()), 503, "a mapping of more than 500 keys", yamlguard.ErrTooMany},
+		{"many documents, whose parse takes the square of their number", bytes.Repeat([]byte("--- {}\n"), 5_000), 17, "more than 16 YAML documents", yamlguard.ErrTooMany},
 		{"oversize", append([]byte("description: x\n"), bytes.Repeat([]byte("#"), 1<<20)...), 0, "larger than 1 MiB, the limit for this file", yamlguard.ErrTooLarge},
 	}
 }

@@ -3,19 +3,22 @@
 // memory, hang the process or crash it inside go-yaml.
 //
 // Check looks at a document before it is decoded: its size, how deeply its
-// collections nest (counted through aliases), how many nodes and how much
+// collections nest (counted through aliases), how many keys one mapping
+// and how many documents the stream holds, how many nodes and how much
 // scalar text it holds once every alias is written out (an alias bomb
 // stops here), and whether it uses tags, which go-yaml v1.19 can panic on
 // and neither file needs. It reads the document with go-yaml's own scanner
-// and parser, so it sees what the decoder will see; nesting is bounded from
-// the token stream first, because the parser's cost grows with the square
-// of the depth. A document that does not parse passes Check: the caller's
-// decoder then reports the syntax error in its usual words.
+// and parser, so it sees what the decoder will see. Nesting, keys and
+// documents are bounded from the token stream before the parser runs,
+// because the parser's time and memory grow with the square of each. A
+// document that does not parse passes Check: the caller's decoder then
+// reports the syntax error in its usual words.
 //
 // Run calls the decoder in its own goroutine and returns when it does, when
 // the context is done or when the time bound passes, turning a panic into
 // an error. An abandoned decoder runs on in the background, but Check has
-// bounded the work it can still do.
+// bounded the work it can still do. Decode runs Check and the decoder that
+// way.
 //
 // No message repeats a value from the document: a secret pasted in the
 // wrong place must not reach a log.
@@ -34,7 +37,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// Limits bound one document. A zero field takes its value from Default.
+// Limits bound one YAML file. A zero field takes its value from Default.
 type Limits struct {
 	// MaxBytes is the largest document accepted, and also the most scalar
 	// text it may hold once aliases are expanded: an alias never makes a
@@ -43,6 +46,12 @@ type Limits struct {
 	// MaxDepth is how deeply collections may nest; an alias counts as the
 	// collections it stands for.
 	MaxDepth int
+	// MaxKeys is how many keys one mapping may hold: go-yaml v1.19's
+	// parser takes time and memory that grow with the square of it.
+	MaxKeys int
+	// MaxDocuments is how many documents the file may hold, for the same
+	// reason.
+	MaxDocuments int
 	// MaxNodes is how many YAML nodes (scalars and collections) the
 	// document may hold once aliases are expanded.
 	MaxNodes int
@@ -54,10 +63,12 @@ type Limits struct {
 // of thousands of tenants or the largest scenario needs, far less than
 // what would hurt.
 var Default = Limits{
-	MaxBytes: 1 << 20,
-	MaxDepth: 32,
-	MaxNodes: 250_000,
-	Timeout:  10 * time.Second,
+	MaxBytes:     1 << 20,
+	MaxDepth:     32,
+	MaxKeys:      500,
+	MaxDocuments: 16,
+	MaxNodes:     250_000,
+	Timeout:      10 * time.Second,
 }
 
 func (l Limits) orDefault() Limits {
@@ -66,6 +77,12 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = Default.MaxDepth
+	}
+	if l.MaxKeys <= 0 {
+		l.MaxKeys = Default.MaxKeys
+	}
+	if l.MaxDocuments <= 0 {
+		l.MaxDocuments = Default.MaxDocuments
 	}
 	if l.MaxNodes <= 0 {
 		l.MaxNodes = Default.MaxNodes
@@ -108,15 +125,14 @@ func (e *Error) Error() string {
 // Unwrap returns the kind, so errors.Is(err, ErrTooDeep) works.
 func (e *Error) Unwrap() error { return e.Kind }
 
-// Decode checks data and, if it passes, runs decode under Run.
+// Decode checks data and, if it passes, calls decode, both under Run.
 func (l Limits) Decode(ctx context.Context, data []byte, decode func() error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := l.Check(data); err != nil {
-		return err
-	}
-	return l.Run(ctx, decode)
+	return l.Run(ctx, func() error {
+		if err := l.Check(data); err != nil {
+			return err
+		}
+		return decode()
+	})
 }
 
 // Check returns an *Error when decoding data could cost more than l
@@ -139,6 +155,16 @@ func (l Limits) Check(data []byte) (err error) {
 	if perr != nil {
 		return nil // the caller's decoder reports it
 	}
+	if len(file.Docs) > l.MaxDocuments {
+		d, ln := file.Docs[l.MaxDocuments], 0
+		switch {
+		case d.Start != nil && d.Start.Position != nil:
+			ln = d.Start.Position.Line
+		case d.Body != nil:
+			ln = line(d.Body)
+		}
+		return tooManyDocs(ln, l.MaxDocuments)
+	}
 	w := &walker{lim: l, anchors: map[string]*anchor{}}
 	for _, doc := range file.Docs {
 		if _, err := w.walk(doc.Body, 0); err != nil {
@@ -148,21 +174,27 @@ func (l Limits) Check(data []byte) (err error) {
 	return nil
 }
 
-// checkTokens refuses tags and bounds nesting before the parser runs. The
-// depth of block collections is read from indentation: a key or "-" to the
-// right of the one above opens a level, and so does a "-" in the column of
-// the key whose value it is. Flow collections count their brackets. The
-// count can be off by a level here and there, never by a factor: the walk
-// over the parsed document checks the exact depth.
+// checkTokens refuses tags and bounds nesting, the keys of a mapping and
+// the documents of the stream before the parser runs. The depth of block
+// collections is read from indentation: a key or "-" to the right of the
+// one above opens a level, and so does a "-" in the column of the key whose
+// value it is; a key in the column of its level adds to that mapping. Flow
+// collections count their brackets, flow mappings their commas. The counts
+// can be off by one here and there, never by a factor: the walk over the
+// parsed document checks depth and keys exactly. Scalars and flow
+// collections are counted as nodes, never more than the walk will count,
+// so that a document with too many is refused before it is parsed.
 func (l Limits) checkTokens(tokens token.Tokens) error {
 	type level struct {
-		col int
-		seq bool
+		col     int
+		seq     bool
+		entries int // keys of a mapping
 	}
 	var (
-		block []level
-		flow  int
-		prev  *token.Token // the last token that is not a comment
+		block, flow []level
+		docs, nodes int
+		inDoc       bool
+		prev        *token.Token // the last token that is not a comment
 	)
 	for _, tk := range tokens {
 		line := 0
@@ -170,23 +202,51 @@ func (l Limits) checkTokens(tokens token.Tokens) error {
 			line = tk.Position.Line
 		}
 		switch tk.Type {
+		case token.CommentType:
+		case token.DocumentHeaderType:
+			block, flow, inDoc = block[:0], flow[:0], false
+		case token.DocumentEndType:
+			block, flow, inDoc = block[:0], flow[:0], false
+			continue
+		}
+		if tk.Type != token.CommentType && !inDoc {
+			inDoc, docs = true, docs+1
+			if docs > l.MaxDocuments {
+				return tooManyDocs(line, l.MaxDocuments)
+			}
+		}
+		if scalarTokens[tk.Type] || tk.Type == token.SequenceStartType || tk.Type == token.MappingStartType {
+			// The name after & or * is not a node of its own.
+			if prev == nil || (prev.Type != token.AnchorType && prev.Type != token.AliasType) {
+				if nodes++; nodes > l.MaxNodes {
+					return &Error{Line: line, Kind: ErrTooMany, Message: fmt.Sprintf("more than %d YAML nodes", l.MaxNodes)}
+				}
+			}
+		}
+		switch tk.Type {
 		case token.TagType:
 			return &Error{Line: line, Kind: ErrTag, Message: "YAML tags (!name, !!type) are not supported in this file"}
-		case token.DocumentHeaderType, token.DocumentEndType:
-			block, flow = block[:0], 0
 		case token.SequenceStartType, token.MappingStartType:
-			flow++
+			flow = append(flow, level{seq: tk.Type == token.SequenceStartType, entries: 1})
 		case token.SequenceEndType, token.MappingEndType:
-			if flow > 0 {
-				flow--
+			if len(flow) > 0 {
+				flow = flow[:len(flow)-1]
+			}
+		case token.CollectEntryType:
+			if n := len(flow); n > 0 && !flow[n-1].seq {
+				if flow[n-1].entries++; flow[n-1].entries > l.MaxKeys {
+					return tooManyKeys(line, l.MaxKeys)
+				}
 			}
 		case token.SequenceEntryType, token.MappingKeyType, token.MappingValueType:
-			if flow > 0 || tk.Position == nil {
+			if len(flow) > 0 || tk.Position == nil {
 				break
 			}
 			col, seq := tk.Position.Column, tk.Type == token.SequenceEntryType
+			// A key: "?", or the token before ":" on its line.
+			key := tk.Type == token.MappingKeyType
 			if tk.Type == token.MappingValueType && prev != nil && prev.Position != nil && prev.Position.Line == line {
-				col = prev.Position.Column // the key's column
+				col, key = prev.Position.Column, prev.Type != token.MappingKeyType
 			}
 			for len(block) > 0 && block[len(block)-1].col > col {
 				block = block[:len(block)-1]
@@ -195,21 +255,42 @@ func (l Limits) checkTokens(tokens token.Tokens) error {
 				block = block[:n-1] // a key after the list that was its sibling's value
 			}
 			if n := len(block); n == 0 || block[n-1].col < col || block[n-1].seq != seq {
-				block = append(block, level{col, seq})
+				block = append(block, level{col: col, seq: seq})
+			}
+			if top := &block[len(block)-1]; key {
+				if top.entries++; top.entries > l.MaxKeys {
+					return tooManyKeys(line, l.MaxKeys)
+				}
 			}
 		}
 		if tk.Type != token.CommentType {
 			prev = tk
 		}
-		if len(block)+flow > l.MaxDepth {
+		if len(block)+len(flow) > l.MaxDepth {
 			return tooDeep(line, l.MaxDepth)
 		}
 	}
 	return nil
 }
 
+// scalarTokens are the token types that are each one scalar node.
+var scalarTokens = map[token.Type]bool{
+	token.StringType: true, token.SingleQuoteType: true, token.DoubleQuoteType: true,
+	token.IntegerType: true, token.BinaryIntegerType: true, token.OctetIntegerType: true,
+	token.HexIntegerType: true, token.FloatType: true, token.BoolType: true,
+	token.NullType: true, token.InfinityType: true, token.NanType: true,
+}
+
 func tooDeep(line, max int) error {
 	return &Error{Line: line, Kind: ErrTooDeep, Message: fmt.Sprintf("nested more than %d levels deep", max)}
+}
+
+func tooManyKeys(line, max int) error {
+	return &Error{Line: line, Kind: ErrTooMany, Message: fmt.Sprintf("a mapping of more than %d keys", max)}
+}
+
+func tooManyDocs(line, max int) error {
+	return &Error{Line: line, Kind: ErrTooMany, Message: fmt.Sprintf("more than %d YAML documents", max)}
 }
 
 // anchor is what an alias to it expands to.
@@ -238,6 +319,9 @@ func (w *walker) walk(n ast.Node, depth int) (int, error) {
 	case *ast.MappingNode:
 		if err := w.collection(n, depth); err != nil {
 			return 0, err
+		}
+		if len(n.Values) > w.lim.MaxKeys {
+			return 0, tooManyKeys(line(n.Values[w.lim.MaxKeys]), w.lim.MaxKeys)
 		}
 		h := 0
 		for _, v := range n.Values {

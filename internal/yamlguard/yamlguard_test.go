@@ -23,6 +23,15 @@ func laughs(levels int) string {
 	return b.String()
 }
 
+// manyKeys is one block mapping of n keys.
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "k%d: v\n", i)
+	}
+	return b.String()
+}
+
 // indented nests n block mappings, one a line, each two columns right of
 // the one above.
 func indented(n int) string {
@@ -58,6 +67,16 @@ func TestCheck(t *testing.T) {
 		{"deep block nesting", Default, indented(100), ErrTooDeep, 33},
 		{"too large", small, strings.Repeat("#", 1<<10+1), ErrTooLarge, 0},
 		{"too many nodes", small, "a: [" + strings.Repeat("1, ", 60) + "1]\n", ErrTooMany, 1},
+		{"keys at the limit", Limits{MaxKeys: 3}, "a: 1\nb: 2\nc: {x: 1, y: 2, z: 3}\n", nil, 0},
+		{"keys past the limit, block", Limits{MaxKeys: 3}, "a: 1\nb: 2\nc: 3\nd: 4\n", ErrTooMany, 4},
+		{"keys past the limit, nested block", Limits{MaxKeys: 3}, "a:\n  b: 1\n  c:\n    - x\n  d: 2\n  e: 3\n", ErrTooMany, 6},
+		{"keys past the limit, explicit", Limits{MaxKeys: 3}, "? a\n? b\n? c\n: 3\n? d\n", ErrTooMany, 5},
+		{"keys past the limit, flow", Limits{MaxKeys: 3}, "a: {w: 1, x: 2, y: 3, z: 4}\n", ErrTooMany, 1},
+		{"many keys whose parse takes the square of their number", Default, manyKeys(5_000), ErrTooMany, 501},
+		{"documents at the limit", Limits{MaxDocuments: 3}, "a\n--- b\n--- c\n", nil, 0},
+		{"documents past the limit", Limits{MaxDocuments: 3}, "a\n--- b\n...\n--- c\n--- d\n", ErrTooMany, 5},
+		{"many documents", Default, strings.Repeat("--- x\n", 5_000), ErrTooMany, 17},
+		{"nodes counted before parsing", Limits{MaxNodes: 100}, "a: " + strings.Repeat("[]", 200) + "\n", ErrTooMany, 1},
 		{"local tag", Default, "tenants: !foo bar\n", ErrTag, 1},
 		{"core tag", Default, "a: 1\nb: !!str 2\n", ErrTag, 2},
 		{"alias bomb", Default, laughs(9), ErrTooMany, 7},
@@ -204,6 +223,8 @@ func FuzzCheck(f *testing.F) {
 		indented(200),
 		"- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - x\n",
 		"a: &a [1, *a]\n",
+		manyKeys(600),
+		strings.Repeat("--- x\n", 20),
 		"a: *b\nb: &b 1\n",
 		"--- a\n--- &x b\n--- *x\n",
 		"? - a\n  - b\n: c\n",
