@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/emulator"
@@ -358,7 +359,7 @@ func collectAndEvaluate(t *testing.T, cfg *config.Config, deps Deps) (*snapshot.
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.New(t.Context(), engine.Config{})
+	eng, err := engine.New(t.Context(), engine.Config{Timeout: time.Minute}) // a busy machine under -race
 	if err != nil {
 		t.Fatal(err)
 	}
