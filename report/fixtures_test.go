@@ -63,6 +63,8 @@ var rules = map[string]rule{
 	"TL-ENT-002": {id: "TL-ENT-002", title: "Teams document status is enabled on custom tables", severity: finding.SeverityMedium, exp: both,
 		fix:    &finding.Fix{Action: "set-teams-document-status", Description: "Call msdyn_SetTeamsDocumentStatus for the table."},
 		remedy: "Call the msdyn_SetTeamsDocumentStatus action for the table.", docs: docsEnable},
+	"TL-MAN-001": {id: "TL-MAN-001", title: "Teams allows external apps (check by hand)", severity: finding.SeverityMedium, exp: both,
+		remedy: "In the Microsoft 365 admin center open Settings > Services & add-ins > Microsoft Teams and check that external apps are allowed.", docs: docsSP},
 	"TL-ENV-002": {id: "TL-ENV-002", title: "Enhanced collaboration is enabled", severity: finding.SeverityInfo, exp: enhancedOnly,
 		fix:    &finding.Fix{Action: "enable-enhanced", Description: "Turn on the Enhanced experience, only after consent."},
 		remedy: "Turn on the Enhanced collaboration experience in the environment settings.", docs: docsEnable},
@@ -203,6 +205,7 @@ func blockedEnv() finding.Environment {
 			"Unmanaged devices get limited, web-only access to SharePoint; users on them cannot download files.",
 			map[string]any{"conditionalAccessPolicy": "AllowLimitedAccess"}),
 		waived,
+		e.finding("TL-MAN-001", "", finding.StatusManual, "No API shows whether Teams allows external apps; check it by hand.", nil),
 		e.finding("TL-ENV-002", "", finding.StatusSkip, "Not turned on yet; informational under the preflight profile.", nil),
 	)
 }

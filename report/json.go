@@ -12,7 +12,7 @@ import (
 )
 
 // JSONSchema is the JSON Schema (2020-12) of the json format, the
-// teamslink.report/v1 contract. Consumers validate reports against it.
+// teamslink.report/v2 contract. Consumers validate reports against it.
 //
 //go:embed schema/report.schema.json
 var JSONSchema []byte

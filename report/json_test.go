@@ -16,7 +16,7 @@ import (
 	"github.com/teamslink/teamslink/internal/finding"
 )
 
-const schemaURL = "urn:teamslink:report:v1"
+const schemaURL = "urn:teamslink:report:v2"
 
 // compileSchema compiles JSONSchema with format assertions on.
 func compileSchema(t *testing.T) *jsonschema.Schema {
@@ -101,7 +101,7 @@ func TestSchemaIsStrict(t *testing.T) {
 			findingWith(t, d, "evidence")["evidence"].(map[string]any)["anythingGoes"] = []any{1, "two"}
 		}},
 		{name: "unknown top-level key", mutate: func(d map[string]any) { d["extra"] = true }},
-		{name: "wrong schema version", mutate: func(d map[string]any) { d["schemaVersion"] = "teamslink.report/v2" }},
+		{name: "wrong schema version", mutate: func(d map[string]any) { d["schemaVersion"] = "teamslink.report/v1" }},
 		{name: "missing summary", mutate: func(d map[string]any) { delete(d, "summary") }},
 		{name: "unknown summary status", mutate: func(d map[string]any) { d["summary"].(map[string]any)["broken"] = 1 }},
 		{name: "negative count", mutate: func(d map[string]any) { d["summary"].(map[string]any)["fail"] = -1 }},
@@ -287,10 +287,10 @@ func TestJSONContract(t *testing.T) {
 			r.Summary = r.Summarize()
 			return r
 		}},
-		{name: "other schema version refused", wantErr: `report schemaVersion "teamslink.report/v0" is not "teamslink.report/v1"`,
+		{name: "other schema version refused", wantErr: `report schemaVersion "teamslink.report/v1" is not "teamslink.report/v2"`,
 			report: func() *finding.Report {
 				r := newReport(readyEnv())
-				r.SchemaVersion = "teamslink.report/v0"
+				r.SchemaVersion = "teamslink.report/v1"
 				return r
 			}},
 	}
@@ -340,7 +340,7 @@ func TestJSONContract(t *testing.T) {
 func TestJSONIsIndentedAndUnescaped(t *testing.T) {
 	t.Parallel()
 	out := string(render(t, "json", newReport(readyEnv()), fixedOptions(false)))
-	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v1\",\n") {
+	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v2\",\n") {
 		t.Errorf("output does not start with the 2-space indented schemaVersion:\n%.200s", out)
 	}
 	if !strings.HasSuffix(out, "}\n") {

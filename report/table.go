@@ -274,8 +274,10 @@ func waiver(w finding.Waiver) string {
 	return s
 }
 
+// nonPass reports whether a finding of status s shows what was seen and
+// what to do: fail, error and warn, and manual (the steps to check by hand).
 func nonPass(s finding.Status) bool {
-	return s == finding.StatusFail || s == finding.StatusError || s == finding.StatusWarn
+	return s == finding.StatusFail || s == finding.StatusError || s == finding.StatusWarn || s == finding.StatusManual
 }
 
 func (t *tableWriter) status(s finding.Status) string {
@@ -306,18 +308,19 @@ func (t *tableWriter) paintStatus(s finding.Status, text string) string {
 }
 
 // statusColor is the colour of each status: red fail, magenta error,
-// yellow warn, green pass, cyan waived, dim skip.
+// yellow warn, blue manual, green pass, cyan waived, dim skip.
 var statusColor = map[finding.Status]string{
 	finding.StatusFail:   red,
 	finding.StatusError:  magenta,
 	finding.StatusWarn:   yellow,
+	finding.StatusManual: blue,
 	finding.StatusPass:   green,
 	finding.StatusWaived: cyan,
 	finding.StatusSkip:   dim,
 }
 
 // sortFindings returns the findings in display order: by status (fail,
-// error, warn, pass, waived, skip), then most severe first, then rule id and
+// error, warn, manual, pass, waived, skip), then most severe first, then rule id and
 // table. The input is not modified.
 func sortFindings(fs []finding.Finding) []finding.Finding {
 	out := slices.Clone(fs)
@@ -444,6 +447,7 @@ const (
 	red     = "31"
 	green   = "32"
 	yellow  = "33"
+	blue    = "34"
 	magenta = "35"
 	cyan    = "36"
 	dim     = "2"

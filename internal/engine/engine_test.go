@@ -613,3 +613,36 @@ func TestCancelledContext(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestManualStatus: a rule may answer manual. It is never an internal error,
+// blocks no verdict, fails no run at any --fail-on, and is counted under its
+// own name.
+func TestManualStatus(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "manual")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := rep.Environments[0]
+	f := findRule(env.Findings, "X-BYHAND-001")
+	if f == nil || f.Status != finding.StatusManual || f.Internal {
+		t.Fatalf("X-BYHAND-001 = %+v, want a manual finding", f)
+	}
+	for _, x := range finding.Experiences {
+		if v := env.Verdict(x); v.Readiness != finding.Ready || !slices.Equal(v.Manual, []string{"X-BYHAND-001"}) {
+			t.Errorf("%s verdict %+v, want READY with the manual check listed", x, v)
+		}
+	}
+	for _, failOn := range []finding.FailOn{finding.FailOnWarn, finding.FailOnFail, finding.FailOnError} {
+		if code := rep.ExitCode(failOn); code != finding.ExitClean {
+			t.Errorf("--fail-on %s: exit %d, want 0", failOn, code)
+		}
+	}
+	if rep.Summary[finding.StatusManual] != 1 {
+		t.Errorf("summary %v, want one manual", rep.Summary)
+	}
+}

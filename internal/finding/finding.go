@@ -20,10 +20,14 @@ const (
 	StatusError  Status = "error"  // the data it needs could not be collected
 	StatusSkip   Status = "skip"   // not applicable to this target or experience
 	StatusWaived Status = "waived" // a waiver covers it
+	// StatusManual is a check no API shows: the finding gives the steps to
+	// make it by hand. It is never a pass and never a failure: it blocks
+	// nothing and fails no run, whatever --fail-on says.
+	StatusManual Status = "manual"
 )
 
 // Statuses lists every valid status in display order.
-var Statuses = []Status{StatusFail, StatusError, StatusWarn, StatusPass, StatusWaived, StatusSkip}
+var Statuses = []Status{StatusFail, StatusError, StatusWarn, StatusManual, StatusPass, StatusWaived, StatusSkip}
 
 // Valid reports whether s is one of the defined statuses.
 func (s Status) Valid() bool {

@@ -7,7 +7,13 @@ import (
 )
 
 // ReportSchemaVersion names the JSON contract of a Report.
-const ReportSchemaVersion = "teamslink.report/v1"
+//
+// v2 (from v1): the status manual (and its summary count); the readiness
+// states ENABLED and BROKEN and each verdict's turnedOn; a finding's scope
+// and access (how to read what an error could not); the report's
+// signInErrors; summaries that count a tenant-wide finding once per tenant.
+// No teamslink command reads reports back, so nothing reads v1 any more.
+const ReportSchemaVersion = "teamslink.report/v2"
 
 // Readiness is the verdict on one experience in one environment.
 type Readiness string
@@ -27,10 +33,12 @@ type Verdict struct {
 	Readiness  Readiness  `json:"readiness"`
 	// Blocking lists the failing rules (BLOCKED), Unknown the rules that
 	// could not be assessed (UNKNOWN, or alongside BLOCKED), Warnings those
-	// that hold but will hurt users.
+	// that hold but will hurt users, Manual the checks to make by hand
+	// (they never change the readiness).
 	Blocking []string `json:"blocking,omitempty"`
 	Unknown  []string `json:"unknown,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	Manual   []string `json:"manual,omitempty"`
 }
 
 // Environment is the assessed state of one environment: its findings and verdicts.
@@ -179,7 +187,7 @@ func (r *Report) Summarize() Summary {
 
 // Decide computes the verdict for experience x from findings: any failing
 // rule blocks; otherwise any rule that could not be assessed makes it
-// unknown; waived and skipped findings never block.
+// unknown; waived, skipped and manual findings never block.
 func Decide(x Experience, findings []Finding) Verdict {
 	v := Verdict{Experience: x}
 	for _, f := range findings {
@@ -197,6 +205,8 @@ func Decide(x Experience, findings []Finding) Verdict {
 			v.Unknown = append(v.Unknown, name)
 		case StatusWarn:
 			v.Warnings = append(v.Warnings, name)
+		case StatusManual:
+			v.Manual = append(v.Manual, name)
 		}
 	}
 	switch {
