@@ -74,6 +74,8 @@ var rules = map[string]rule{
 type env struct {
 	tenant, tenantName, url, name string
 	exp                           finding.Experience
+	// on says whether the experiences are turned on; "" is off.
+	on finding.Switch
 }
 
 func (e env) finding(id, table string, st finding.Status, msg string, ev map[string]any) finding.Finding {
@@ -103,9 +105,13 @@ func (e env) environment(fs ...finding.Finding) finding.Environment {
 		Tenant: e.tenant, TenantName: e.tenantName, URL: e.url, Name: e.name,
 		Experience: e.exp, Findings: fs,
 	}
+	on := e.on
+	if on == "" {
+		on = finding.SwitchOff
+	}
 	for _, x := range finding.Experiences {
 		if e.exp.Includes(x) {
-			out.Verdicts = append(out.Verdicts, finding.Decide(x, fs))
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, on, fs))
 		}
 	}
 	return out
@@ -129,7 +135,36 @@ var (
 	fabrikamProd = env{tenant: fabrikamID, tenantName: "Fabrikam", url: "https://fabrikam.crm4.dynamics.com", name: "Fabrikam Production", exp: finding.ExperienceEnhanced}
 	fabrikamTest = env{tenant: fabrikamID, tenantName: "Fabrikam", url: "https://fabrikam-test.crm4.dynamics.com", exp: finding.ExperienceEnhanced}
 	contosoDev   = env{tenant: contosoID, url: "https://contoso-dev.crm.dynamics.com", name: "Contoso Dev", exp: finding.ExperienceBasic}
+	contosoProd  = env{tenant: contosoID, tenantName: "Contoso", url: "https://contoso-prod.crm.dynamics.com", name: "Contoso Production", exp: finding.ExperienceEnhanced, on: finding.SwitchOn}
 )
+
+// enabledEnv: both experiences are turned on and every prerequisite holds.
+func enabledEnv() finding.Environment {
+	e := contosoProd
+	on := func(column string) map[string]any { return map[string]any{"column": column, "value": true} }
+	return e.environment(
+		e.finding("TL-LIC-001", "", finding.StatusPass, "The tenant has an enabled Dynamics 365 customer engagement licence.", nil),
+		e.finding("TL-CONSENT-001", "", finding.StatusPass, "Tenant-wide consent covers Group.ReadWrite.All and User.Read.All.", nil),
+		e.finding("TL-ENT-001", "account", finding.StatusPass, "Document management is enabled on account.", nil),
+		e.finding("TL-ENV-002", "", finding.StatusPass, "Enhanced Teams collaboration is turned on in the environment.", on("ismsteamscollaborationenabled")),
+	)
+}
+
+// brokenEnv: both experiences are on, but consent was revoked (Enhanced)
+// and a target table lost document management (both).
+func brokenEnv() finding.Environment {
+	e := contosoProd
+	e.url, e.name = "https://contoso-emea.crm4.dynamics.com", "Contoso EMEA"
+	on := map[string]any{"column": "ismsteamscollaborationenabled", "value": true}
+	return e.environment(
+		e.finding("TL-CONSENT-001", "", finding.StatusFail, "No AllPrincipals grant exists for the collaboration app: the admin consent was revoked.",
+			map[string]any{"matchedBy": "appId", "grants": []any{}}),
+		e.finding("TL-ENT-001", "contact", finding.StatusFail, "Document management is not enabled on contact.",
+			map[string]any{"table": "contact", "isDocumentManagementEnabled": false}),
+		e.finding("TL-ENT-001", "account", finding.StatusPass, "Document management is enabled on account.", nil),
+		e.finding("TL-ENV-002", "", finding.StatusPass, "Enhanced Teams collaboration is turned on in the environment.", on),
+	)
+}
 
 // readyEnv: every prerequisite of both experiences holds.
 func readyEnv() finding.Environment {
@@ -255,7 +290,9 @@ func fixtures() []struct {
 		{"blocked", newReport(blockedEnv())},
 		{"unknown", newReport(unknownEnv())},
 		{"basic-only", newReport(basicEnv())},
-		{"fleet", newReport(readyEnv(), blockedEnv(), unknownEnv(), basicEnv())},
+		{"enabled", newReport(enabledEnv())},
+		{"broken", newReport(brokenEnv())},
+		{"fleet", newReport(readyEnv(), blockedEnv(), unknownEnv(), basicEnv(), enabledEnv(), brokenEnv())},
 		{"empty", newReport()},
 	}
 }

@@ -227,6 +227,26 @@ func TestSchemaCoversGoTypes(t *testing.T) {
 	if !slices.Equal(summary, statuses) {
 		t.Errorf("summary properties %v; statuses %v", summary, statuses)
 	}
+	// The enums are exactly the Go constants.
+	enum := func(def string) []string {
+		var out []string
+		for _, v := range defs[def].(map[string]any)["enum"].([]any) {
+			out = append(out, v.(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	var readiness []string
+	for _, r := range finding.Readinesses {
+		readiness = append(readiness, string(r))
+	}
+	slices.Sort(readiness)
+	if got := enum("readiness"); !slices.Equal(got, readiness) {
+		t.Errorf("readiness enum %v; Go readinesses %v", got, readiness)
+	}
+	if got := enum("status"); !slices.Equal(got, statuses) {
+		t.Errorf("status enum %v; Go statuses %v", got, statuses)
+	}
 }
 
 // jsonFields returns the JSON names of t's fields (embedded structs

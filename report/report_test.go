@@ -183,8 +183,9 @@ func TestColor(t *testing.T) {
 
 func TestColorStatuses(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, "table", newReport(blockedEnv(), unknownEnv()), fixedOptions(true)))
+	out := string(render(t, "table", newReport(readyEnv(), blockedEnv(), unknownEnv(), enabledEnv(), brokenEnv()), fixedOptions(true)))
 	for _, want := range []string{
+		"\x1b[32mENABLED\x1b[0m", "\x1b[1;31mBROKEN\x1b[0m", "\x1b[32mREADY\x1b[0m",
 		"\x1b[31mFAIL\x1b[0m", "\x1b[35mERROR\x1b[0m", "\x1b[33mWARN\x1b[0m",
 		"\x1b[32mPASS\x1b[0m", "\x1b[2mSKIP\x1b[0m", "\x1b[34mMANUAL\x1b[0m", "\x1b[31mBLOCKED\x1b[0m", "\x1b[35mUNKNOWN\x1b[0m",
 	} {

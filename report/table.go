@@ -131,10 +131,11 @@ func age(d time.Duration) string {
 }
 
 // matrix renders one row per environment: where it is, each experience's
-// readiness, and the rules that block it or could not be assessed.
+// readiness, the failing rules that block it (off) or break it (on), and
+// the rules that could not be assessed.
 func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment) error {
 	tbl := newTable(w)
-	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Blocking", "Unknown")
+	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Failing", "Unknown")
 	rows := make([][]string, 0, len(envs))
 	for _, e := range envs {
 		basic := e.Verdict(finding.ExperienceBasic)
@@ -159,10 +160,12 @@ func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment) error {
 
 func (t *tableWriter) readiness(r finding.Readiness) string {
 	switch r {
-	case finding.Ready:
+	case finding.Enabled, finding.Ready:
 		return t.pal.paint(green, string(r))
 	case finding.Blocked:
 		return t.pal.paint(red, string(r))
+	case finding.Broken:
+		return t.pal.paint(boldRed, string(r))
 	case finding.Unknown:
 		return t.pal.paint(magenta, string(r))
 	case finding.NotAssessed, "":
@@ -452,6 +455,7 @@ const (
 	cyan    = "36"
 	dim     = "2"
 	boldSGR = "1"
+	boldRed = "1;31"
 )
 
 // palette paints text with ANSI colour when on, and leaves it alone when off,

@@ -59,6 +59,8 @@ func TestEvalSamples(t *testing.T) {
 	t.Parallel()
 	exitCodes := map[string]int{
 		"ready":                   0,
+		"enabled":                 0,
+		"broken-consent":          1,
 		"spo-limited":             0,
 		"sections-errored":        3,
 		"sp-800503ca-all":         1,
@@ -116,6 +118,10 @@ func TestEvalFailOn(t *testing.T) {
 		{"spo-blocked", "fail", 1},
 		{"sections-errored", "error", 3},
 		{"sections-errored", "warn", 3},
+		{"broken-consent", "fail", 1},
+		{"broken-consent", "warn", 1},
+		{"broken-consent", "error", 0},
+		{"enabled", "warn", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.snapshot+"/"+tt.failOn, func(t *testing.T) {
@@ -332,7 +338,7 @@ func TestConfigCheckCancelled(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := run(t, "config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml"))
-	if code != 0 || !strings.Contains(out, "valid: 16 tenant(s), 18 environment(s)") {
+	if code != 0 || !strings.Contains(out, "valid: 18 tenant(s), 20 environment(s)") {
 		t.Errorf("valid config: exit %d, %q %q", code, out, errOut)
 	}
 	bad := filepath.Join(t.TempDir(), "tenants.yaml")

@@ -110,6 +110,8 @@ func TestEvaluateSamples(t *testing.T) {
 		envs     map[string]want
 	}{
 		{"ready", map[string]want{"https://contoso-sales.crm.dynamics.com": ready}},
+		{"enabled", map[string]want{"https://tailwind.crm.dynamics.com": {basic: finding.Enabled, enhanced: finding.Enabled}}},
+		{"broken-consent", map[string]want{"https://wideworld.crm.dynamics.com": {finding.Enabled, finding.Broken, nil, []string{"TL-CONSENT-001"}}}},
 		{"sp-800503ca-all", map[string]want{
 			"https://fabrikam.crm4.dynamics.com":     blockedBoth("TL-SP-001", "TL-SP-002", "TL-SP-003"),
 			"https://fabrikam-dev.crm4.dynamics.com": {basic: finding.Ready, enhanced: finding.NotAssessed},

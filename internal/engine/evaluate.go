@@ -237,12 +237,50 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 	}
 	for _, x := range finding.Experiences {
 		if a.experience.Includes(x) {
-			out.Verdicts = append(out.Verdicts, finding.Decide(x, out.Findings))
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, turnedOn(x, out.Findings), out.Findings))
 		} else {
 			out.Verdicts = append(out.Verdicts, finding.Verdict{Experience: x, Readiness: finding.NotAssessed})
 		}
 	}
 	return out, nil
+}
+
+// toggleRules are the rules that read whether each experience is turned on.
+// Their pass, skip and fail results carry the organization column they read
+// and its value as evidence ("column", "value"); which column that is (the
+// Basic toggle ismsteamsenabled, the Enhanced one
+// ismsteamscollaborationenabled) is an INFERENCE the rules' METADATA names
+// and the policies own, so the verdict reads the answer from the findings
+// rather than from the snapshot.
+var toggleRules = map[finding.Experience]string{
+	finding.ExperienceBasic:    "TL-ENV-001",
+	finding.ExperienceEnhanced: "TL-ENV-002",
+}
+
+// turnedOn reads from findings whether experience x is on: the toggle rule's
+// evidence value, when its finding decided (pass, skip, fail, or a waiver of
+// one) and shows the column it read; unknown otherwise (the organization
+// could not be read, the rule broke its contract, or it is missing).
+func turnedOn(x finding.Experience, findings []finding.Finding) finding.Switch {
+	id := toggleRules[x]
+	for _, f := range findings {
+		if f.Rule != id || f.Table != "" {
+			continue
+		}
+		if f.Internal || f.Status == finding.StatusError {
+			return finding.SwitchUnknown
+		}
+		column, _ := f.Evidence["column"].(string)
+		on, ok := f.Evidence["value"].(bool)
+		switch {
+		case column == "" || !ok:
+			return finding.SwitchUnknown
+		case on:
+			return finding.SwitchOn
+		}
+		return finding.SwitchOff
+	}
+	return finding.SwitchUnknown
 }
 
 // findings turns the collected results of one environment into exactly one

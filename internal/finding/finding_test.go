@@ -21,24 +21,39 @@ func TestDecide(t *testing.T) {
 		readiness Readiness
 		blocking  []string
 		unknown   []string
+		on        Switch // "" is off
 	}{
-		{"all pass", ExperienceBasic, []Finding{f("A", StatusPass), f("B", StatusSkip)}, Ready, nil, nil},
-		{"warn is still ready", ExperienceBasic, []Finding{f("A", StatusWarn)}, Ready, nil, nil},
-		{"waived never blocks", ExperienceBasic, []Finding{f("A", StatusWaived)}, Ready, nil, nil},
-		{"manual never blocks", ExperienceBasic, []Finding{f("A", StatusManual), f("B", StatusPass)}, Ready, nil, nil},
-		{"fail blocks", ExperienceBasic, []Finding{f("A", StatusFail), f("B", StatusPass)}, Blocked, []string{"A"}, nil},
-		{"error is unknown", ExperienceBasic, []Finding{f("A", StatusError), f("B", StatusPass)}, Unknown, nil, []string{"A"}},
-		{"a known blocker wins over unknown", ExperienceBasic, []Finding{f("A", StatusError), f("B", StatusFail)}, Blocked, []string{"B"}, []string{"A"}},
-		{"enhanced-only failure does not block basic", ExperienceBasic, []Finding{f("A", StatusFail, ExperienceEnhanced)}, Ready, nil, nil},
-		{"enhanced-only failure blocks enhanced", ExperienceEnhanced, []Finding{f("A", StatusFail, ExperienceEnhanced)}, Blocked, []string{"A"}, nil},
-		{"table rules are named with their table", ExperienceBasic, []Finding{{Key: Key{Rule: "T", Table: "account"}, Status: StatusFail, Experiences: Experiences}}, Blocked, []string{"T(account)"}, nil},
+		{"all pass", ExperienceBasic, []Finding{f("A", StatusPass), f("B", StatusSkip)}, Ready, nil, nil, ""},
+		{"warn is still ready", ExperienceBasic, []Finding{f("A", StatusWarn)}, Ready, nil, nil, ""},
+		{"waived never blocks", ExperienceBasic, []Finding{f("A", StatusWaived)}, Ready, nil, nil, ""},
+		{"manual never blocks", ExperienceBasic, []Finding{f("A", StatusManual), f("B", StatusPass)}, Ready, nil, nil, ""},
+		{"fail blocks", ExperienceBasic, []Finding{f("A", StatusFail), f("B", StatusPass)}, Blocked, []string{"A"}, nil, ""},
+		{"error is unknown", ExperienceBasic, []Finding{f("A", StatusError), f("B", StatusPass)}, Unknown, nil, []string{"A"}, ""},
+		{"a known blocker wins over unknown", ExperienceBasic, []Finding{f("A", StatusError), f("B", StatusFail)}, Blocked, []string{"B"}, []string{"A"}, ""},
+		{"enhanced-only failure does not block basic", ExperienceBasic, []Finding{f("A", StatusFail, ExperienceEnhanced)}, Ready, nil, nil, ""},
+		{"enhanced-only failure blocks enhanced", ExperienceEnhanced, []Finding{f("A", StatusFail, ExperienceEnhanced)}, Blocked, []string{"A"}, nil, ""},
+		{"table rules are named with their table", ExperienceBasic, []Finding{{Key: Key{Rule: "T", Table: "account"}, Status: StatusFail, Experiences: Experiences}}, Blocked, []string{"T(account)"}, nil, ""},
+		{"on and all pass is enabled", ExperienceEnhanced, []Finding{f("A", StatusPass), f("B", StatusWarn), f("C", StatusManual)}, Enabled, nil, nil, SwitchOn},
+		{"on with a failure is broken", ExperienceEnhanced, []Finding{f("A", StatusFail), f("B", StatusPass)}, Broken, []string{"A"}, nil, SwitchOn},
+		{"on with a failure and an error is broken", ExperienceEnhanced, []Finding{f("A", StatusFail), f("B", StatusError)}, Broken, []string{"A"}, []string{"B"}, SwitchOn},
+		{"on with an error is unknown", ExperienceEnhanced, []Finding{f("A", StatusError), f("B", StatusPass)}, Unknown, nil, []string{"A"}, SwitchOn},
+		{"on with an enhanced-only failure leaves basic enabled", ExperienceBasic, []Finding{f("A", StatusFail, ExperienceEnhanced)}, Enabled, nil, nil, SwitchOn},
+		{"an unread toggle is unknown even with a failure", ExperienceBasic, []Finding{f("A", StatusFail), f("T", StatusError)}, Unknown, []string{"A"}, []string{"T"}, SwitchUnknown},
+		{"an unread toggle is unknown when all else passes", ExperienceBasic, []Finding{f("A", StatusPass)}, Unknown, nil, nil, SwitchUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			v := Decide(tt.x, tt.findings)
+			on := tt.on
+			if on == "" {
+				on = SwitchOff
+			}
+			v := Decide(tt.x, on, tt.findings)
 			if v.Readiness != tt.readiness || !slices.Equal(v.Blocking, tt.blocking) || !slices.Equal(v.Unknown, tt.unknown) {
 				t.Errorf("Decide = %+v, want %s blocking %v unknown %v", v, tt.readiness, tt.blocking, tt.unknown)
+			}
+			if wantOn := on == SwitchOn; (on == SwitchUnknown) != (v.TurnedOn == nil) || (v.TurnedOn != nil && *v.TurnedOn != wantOn) {
+				t.Errorf("TurnedOn = %v for switch %s", v.TurnedOn, on)
 			}
 		})
 	}
@@ -103,5 +118,44 @@ func TestParsers(t *testing.T) {
 	k := Key{Tenant: "t", Environment: "e", Rule: "R", Table: "account"}
 	if k.String() != "t/e/R/account" {
 		t.Errorf("Key.String = %q", k.String())
+	}
+}
+
+// TestExitCodeVerdicts: a BROKEN environment is at least as severe as a
+// BLOCKED one for --fail-on.
+func TestExitCodeVerdicts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		readiness Readiness
+		failOn    FailOn
+		want      int
+	}{
+		{Broken, FailOnFail, ExitFindings},
+		{Broken, FailOnWarn, ExitFindings},
+		{Broken, FailOnError, ExitClean},
+		{Blocked, FailOnFail, ExitFindings},
+		{Blocked, FailOnError, ExitClean},
+		{Enabled, FailOnWarn, ExitClean},
+		{Ready, FailOnWarn, ExitClean},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.readiness)+"/"+string(tt.failOn), func(t *testing.T) {
+			t.Parallel()
+			// The failing finding is left out on purpose: the verdict alone decides.
+			r := &Report{Environments: []Environment{{Verdicts: []Verdict{{Experience: ExperienceEnhanced, Readiness: tt.readiness}}}}}
+			if got := r.ExitCode(tt.failOn); got != tt.want {
+				t.Errorf("ExitCode = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	broken := &Report{Environments: []Environment{{
+		Findings: []Finding{f("A", StatusFail)},
+		Verdicts: []Verdict{Decide(ExperienceBasic, SwitchOn, []Finding{f("A", StatusFail)})},
+	}}}
+	if v := broken.Environments[0].Verdicts[0]; v.Readiness != Broken {
+		t.Fatalf("verdict %s, want BROKEN", v.Readiness)
+	}
+	if got := broken.ExitCode(FailOnFail); got != ExitFindings {
+		t.Errorf("a BROKEN environment under --fail-on fail exits %d, want 1", got)
 	}
 }

@@ -18,21 +18,44 @@ const ReportSchemaVersion = "teamslink.report/v2"
 // Readiness is the verdict on one experience in one environment.
 type Readiness string
 
-// The readiness values. NotAssessed is for an experience the run was not asked about.
+// The readiness values (DESIGN.md, "Policies and findings"). NotAssessed is
+// for an experience the run was not asked about.
 const (
-	Ready       Readiness = "READY"
-	Blocked     Readiness = "BLOCKED"
-	Unknown     Readiness = "UNKNOWN"
+	Enabled     Readiness = "ENABLED" // turned on, and every prerequisite holds
+	Ready       Readiness = "READY"   // off, and it can be turned on now
+	Blocked     Readiness = "BLOCKED" // off; the failing rules stop it being turned on
+	Broken      Readiness = "BROKEN"  // on, but a prerequisite no longer holds: users hit errors
+	Unknown     Readiness = "UNKNOWN" // something it needs could not be read
 	NotAssessed Readiness = "NOT_ASSESSED"
 )
 
-// Verdict says whether one experience can be enabled in one environment, and
-// names the rules that block it or could not be assessed.
+// Readinesses lists the readiness values in the order of how much they ask
+// of an admin, most first.
+var Readinesses = []Readiness{Broken, Blocked, Unknown, Ready, Enabled, NotAssessed}
+
+// Switch is whether an experience is turned on in an environment, as the
+// rule that reads its toggle saw it.
+type Switch string
+
+// The switch states. SwitchUnknown is for a toggle that could not be read.
+const (
+	SwitchOn      Switch = "on"
+	SwitchOff     Switch = "off"
+	SwitchUnknown Switch = "unknown"
+)
+
+// Verdict says whether one experience is on, can be turned on, or is broken
+// in one environment, and names the rules that stop it, break it or could
+// not be assessed.
 type Verdict struct {
 	Experience Experience `json:"experience"`
 	Readiness  Readiness  `json:"readiness"`
-	// Blocking lists the failing rules (BLOCKED), Unknown the rules that
-	// could not be assessed (UNKNOWN, or alongside BLOCKED), Warnings those
+	// TurnedOn is whether the experience is on, as its toggle rule read it;
+	// nil when that could not be read, or the experience was not assessed.
+	TurnedOn *bool `json:"turnedOn"`
+	// Blocking lists the failing rules (BLOCKED while off, BROKEN while
+	// on), Unknown the rules that could not be assessed (UNKNOWN, or
+	// alongside another state), Warnings those
 	// that hold but will hurt users, Manual the checks to make by hand
 	// (they never change the readiness).
 	Blocking []string `json:"blocking,omitempty"`
@@ -110,6 +133,19 @@ func (r *Report) HasFailure() bool { return r.Has(StatusFail) }
 // HasError reports whether any rule could not be assessed.
 func (r *Report) HasError() bool { return r.Has(StatusError) }
 
+// HasVerdict reports whether any environment has a verdict in one of the
+// given readiness states.
+func (r *Report) HasVerdict(states ...Readiness) bool {
+	for _, e := range r.Environments {
+		for _, v := range e.Verdicts {
+			if slices.Contains(states, v.Readiness) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // HasInternalError reports whether a policy broke the engine's contract.
 func (r *Report) HasInternalError() bool {
 	for _, e := range r.Environments {
@@ -156,16 +192,19 @@ func ParseFailOn(s string) (FailOn, error) {
 
 // ExitCode maps the report to the process exit code: an internal error wins,
 // then anything that could not be assessed (a run that could not look is
-// never clean), then findings at or above the threshold.
+// never clean), then findings at or above the threshold. A BROKEN
+// environment counts as much as a BLOCKED one: under fail (and warn) either
+// exits 1. Manual checks never fail a run.
 func (r *Report) ExitCode(threshold FailOn) int {
+	failing := r.HasFailure() || r.HasVerdict(Blocked, Broken)
 	switch {
 	case r.HasInternalError():
 		return ExitInternal
 	case r.HasError():
 		return ExitIncomplete
-	case threshold == FailOnWarn && r.Has(StatusFail, StatusWarn):
+	case threshold == FailOnWarn && (failing || r.Has(StatusWarn)):
 		return ExitFindings
-	case threshold == FailOnFail && r.HasFailure():
+	case threshold == FailOnFail && failing:
 		return ExitFindings
 	}
 	return ExitClean
@@ -185,11 +224,22 @@ func (r *Report) Summarize() Summary {
 	return s
 }
 
-// Decide computes the verdict for experience x from findings: any failing
-// rule blocks; otherwise any rule that could not be assessed makes it
-// unknown; waived, skipped and manual findings never block.
-func Decide(x Experience, findings []Finding) Verdict {
+// Decide computes the verdict for experience x from findings, given whether
+// the experience is turned on:
+//   - a toggle that could not be read makes it UNKNOWN, whatever else holds:
+//     without it BLOCKED and BROKEN cannot be told apart;
+//   - on, any failing rule makes it BROKEN; off, BLOCKED;
+//   - otherwise any rule that could not be assessed makes it UNKNOWN;
+//   - otherwise it is ENABLED when on, READY when off.
+//
+// Waived, skipped and manual findings never block or break it.
+func Decide(x Experience, on Switch, findings []Finding) Verdict {
 	v := Verdict{Experience: x}
+	switch on {
+	case SwitchOn, SwitchOff:
+		b := on == SwitchOn
+		v.TurnedOn = &b
+	}
 	for _, f := range findings {
 		if !f.AppliesTo(x) {
 			continue
@@ -210,10 +260,16 @@ func Decide(x Experience, findings []Finding) Verdict {
 		}
 	}
 	switch {
+	case v.TurnedOn == nil:
+		v.Readiness = Unknown
+	case len(v.Blocking) > 0 && *v.TurnedOn:
+		v.Readiness = Broken
 	case len(v.Blocking) > 0:
 		v.Readiness = Blocked
 	case len(v.Unknown) > 0:
 		v.Readiness = Unknown
+	case *v.TurnedOn:
+		v.Readiness = Enabled
 	default:
 		v.Readiness = Ready
 	}
