@@ -83,19 +83,30 @@ func (e env) finding(id, table string, st finding.Status, msg string, ev map[str
 	if !ok {
 		panic(fmt.Sprintf("fixture: no rule %s", id))
 	}
-	return finding.Finding{
+	f := finding.Finding{
 		Key:         finding.Key{Tenant: e.tenant, Environment: e.url, Rule: id, Table: table},
 		Title:       r.title,
 		Severity:    r.severity,
 		Status:      st,
 		Message:     msg,
 		Evidence:    ev,
-		Remediation: r.remedy,
-		Fix:         r.fix,
 		ErrorCode:   r.errCode,
 		Docs:        r.docs,
 		Experiences: r.exp,
 	}
+	// The advice fits the status, as the engine attaches it.
+	switch st {
+	case finding.StatusFail, finding.StatusWarn, finding.StatusWaived:
+		f.Remediation, f.Fix = r.remedy, r.fix
+	case finding.StatusManual:
+		f.Remediation = r.remedy
+	}
+	return f
+}
+
+// unreadable is an error finding's access to its section.
+func unreadable(section, source string, status int, permission, advice string) *finding.Access {
+	return &finding.Access{Section: section, Source: source, HTTPStatus: status, Permission: permission, Advice: advice}
 }
 
 // environment assembles the findings and decides the verdicts the way the
@@ -252,13 +263,21 @@ func unknownEnv() finding.Environment {
 		"Policy teamslink.entities returned 2 results for TL-ENT-002 on contact; expected exactly one.",
 		map[string]any{"results": 2})
 	internal.Internal = true
+	licences := e.finding("TL-LIC-001", "", finding.StatusError,
+		"tenant.licenses could not be read: Insufficient privileges to complete the operation.",
+		map[string]any{"section": "tenant.licenses", "sectionStatus": "error", "error": "Authorization_RequestDenied: Insufficient privileges to complete the operation.", "httpStatus": 403})
+	licences.Access = unreadable("tenant.licenses", "GET https://graph.microsoft.com/v1.0/subscribedSkus", 403,
+		"the Microsoft Graph permission Organization.Read.All",
+		"The identity teamslink signs in as may not read this (HTTP 403): grant it the Microsoft Graph permission Organization.Read.All, then scan again.")
+	sites := e.finding("TL-SP-002", "", finding.StatusError,
+		"environment.sharePointSites could not be read: the service was unavailable after 4 tries.",
+		map[string]any{"section": "environment.sharePointSites", "sectionStatus": "error", "error": "503 Service Unavailable (Retry-After 30s, 4 tries)", "httpStatus": 503})
+	sites.Access = unreadable("environment.sharePointSites", "GET https://fabrikam-test.crm4.dynamics.com/api/data/v9.2/sharepointsites", 503,
+		"a Dataverse security role with read on SharePoint Site",
+		"The service kept throttling or was unavailable (HTTP 503) beyond teamslink's retries: scan again later. The request needs a Dataverse security role with read on SharePoint Site.")
 	return e.environment(
-		e.finding("TL-LIC-001", "", finding.StatusError,
-			"tenant.licenses could not be read: Insufficient privileges to complete the operation.",
-			map[string]any{"section": "tenant.licenses", "sectionStatus": "error", "error": "Authorization_RequestDenied: Insufficient privileges to complete the operation.", "httpStatus": 403}),
-		e.finding("TL-SP-002", "", finding.StatusError,
-			"environment.sharePointSites could not be read: the service was unavailable after 4 tries.",
-			map[string]any{"section": "environment.sharePointSites", "sectionStatus": "error", "error": "503 Service Unavailable (Retry-After 30s, 4 tries)", "httpStatus": 503}),
+		licences,
+		sites,
 		internal,
 		e.finding("TL-ROLE-001", "", finding.StatusPass, "The caller holds System Administrator through team Admins.", nil),
 		e.finding("TL-SP-005", "", finding.StatusWarn, "Access from unmanaged devices is governed by an authentication context; teamslink cannot tell whether server-to-server calls pass.",

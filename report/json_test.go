@@ -182,6 +182,7 @@ func TestSchemaCoversGoTypes(t *testing.T) {
 		{"verdict", reflect.TypeFor[finding.Verdict]()},
 		{"finding", reflect.TypeFor[finding.Finding]()},
 		{"fix", reflect.TypeFor[finding.Fix]()},
+		{"access", reflect.TypeFor[finding.Access]()},
 		{"waiver", reflect.TypeFor[finding.Waiver]()},
 	}
 	for _, tt := range tests {
@@ -359,7 +360,7 @@ func TestJSONContract(t *testing.T) {
 
 func TestJSONIsIndentedAndUnescaped(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, "json", newReport(readyEnv()), fixedOptions(false)))
+	out := string(render(t, "json", newReport(blockedEnv()), fixedOptions(false)))
 	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v2\",\n") {
 		t.Errorf("output does not start with the 2-space indented schemaVersion:\n%.200s", out)
 	}

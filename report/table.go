@@ -224,7 +224,8 @@ func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
 }
 
 // details is the message cell: the message, and for a finding that is not
-// a pass, what was seen and what to do about it.
+// a pass, what was seen and what to do about it: for an error, how to read
+// what could not be read; otherwise the rule's remediation and fix.
 func (t *tableWriter) details(f finding.Finding) (string, error) {
 	out := wrap(clean(f.Message), messageWidth)
 	if f.Internal {
@@ -238,6 +239,24 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 	if !nonPass(f.Status) {
 		return strings.Join(out, "\n"), nil
 	}
+	field := func(label, value string) {
+		if value != "" {
+			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+prose(value), messageWidth)...)
+		}
+	}
+	if a := f.Access; a != nil {
+		// The section's problem is the message; say how to read it.
+		field("to read it", a.Advice)
+		if a.Source != "" && !a.SignIn {
+			request := a.Source
+			if a.HTTPStatus != 0 {
+				request += fmt.Sprintf(" → HTTP %d", a.HTTPStatus)
+			}
+			field("request", request)
+		}
+		field("docs", f.Docs)
+		return strings.Join(out, "\n"), nil
+	}
 	ev, err := evidenceLines(f.Evidence)
 	if err != nil {
 		return "", fmt.Errorf("evidence: %w", err)
@@ -246,11 +265,6 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 		out = append(out, t.pal.paint(dim, "evidence:"))
 		for _, l := range ev {
 			out = append(out, wrap("  "+l, messageWidth)...)
-		}
-	}
-	field := func(label, value string) {
-		if value != "" {
-			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+prose(value), messageWidth)...)
 		}
 	}
 	field("remediation", f.Remediation)

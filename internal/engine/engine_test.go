@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -634,6 +635,9 @@ func TestManualStatus(t *testing.T) {
 	if f == nil || f.Status != finding.StatusManual || f.Internal {
 		t.Fatalf("X-BYHAND-001 = %+v, want a manual finding", f)
 	}
+	if f.Remediation == "" || f.Fix != nil {
+		t.Errorf("X-BYHAND-001: remediation %q, fix %+v; a manual finding keeps the steps and never carries a fix", f.Remediation, f.Fix)
+	}
 	for _, x := range finding.Experiences {
 		if v := env.Verdict(x); v.Readiness != finding.Ready || !slices.Equal(v.Manual, []string{"X-BYHAND-001"}) {
 			t.Errorf("%s verdict %+v, want READY with the manual check listed", x, v)
@@ -647,4 +651,106 @@ func TestManualStatus(t *testing.T) {
 	if rep.Summary[finding.StatusManual] != 1 {
 		t.Errorf("summary %v, want one manual", rep.Summary)
 	}
+}
+
+// TestAdviceFitsStatus: an error finding carries no remediation and no fix
+// but the access to its section (the request, the answer, the permission it
+// needs, and what to do about that answer); pass and skip carry no advice;
+// fail keeps the rule's remediation and fix.
+func TestAdviceFitsStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		section, source string
+		httpStatus      int
+		missing         []string
+		rule            string
+		permission      string // a part of Access.Permission
+		advice          string // a part of Access.Advice
+	}{
+		{"tenant.licenses", "GET https://graph.microsoft.com/v1.0/subscribedSkus", 403, nil, "TL-LIC-001", "Organization.Read.All", "grant it the Microsoft Graph permission Organization.Read.All"},
+		{"tenant.consent", "GET https://graph.microsoft.com/v1.0/servicePrincipals(appId='x')", 403, nil, "TL-CONSENT-001", "Application.Read.All", "HTTP 403"},
+		{"tenant.consent", "GET https://graph.microsoft.com/v1.0/oauth2PermissionGrants?$filter=clientId eq 'x'", 403, nil, "TL-CONSENT-001", "Directory.Read.All", "HTTP 403"},
+		{"tenant.caller", "GET https://graph.microsoft.com/v1.0/roleManagement/directory/roleAssignments", 403, nil, "TL-ROLE-002", "RoleManagement.Read.Directory", "grant it"},
+		{"tenant.caller", "GET https://graph.microsoft.com/v1.0/me?$select=id", 429, nil, "TL-ROLE-002", "INFERENCE", "scan again later"},
+		{"tenant.sharePoint", "GET https://contoso-admin.sharepoint.com/_api/SPO.Tenant", 403, nil, "TL-SP-005", "SharePoint Administrator or Global Administrator", "HTTP 403"},
+		{"tenant.sharePoint", "GET https://graph.microsoft.com/v1.0/sites/root", 404, nil, "TL-SP-005", "Sites.Read.All", "sharePointAdminUrl"},
+		{"environment.organization", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/organizations", 401, nil, "TL-SP-001", "prvReadOrganization", "a user of the environment"},
+		{"environment.sharePointSites", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointsites", 503, nil, "TL-SP-002", "prvReadSharePointSite", "scan again later"},
+		{"environment.documentLocations", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointdocumentlocations", 500, nil, "TL-SP-003", "prvReadSharePointDocumentLocation", "HTTP 500"},
+		{"environment.entities", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/EntityDefinitions", 0, nil, "TL-ENT-001", "EntityDefinitions", "no usable answer"},
+		{"environment.caller", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/systemusers(x)/systemuserroles_association", 200, []string{"_roletemplateid_value"}, "TL-ROLE-001", "User, Security Role and Team", "answered without _roletemplateid_value"},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.section+"/"+strconv.Itoa(tt.httpStatus), func(t *testing.T) {
+			t.Parallel()
+			snap := readSnapshot(t, "ready")
+			sec := sectionOf(&snap.Tenants[0], &snap.Environments[0], tt.section)
+			sec.Status, sec.Error, sec.HTTPStatus, sec.Source, sec.Missing = snapshot.StatusError, "it failed", tt.httpStatus, tt.source, tt.missing
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := false
+			for _, f := range rep.Findings() {
+				if f.Status != finding.StatusError {
+					continue
+				}
+				if f.Remediation != "" || f.Fix != nil {
+					t.Errorf("%s: an error finding carries the rule's remediation or fix", f.Key)
+				}
+				a := f.Access
+				if a == nil || a.Section != tt.section {
+					t.Errorf("%s: access %+v, want one for %s", f.Key, a, tt.section)
+					continue
+				}
+				seen = seen || f.Rule == tt.rule
+				if a.Source != tt.source || a.HTTPStatus != tt.httpStatus {
+					t.Errorf("%s: access names %q HTTP %d, want %q HTTP %d", f.Key, a.Source, a.HTTPStatus, tt.source, tt.httpStatus)
+				}
+				if !strings.Contains(a.Permission, tt.permission) || !strings.Contains(a.Advice, tt.advice) || !strings.Contains(a.Advice, a.Permission) {
+					t.Errorf("%s: permission %q, advice %q; want %q in the permission, %q and the permission in the advice", f.Key, a.Permission, a.Advice, tt.permission, tt.advice)
+				}
+			}
+			if !seen {
+				t.Errorf("no error finding for %s", tt.rule)
+			}
+		})
+	}
+
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "sp-onedrive"), engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings() {
+		switch f.Status {
+		case finding.StatusPass, finding.StatusSkip:
+			if f.Remediation != "" || f.Fix != nil {
+				t.Errorf("%s: a %s finding carries remediation %q or fix %+v", f.Key, f.Status, f.Remediation, f.Fix)
+			}
+		case finding.StatusFail:
+			r, _ := eng.Rule(f.Rule)
+			if f.Remediation != r.Remediation || (r.Fix != nil) != (f.Fix != nil) {
+				t.Errorf("%s: a fail finding lost the rule's remediation or fix", f.Key)
+			}
+		}
+	}
+	if f := findRule(rep.Environments[0].Findings, "TL-SP-001"); f == nil || f.Status != finding.StatusFail || f.Fix == nil {
+		t.Errorf("TL-SP-001 on sp-onedrive = %+v, want a fail with its fix", f)
+	}
+}
+
+// sectionOf returns the section at a snapshot path.
+func sectionOf(tn *snapshot.Tenant, e *snapshot.Environment, path string) *snapshot.Section {
+	return map[string]*snapshot.Section{
+		"tenant.licenses":               &tn.Licenses.Section,
+		"tenant.consent":                &tn.Consent.Section,
+		"tenant.caller":                 &tn.Caller.Section,
+		"tenant.sharePoint":             &tn.SharePoint.Section,
+		"environment.organization":      &e.Organization.Section,
+		"environment.sharePointSites":   &e.SharePointSites.Section,
+		"environment.documentLocations": &e.DocumentLocations.Section,
+		"environment.entities":          &e.Entities.Section,
+		"environment.caller":            &e.Caller.Section,
+	}[path]
 }

@@ -235,6 +235,7 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 		Experience: a.experience,
 		Findings:   e.findings(finding.Key{Tenant: tenant.ID, Environment: env.URL}, a.tables, tenantResults, envResults),
 	}
+	adviseAll(out.Findings, tenant, env)
 	for _, x := range finding.Experiences {
 		if a.experience.Includes(x) {
 			out.Verdicts = append(out.Verdicts, finding.Decide(x, turnedOn(x, out.Findings), out.Findings))

@@ -134,6 +134,29 @@ type Fix struct {
 	Description string `json:"description"`
 }
 
+// Access says how to make readable what an error finding could not read:
+// the snapshot section, the request that failed and the service's answer,
+// the permission or role that request needs, and what to do. An error
+// finding carries it instead of the rule's remediation and fix, which are
+// about a prerequisite nobody could see.
+type Access struct {
+	// Section is the snapshot section, e.g. tenant.consent.
+	Section string `json:"section"`
+	// Source is the request that failed, e.g. "GET https://graph.microsoft.com/v1.0/...".
+	Source string `json:"source,omitempty"`
+	// HTTPStatus is the service's answer; 0 when there was none.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Permission is the Graph permission, Dataverse privilege or SharePoint
+	// role the request needs; where Microsoft documents no name it says so.
+	Permission string `json:"permission"`
+	// Advice is what to do, fitted to the answer (403: grant the
+	// permission; 429/503: try later; ...), naming the permission.
+	Advice string `json:"advice"`
+	// SignIn is true when nothing of the tenant could be read because its
+	// sign-in failed: the report's signInErrors say why, once.
+	SignIn bool `json:"signIn,omitempty"`
+}
+
 // Waiver is the config entry that turned a finding into StatusWaived.
 type Waiver struct {
 	Reason  string `json:"reason"`
@@ -150,13 +173,19 @@ type Finding struct {
 	Message  string   `json:"message"`
 	// Evidence is read-only: the findings of a tenant rule share it across
 	// the tenant's environments.
-	Evidence    map[string]any `json:"evidence,omitempty"`
-	Remediation string         `json:"remediation,omitempty"`
-	Fix         *Fix           `json:"fix,omitempty"`
-	ErrorCode   string         `json:"errorCode,omitempty"`
-	Docs        string         `json:"docs,omitempty"`
-	Experiences []Experience   `json:"experiences"`
-	Waiver      *Waiver        `json:"waiver,omitempty"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+	// Remediation and Fix are the rule's advice for a prerequisite that
+	// does not hold: fail, warn (and waived) findings carry both, manual
+	// ones the remediation (the steps to check by hand); error, skip and
+	// pass findings neither.
+	Remediation string `json:"remediation,omitempty"`
+	Fix         *Fix   `json:"fix,omitempty"`
+	// Access is how to read what an error finding could not.
+	Access      *Access      `json:"access,omitempty"`
+	ErrorCode   string       `json:"errorCode,omitempty"`
+	Docs        string       `json:"docs,omitempty"`
+	Experiences []Experience `json:"experiences"`
+	Waiver      *Waiver      `json:"waiver,omitempty"`
 	// Internal marks a finding the engine made because a policy broke its
 	// contract (no result, two results, a malformed one). It exits 4.
 	Internal bool `json:"internal,omitempty"`
