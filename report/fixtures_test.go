@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -33,6 +34,13 @@ type rule struct {
 	fix       *finding.Fix
 	remedy    string
 	docs      string
+}
+
+// scopes are the fixture rules' scopes; a rule not listed is per environment.
+var scopes = map[string]finding.Scope{
+	"TL-LIC-001": finding.ScopeTenant, "TL-LIC-002": finding.ScopeTenant, "TL-ROLE-002": finding.ScopeTenant,
+	"TL-CONSENT-001": finding.ScopeTenant, "TL-SP-005": finding.ScopeTenant, "TL-MAN-001": finding.ScopeTenant,
+	"TL-ENT-001": finding.ScopeTable, "TL-ENT-002": finding.ScopeTable,
 }
 
 var rules = map[string]rule{
@@ -85,6 +93,7 @@ func (e env) finding(id, table string, st finding.Status, msg string, ev map[str
 	}
 	f := finding.Finding{
 		Key:         finding.Key{Tenant: e.tenant, Environment: e.url, Rule: id, Table: table},
+		Scope:       cmp.Or(scopes[id], finding.ScopeEnvironment),
 		Title:       r.title,
 		Severity:    r.severity,
 		Status:      st,

@@ -79,6 +79,12 @@ func contractReport(r *finding.Report) (*finding.Report, error) {
 		fs := make([]finding.Finding, len(e.Findings))
 		for j, f := range e.Findings {
 			f.Experiences = nonNil(f.Experiences)
+			if f.Scope == "" {
+				f.Scope = finding.ScopeEnvironment
+				if f.Table != "" {
+					f.Scope = finding.ScopeTable
+				}
+			}
 			fs[j] = f
 		}
 		e.Findings = fs

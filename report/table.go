@@ -316,7 +316,11 @@ func (t *tableWriter) summary(r *finding.Report) string {
 	if len(r.Environments) == 1 {
 		noun = "environment"
 	}
-	return fmt.Sprintf("Summary: %d %s · %s", len(r.Environments), noun, strings.Join(parts, " · "))
+	line := fmt.Sprintf("Summary: %d %s · %s", len(r.Environments), noun, strings.Join(parts, " · "))
+	if len(r.Environments) > 1 {
+		line += " (a tenant-wide finding counts once per tenant)"
+	}
+	return line
 }
 
 // paintStatus paints text in the colour of status s.

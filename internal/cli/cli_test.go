@@ -398,3 +398,36 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
 }
+
+// TestEvalSummaryCountsTenantOnce: sections-errored has two environments in
+// one tenant. Its consent could not be read (TL-CONSENT-001, a tenant rule,
+// error on both environments) and the Sales environment's document
+// locations could not be read (TL-SP-003): two problems, two errors in the
+// summary, while each environment lists its own findings.
+func TestEvalSummaryCountsTenantOnce(t *testing.T) {
+	t.Parallel()
+	_, out, errOut := run(t, "eval", snapshotPath("sections-errored"), "--format", "json")
+	var rep struct {
+		Summary      map[string]int `json:"summary"`
+		Environments []struct {
+			Findings []struct{ Rule, Status, Scope string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v (stderr %s)", err, errOut)
+	}
+	if rep.Summary["error"] != 2 {
+		t.Errorf("summary %v, want 2 errors", rep.Summary)
+	}
+	shown := 0
+	for _, e := range rep.Environments {
+		for _, f := range e.Findings {
+			if f.Rule == "TL-CONSENT-001" && f.Status == "error" && f.Scope == "tenant" {
+				shown++
+			}
+		}
+	}
+	if shown != 2 {
+		t.Errorf("TL-CONSENT-001 shown as a tenant error on %d environments, want 2", shown)
+	}
+}

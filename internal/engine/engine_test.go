@@ -754,3 +754,46 @@ func sectionOf(tn *snapshot.Tenant, e *snapshot.Environment, path string) *snaps
 		"environment.caller":            &e.Caller.Section,
 	}[path]
 }
+
+// TestSummaryCountsTenantFindingsOnce: a tenant with two environments, a
+// tenant-wide failure (no customer engagement licence: TL-LIC-001) and a
+// failure in one environment (OneDrive on: TL-SP-001) summarises as 2
+// fails, while each environment's own findings still show the tenant one.
+func TestSummaryCountsTenantFindingsOnce(t *testing.T) {
+	t.Parallel()
+	snap := readSnapshot(t, "ready")
+	lic := &snap.Tenants[0].Licenses
+	lic.SKUs = slices.DeleteFunc(lic.SKUs, func(s snapshot.SKU) bool { return s.SKUPartNumber == "DYN365_ENTERPRISE_SALES" })
+	second := snap.Environments[0]
+	second.URL = "https://contoso-test.crm.dynamics.com"
+	org := *second.Organization.Record
+	org.IsOneDriveEnabled = true
+	second.Organization.Record = &org
+	snap.Environments = append(snap.Environments, second)
+
+	rep, err := builtin(t).Evaluate(t.Context(), snap, engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Summary[finding.StatusFail]; got != 2 {
+		t.Errorf("summary has %d fails, want 2 (TL-LIC-001 once, TL-SP-001 once): %v", got, rep.Summary)
+	}
+	perEnv := map[string][]string{}
+	for _, e := range rep.Environments {
+		for _, f := range e.Findings {
+			if f.Status == finding.StatusFail {
+				perEnv[e.URL] = append(perEnv[e.URL], f.Rule)
+			}
+		}
+	}
+	want := map[string][]string{
+		"https://contoso-sales.crm.dynamics.com": {"TL-LIC-001"},
+		"https://contoso-test.crm.dynamics.com":  {"TL-LIC-001", "TL-SP-001"},
+	}
+	if !reflect.DeepEqual(perEnv, want) {
+		t.Errorf("failing rules per environment %v, want %v", perEnv, want)
+	}
+	if f := findRule(rep.Environments[1].Findings, "TL-LIC-001"); f == nil || f.Scope != finding.ScopeTenant {
+		t.Errorf("TL-LIC-001 = %+v, want scope tenant", f)
+	}
+}

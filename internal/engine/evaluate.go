@@ -482,8 +482,13 @@ func (e *Engine) skeleton(base finding.Key, r Rule, table string) finding.Findin
 	k := base
 	k.Rule = r.ID
 	k.Table = table
+	scope := r.Scope
+	if scope == "" { // a problem no rule owns
+		scope = finding.ScopeEnvironment
+	}
 	return finding.Finding{
 		Key:         k,
+		Scope:       scope,
 		Title:       r.Title,
 		Severity:    r.Severity,
 		Remediation: r.Remediation,

@@ -128,6 +128,17 @@ func (k Key) String() string {
 	return s
 }
 
+// Scope says what a rule's finding is about, as its METADATA declares.
+type Scope string
+
+// The scopes: a tenant finding is one evaluation shown on each of the
+// tenant's environments, so summaries count it once per tenant.
+const (
+	ScopeTenant      Scope = "tenant"      // tenant-wide state, evaluated once per tenant
+	ScopeEnvironment Scope = "environment" // one environment
+	ScopeTable       Scope = "table"       // one target table of one environment
+)
+
 // Fix describes the automated remediation a rule offers, if any.
 type Fix struct {
 	Action      string `json:"action"`
@@ -167,6 +178,9 @@ type Waiver struct {
 // Finding is the result of one rule on one target.
 type Finding struct {
 	Key
+	// Scope is the rule's scope; a tenant finding appears on every
+	// environment of its tenant and is counted once.
+	Scope    Scope    `json:"scope"`
 	Title    string   `json:"title"`
 	Severity Severity `json:"severity"`
 	Status   Status   `json:"status"`

@@ -159,3 +159,47 @@ func TestExitCodeVerdicts(t *testing.T) {
 		t.Errorf("a BROKEN environment under --fail-on fail exits %d, want 1", got)
 	}
 }
+
+// TestSummarizeCountsTenantFindingsOnce: a tenant-wide failure shown on both
+// environments of a tenant is one fail; an environment failure is one per
+// environment; another tenant's same rule is its own problem.
+func TestSummarizeCountsTenantFindingsOnce(t *testing.T) {
+	t.Parallel()
+	at := func(tenant, env, rule string, scope Scope, st Status) Finding {
+		return Finding{Key: Key{Tenant: tenant, Environment: env, Rule: rule}, Scope: scope, Status: st, Experiences: Experiences}
+	}
+	tests := []struct {
+		name string
+		envs []Environment
+		want map[Status]int
+	}{
+		{"one tenant failure on two environments and one environment failure", []Environment{
+			{Tenant: "a", URL: "e1", Findings: []Finding{at("a", "e1", "LIC", ScopeTenant, StatusFail), at("a", "e1", "SP", ScopeEnvironment, StatusPass)}},
+			{Tenant: "a", URL: "e2", Findings: []Finding{at("a", "e2", "LIC", ScopeTenant, StatusFail), at("a", "e2", "SP", ScopeEnvironment, StatusFail)}},
+		}, map[Status]int{StatusFail: 2, StatusPass: 1}},
+		{"two tenants each count their own", []Environment{
+			{Tenant: "a", URL: "e1", Findings: []Finding{at("a", "e1", "LIC", ScopeTenant, StatusFail)}},
+			{Tenant: "b", URL: "e2", Findings: []Finding{at("b", "e2", "LIC", ScopeTenant, StatusFail)}},
+		}, map[Status]int{StatusFail: 2}},
+		{"one tenant rule with two results (experiences differ) counts each", []Environment{
+			{Tenant: "a", URL: "e1", Findings: []Finding{at("a", "e1", "CONSENT", ScopeTenant, StatusFail)}},
+			{Tenant: "a", URL: "e2", Findings: []Finding{at("a", "e2", "CONSENT", ScopeTenant, StatusSkip)}},
+			{Tenant: "a", URL: "e3", Findings: []Finding{at("a", "e3", "CONSENT", ScopeTenant, StatusFail)}},
+		}, map[Status]int{StatusFail: 1, StatusSkip: 1}},
+		{"environment findings count per environment", []Environment{
+			{Tenant: "a", URL: "e1", Findings: []Finding{at("a", "e1", "SP", ScopeEnvironment, StatusError)}},
+			{Tenant: "a", URL: "e2", Findings: []Finding{at("a", "e2", "SP", ScopeEnvironment, StatusError)}},
+		}, map[Status]int{StatusError: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := (&Report{Environments: tt.envs}).Summarize()
+			for _, st := range Statuses {
+				if got[st] != tt.want[st] {
+					t.Errorf("%s = %d, want %d (summary %v)", st, got[st], tt.want[st], got)
+				}
+			}
+		})
+	}
+}

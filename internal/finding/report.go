@@ -85,7 +85,9 @@ func (e Environment) Verdict(x Experience) Verdict {
 	return Verdict{Experience: x, Readiness: NotAssessed}
 }
 
-// Summary counts findings by status.
+// Summary counts findings by status: a tenant finding once per tenant,
+// however many of its environments show it; environment and table findings
+// once per environment.
 type Summary map[Status]int
 
 // Report is the result of evaluating a snapshot: every environment with its
@@ -210,14 +212,30 @@ func (r *Report) ExitCode(threshold FailOn) int {
 	return ExitClean
 }
 
-// Summarize counts the report's findings by status.
+// Summarize counts the report's findings by status. A tenant finding (scope
+// tenant: licences, the caller's directory role, consent, the SharePoint
+// tenant setting) is one problem however many environments show it, so it
+// is counted once per tenant, rule, table and status; every other finding
+// once per environment.
 func (r *Report) Summarize() Summary {
 	s := Summary{}
 	for _, st := range Statuses {
 		s[st] = 0
 	}
+	type tenantFinding struct {
+		tenant, rule, table string
+		status              Status
+	}
+	seen := map[tenantFinding]bool{}
 	for _, e := range r.Environments {
 		for _, f := range e.Findings {
+			if f.Scope == ScopeTenant {
+				k := tenantFinding{f.Tenant, f.Rule, f.Table, f.Status}
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
 			s[f.Status]++
 		}
 	}
