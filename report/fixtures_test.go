@@ -305,6 +305,32 @@ func basicEnv() finding.Environment {
 	)
 }
 
+// signInReport: the tenant's credential could not get a token, so every
+// finding is an error that points to the one sign-in error.
+func signInReport() *finding.Report {
+	e := fabrikamProd
+	pointer := func(id, section, permission string) finding.Finding {
+		f := e.finding(id, "", finding.StatusError, "cannot assess: section "+section+" was not read, because the sign-in to tenant Fabrikam ("+fabrikamID+") failed",
+			map[string]any{"section": section, "sectionStatus": "error", "error": "authenticate: ClientSecretCredential authentication failed", "httpStatus": nil})
+		f.Access = &finding.Access{Section: section, Permission: permission, SignIn: true,
+			Source: "GET https://graph.microsoft.com/v1.0/subscribedSkus",
+			Advice: "Fix the sign-in first: the tenant's sign-in error says why, once, with the fix. Then this request needs " + permission + "."}
+		return f
+	}
+	envFindings := []finding.Finding{
+		pointer("TL-LIC-001", "tenant.licenses", "the Microsoft Graph permission Organization.Read.All"),
+		pointer("TL-ROLE-001", "environment.caller", "a Dataverse security role with read on User, Security Role and Team"),
+	}
+	r := newReport(e.environment(envFindings...))
+	r.SignInErrors = []finding.SignInError{{
+		Tenant: fabrikamID, TenantName: "Fabrikam", Method: "client-secret", ClientID: "5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93",
+		Error: "ClientSecretCredential authentication failed (401: 401 Unauthorized): AADSTS7000215: Invalid client secret provided.",
+		Fix:   "Check the client secret: the variable or file the tenant's auth.secretEnv or auth.secretFile names must hold the secret's value, not its id.",
+		Docs:  "docs/configuration.md#authentication-methods",
+	}}
+	return r
+}
+
 // fixtures are the reports every format is golden-tested with.
 func fixtures() []struct {
 	name   string
@@ -320,6 +346,7 @@ func fixtures() []struct {
 		{"basic-only", newReport(basicEnv())},
 		{"enabled", newReport(enabledEnv())},
 		{"broken", newReport(brokenEnv())},
+		{"signin", signInReport()},
 		{"fleet", newReport(readyEnv(), blockedEnv(), unknownEnv(), basicEnv(), enabledEnv(), brokenEnv())},
 		{"empty", newReport()},
 	}

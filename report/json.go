@@ -73,6 +73,7 @@ func contractReport(r *finding.Report) (*finding.Report, error) {
 	if out.Summary == nil {
 		out.Summary = r.Summarize()
 	}
+	out.SignInErrors = nonNil(r.SignInErrors)
 	out.Environments = make([]finding.Environment, len(r.Environments))
 	for i, e := range r.Environments {
 		e.Verdicts = nonNil(e.Verdicts)

@@ -183,6 +183,7 @@ func TestSchemaCoversGoTypes(t *testing.T) {
 		{"finding", reflect.TypeFor[finding.Finding]()},
 		{"fix", reflect.TypeFor[finding.Fix]()},
 		{"access", reflect.TypeFor[finding.Access]()},
+		{"signInError", reflect.TypeFor[finding.SignInError]()},
 		{"waiver", reflect.TypeFor[finding.Waiver]()},
 	}
 	for _, tt := range tests {

@@ -61,12 +61,13 @@ func (t *tableWriter) Write(ctx context.Context, r *finding.Report) error {
 }
 
 func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Report) error {
+	t.signIns(w, r.SignInErrors)
 	t.header(w, r)
 	if len(r.Environments) == 0 {
 		fmt.Fprintln(w, "No environments were assessed.")
 	} else {
 		fmt.Fprintln(w, t.pal.bold("Readiness"))
-		if err := t.matrix(w, r.Environments); err != nil {
+		if err := t.matrix(w, r.Environments, r.SignInErrors); err != nil {
 			return fmt.Errorf("readiness matrix: %w", err)
 		}
 	}
@@ -85,6 +86,39 @@ func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Re
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, t.summary(r))
 	return nil
+}
+
+// signIns says first, once per tenant, that a tenant's sign-in failed:
+// which credential, why, and the fix. Its findings only point here.
+func (t *tableWriter) signIns(w io.Writer, errs []finding.SignInError) {
+	if len(errs) == 0 {
+		return
+	}
+	title := "Sign-in failed: nothing of this tenant could be read"
+	if len(errs) > 1 {
+		title = fmt.Sprintf("Sign-in failed for %d tenants: nothing of them could be read", len(errs))
+	}
+	fmt.Fprintln(w, t.pal.bold(t.pal.paint(magenta, title)))
+	for _, e := range errs {
+		tenant := clean(e.Tenant)
+		if e.TenantName != "" {
+			tenant = clean(e.TenantName) + " (" + tenant + ")"
+		}
+		credential := clean(e.Method) + " credential"
+		if e.ClientID != "" {
+			credential += ", client id " + clean(e.ClientID)
+		}
+		fmt.Fprintln(w, "  tenant "+tenant+": "+credential)
+		field := func(label, value string) {
+			for _, l := range wrap("    "+t.pal.paint(dim, label+":")+" "+prose(value), messageWidth+titleWidth) {
+				fmt.Fprintln(w, l)
+			}
+		}
+		field("why", e.Error)
+		field("fix", e.Fix)
+		field("docs", e.Docs)
+	}
+	fmt.Fprintln(w)
 }
 
 // header names the tool, the profile and how old the snapshot is.
@@ -133,20 +167,29 @@ func age(d time.Duration) string {
 // matrix renders one row per environment: where it is, each experience's
 // readiness, the failing rules that block it (off) or break it (on), and
 // the rules that could not be assessed.
-func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment) error {
+// An environment of a tenant whose sign-in failed shows that, not every rule.
+func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment, signIns []finding.SignInError) error {
+	signedOut := map[string]bool{}
+	for _, s := range signIns {
+		signedOut[s.Tenant] = true
+	}
 	tbl := newTable(w)
 	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Failing", "Unknown")
 	rows := make([][]string, 0, len(envs))
 	for _, e := range envs {
 		basic := e.Verdict(finding.ExperienceBasic)
 		enhanced := e.Verdict(finding.ExperienceEnhanced)
+		unknown := lines(union(basic.Unknown, enhanced.Unknown)...)
+		if signedOut[e.Tenant] {
+			unknown = "every rule: sign-in failed"
+		}
 		rows = append(rows, []string{
 			lines(e.TenantName, e.Tenant),
 			lines(e.Name, e.URL),
 			t.readiness(basic.Readiness),
 			t.readiness(enhanced.Readiness),
 			lines(union(basic.Blocking, enhanced.Blocking)...),
-			lines(union(basic.Unknown, enhanced.Unknown)...),
+			unknown,
 		})
 	}
 	if err := tbl.Bulk(rows); err != nil {
@@ -253,8 +296,8 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 				request += fmt.Sprintf(" → HTTP %d", a.HTTPStatus)
 			}
 			field("request", request)
+			field("docs", f.Docs)
 		}
-		field("docs", f.Docs)
 		return strings.Join(out, "\n"), nil
 	}
 	ev, err := evidenceLines(f.Evidence)

@@ -106,8 +106,9 @@ func sectionAt(t *snapshot.Tenant, e *snapshot.Environment, path string) *snapsh
 // fail, warn and waived keep the rule's remediation and fix; manual keeps
 // the remediation (the steps to check by hand) without the fix; pass and
 // skip carry neither; error carries neither and, when it names the snapshot
-// section it could not read, the Access that says how to read it.
-func adviseAll(findings []finding.Finding, t *snapshot.Tenant, e *snapshot.Environment) {
+// section it could not read, the Access that says how to read it; when the
+// tenant's sign-in failed (signIn), that access points to the sign-in error.
+func adviseAll(findings []finding.Finding, t *snapshot.Tenant, e *snapshot.Environment, signIn *finding.SignInError) {
 	for i := range findings {
 		f := &findings[i]
 		switch f.Status {
@@ -126,6 +127,9 @@ func adviseAll(findings []finding.Finding, t *snapshot.Tenant, e *snapshot.Envir
 			continue // an invalid option or an unexpected input: nothing to read
 		}
 		f.Access = access(path, sectionAt(t, e, path))
+		if signIn != nil {
+			pointToSignIn(f, signIn)
+		}
 	}
 }
 

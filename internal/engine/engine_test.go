@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -795,5 +796,64 @@ func TestSummaryCountsTenantFindingsOnce(t *testing.T) {
 	}
 	if f := findRule(rep.Environments[1].Findings, "TL-LIC-001"); f == nil || f.Scope != finding.ScopeTenant {
 		t.Errorf("TL-LIC-001 = %+v, want scope tenant", f)
+	}
+}
+
+// TestSignInSaidOnce: a tenant whose snapshot records a failed sign-in gets
+// one sign-in error in the report, with the fix for its method; its error
+// findings point to it, without the credential's error in their message or
+// evidence; the run exits 3.
+func TestSignInSaidOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		method     string
+		httpStatus int
+		fix, docs  string
+	}{
+		{"azure-cli", 0, "az login --tenant 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61", "docs/configuration.md#authentication-methods"},
+		{"client-secret", 0, "auth.secretEnv or auth.secretFile", "docs/configuration.md#authentication-methods"},
+		{"client-certificate", 0, "auth.certificateFile", "docs/configuration.md#authentication-methods"},
+		{"workload-identity", 0, "auth.tokenFile", "docs/configuration.md#authentication-methods"},
+		{"managed-identity", 0, "auth.managedIdentityClientId", "docs/configuration.md#authentication-methods"},
+		{"device-code", 0, "public-client app", "docs/configuration.md#authentication-methods"},
+		{"client-secret", 403, "every request of the tenant was refused (HTTP 403)", "docs/configuration.md#permissions-the-identity-needs"},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.method+"/"+strconv.Itoa(tt.httpStatus), func(t *testing.T) {
+			t.Parallel()
+			const reason = "SECRET-LOOKING CREDENTIAL ERROR"
+			snap := readSnapshot(t, "ready")
+			tn, env := &snap.Tenants[0], &snap.Environments[0]
+			for _, path := range []string{"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint",
+				"environment.organization", "environment.sharePointSites", "environment.documentLocations", "environment.entities", "environment.caller"} {
+				s := sectionOf(tn, env, path)
+				s.Status, s.Error, s.HTTPStatus = snapshot.StatusError, "authenticate: "+reason, tt.httpStatus
+			}
+			tn.SignIn = &snapshot.SignIn{Method: tt.method, Error: reason, HTTPStatus: tt.httpStatus}
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.SignInErrors) != 1 {
+				t.Fatalf("%d sign-in errors, want 1", len(rep.SignInErrors))
+			}
+			s := rep.SignInErrors[0]
+			if s.Tenant != tn.ID || s.Method != tt.method || s.Error != reason || !strings.Contains(s.Fix, tt.fix) || s.Docs != tt.docs {
+				t.Errorf("sign-in error %+v, want method %s, the reason, a fix with %q and docs %s", s, tt.method, tt.fix, tt.docs)
+			}
+			for _, f := range rep.Findings() {
+				if f.Status != finding.StatusError {
+					continue
+				}
+				ev, _ := json.Marshal(f.Evidence)
+				if f.Access == nil || !f.Access.SignIn || strings.Contains(f.Message, reason) || strings.Contains(string(ev), reason) {
+					t.Errorf("%s: %q, evidence %s, access %+v; want a pointer to the sign-in error", f.Key, f.Message, ev, f.Access)
+				}
+			}
+			if code := rep.ExitCode(finding.FailOnError); code != finding.ExitIncomplete {
+				t.Errorf("exit code %d, want 3", code)
+			}
+		})
 	}
 }

@@ -83,7 +83,15 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		GeneratedAt:   now().UTC(),
 		SnapshotAt:    snap.CollectedAt,
 		Profile:       profile,
+		SignInErrors:  []finding.SignInError{},
 		Environments:  make([]finding.Environment, 0, len(snap.Environments)),
+	}
+	signIns := map[string]*finding.SignInError{}
+	for i := range snap.Tenants {
+		if s := signInError(&snap.Tenants[i]); s != nil {
+			signIns[s.Tenant] = s
+			rep.SignInErrors = append(rep.SignInErrors, *s)
+		}
 	}
 	tenantRuns := map[tenantRun]*collected{}
 	for i := range snap.Environments {
@@ -111,7 +119,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 			}
 			tenantRuns[run] = tenantResults
 		}
-		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults)
+		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults, signIns[tenant.ID])
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
@@ -218,7 +226,7 @@ func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value) (*collec
 	return c, nil
 }
 
-func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected) (finding.Environment, error) {
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError) (finding.Environment, error) {
 	input, err := environmentInput(tenantValue, env, a)
 	if err != nil {
 		return finding.Environment{}, err
@@ -235,7 +243,7 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 		Experience: a.experience,
 		Findings:   e.findings(finding.Key{Tenant: tenant.ID, Environment: env.URL}, a.tables, tenantResults, envResults),
 	}
-	adviseAll(out.Findings, tenant, env)
+	adviseAll(out.Findings, tenant, env, signIn)
 	for _, x := range finding.Experiences {
 		if a.experience.Includes(x) {
 			out.Verdicts = append(out.Verdicts, finding.Decide(x, turnedOn(x, out.Findings), out.Findings))

@@ -93,13 +93,36 @@ type Summary map[Status]int
 // Report is the result of evaluating a snapshot: every environment with its
 // findings and verdicts.
 type Report struct {
-	SchemaVersion string        `json:"schemaVersion"`
-	Tool          Tool          `json:"tool"`
-	GeneratedAt   time.Time     `json:"generatedAt"`
-	SnapshotAt    time.Time     `json:"snapshotAt"`
-	Profile       string        `json:"profile"`
-	Environments  []Environment `json:"environments"`
-	Summary       Summary       `json:"summary"`
+	SchemaVersion string    `json:"schemaVersion"`
+	Tool          Tool      `json:"tool"`
+	GeneratedAt   time.Time `json:"generatedAt"`
+	SnapshotAt    time.Time `json:"snapshotAt"`
+	Profile       string    `json:"profile"`
+	// SignInErrors are the tenants whose sign-in failed, each said once:
+	// their findings are errors that point here rather than repeat it.
+	SignInErrors []SignInError `json:"signInErrors"`
+	Environments []Environment `json:"environments"`
+	Summary      Summary       `json:"summary"`
+}
+
+// SignInError says that nothing of a tenant could be read because its
+// sign-in failed: which credential, why, and how to fix it.
+type SignInError struct {
+	Tenant     string `json:"tenant"`
+	TenantName string `json:"tenantName,omitempty"`
+	// Method is the tenants.yaml auth method (e.g. client-secret,
+	// azure-cli); ClientID the application id it used, if any.
+	Method   string `json:"method"`
+	ClientID string `json:"clientId,omitempty"`
+	// Error is why, on one bounded line: the credential's error, or the
+	// refusal of every request.
+	Error string `json:"error"`
+	// HTTPStatus is 401 or 403 when tokens were issued but every request
+	// was refused; absent when no token could be had.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Fix is what to do for this method; Docs where it is explained.
+	Fix  string `json:"fix"`
+	Docs string `json:"docs"`
 }
 
 // Tool identifies the program that made a report.
@@ -193,8 +216,8 @@ func ParseFailOn(s string) (FailOn, error) {
 }
 
 // ExitCode maps the report to the process exit code: an internal error wins,
-// then anything that could not be assessed (a run that could not look is
-// never clean), then findings at or above the threshold. A BROKEN
+// then anything that could not be assessed, a failed sign-in included (a
+// run that could not look is never clean), then findings at or above the threshold. A BROKEN
 // environment counts as much as a BLOCKED one: under fail (and warn) either
 // exits 1. Manual checks never fail a run.
 func (r *Report) ExitCode(threshold FailOn) int {
@@ -202,7 +225,7 @@ func (r *Report) ExitCode(threshold FailOn) int {
 	switch {
 	case r.HasInternalError():
 		return ExitInternal
-	case r.HasError():
+	case r.HasError(), len(r.SignInErrors) > 0:
 		return ExitIncomplete
 	case threshold == FailOnWarn && (failing || r.Has(StatusWarn)):
 		return ExitFindings
