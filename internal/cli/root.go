@@ -147,9 +147,11 @@ where each experience stands:
 Whether an experience is on is read from the organization columns ismsteamsenabled (Basic) and
 ismsteamscollaborationenabled (Enhanced), an inference the rules TL-ENV-001 and TL-ENV-002 name.
 
+A tenant that cannot sign in is said once, first, with the credential, why and the fix.
+
 Exit codes: 0 clean, 1 findings at or above --fail-on (a BROKEN environment counts as much as a
-BLOCKED one), 2 usage or config error,
-3 something could not be assessed, 4 internal error, 130 interrupted by SIGINT (Ctrl-C),
+BLOCKED one; manual checks never fail a run), 2 usage or config error, 3 something could not be
+assessed (a failed sign-in included), 4 internal error, 130 interrupted by SIGINT (Ctrl-C),
 143 stopped by SIGTERM. An interrupted run writes no file over an existing one.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
