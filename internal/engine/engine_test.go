@@ -857,3 +857,69 @@ func TestSignInSaidOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestReadinessFollowsTheToggle: from the enabled sample (both experiences
+// on, every prerequisite met), a lapsed prerequisite makes the experience
+// BROKEN by the rule that no longer holds; an unreadable organization makes
+// it UNKNOWN even beside a failure, since on and off cannot be told apart;
+// the enabled profile leaves it ENABLED, and makes an off experience
+// BLOCKED by its toggle rule.
+func TestReadinessFollowsTheToggle(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		snapshot        string
+		profile         string
+		mutate          func(*snapshot.Snapshot)
+		basic, enhanced finding.Readiness
+		failing         []string // the Enhanced verdict's failing rules
+	}{
+		{name: "enabled", snapshot: "enabled", basic: finding.Enabled, enhanced: finding.Enabled},
+		{name: "enabled under the enabled profile", snapshot: "enabled", profile: engine.ProfileEnabled, basic: finding.Enabled, enhanced: finding.Enabled},
+		{name: "OneDrive switched on without SharePoint integration", snapshot: "enabled", mutate: func(s *snapshot.Snapshot) {
+			s.Environments[0].Organization.Record.IsOneDriveEnabled = true
+		}, basic: finding.Broken, enhanced: finding.Broken, failing: []string{"TL-SP-001"}},
+		{name: "a target table's document management off", snapshot: "enabled", mutate: func(s *snapshot.Snapshot) {
+			for i := range s.Environments[0].Entities.Tables {
+				if tb := &s.Environments[0].Entities.Tables[i]; tb.LogicalName == "account" {
+					tb.IsDocumentManagementEnabled = false
+				}
+			}
+		}, basic: finding.Broken, enhanced: finding.Broken, failing: []string{"TL-ENT-001(account)"}},
+		{name: "consent revoked", snapshot: "broken-consent", basic: finding.Enabled, enhanced: finding.Broken, failing: []string{"TL-CONSENT-001"}},
+		{name: "only Enhanced on", snapshot: "enabled", mutate: func(s *snapshot.Snapshot) {
+			s.Environments[0].Organization.Record.IsMSTeamsEnabled = false
+		}, basic: finding.Ready, enhanced: finding.Enabled},
+		{name: "organization unreadable beside a failure", snapshot: "no-ce-licence", mutate: func(s *snapshot.Snapshot) {
+			s.Environments[0].Organization.Status, s.Environments[0].Organization.HTTPStatus = snapshot.StatusError, 500
+		}, basic: finding.Unknown, enhanced: finding.Unknown, failing: []string{"TL-LIC-001"}},
+		{name: "off under the enabled profile", snapshot: "ready", profile: engine.ProfileEnabled,
+			basic: finding.Blocked, enhanced: finding.Blocked, failing: []string{"TL-ENV-001", "TL-ENV-002"}},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			snap := readSnapshot(t, tt.snapshot)
+			if tt.mutate != nil {
+				tt.mutate(snap)
+			}
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow, Profile: tt.profile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := rep.Environments[0]
+			basic, enhanced := env.Verdict(finding.ExperienceBasic), env.Verdict(finding.ExperienceEnhanced)
+			if basic.Readiness != tt.basic || enhanced.Readiness != tt.enhanced {
+				t.Errorf("basic %s, enhanced %s (failing %v, unknown %v); want %s, %s", basic.Readiness, enhanced.Readiness, enhanced.Blocking, enhanced.Unknown, tt.basic, tt.enhanced)
+			}
+			if !slices.Equal(enhanced.Blocking, tt.failing) {
+				t.Errorf("enhanced failing %v, want %v", enhanced.Blocking, tt.failing)
+			}
+			broken := tt.enhanced == finding.Broken || tt.basic == finding.Broken || tt.enhanced == finding.Blocked
+			if code := rep.ExitCode(finding.FailOnFail); broken && code != finding.ExitFindings {
+				t.Errorf("exit code %d, want 1", code)
+			}
+		})
+	}
+}
