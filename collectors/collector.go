@@ -10,6 +10,7 @@ package collectors
 import (
 	"context"
 	"errors"
+	"net/http"
 	"sync"
 	"time"
 
@@ -29,11 +30,26 @@ type EnvironmentCollector interface {
 }
 
 // TenantJob is one tenant to collect: its identity and settings prefilled in
-// Tenant, the collectors of its tenant-wide state, and its environments.
+// Tenant, the collectors of its tenant-wide state, its environments, and
+// the credential they all sign in with.
 type TenantJob struct {
 	Tenant       snapshot.Tenant
 	Sources      []TenantCollector
 	Environments []EnvironmentJob
+	Credential   Credential
+}
+
+// Credential names how a tenant signs in, for the snapshot's record of a
+// failed sign-in.
+type Credential struct {
+	// Method is the tenants.yaml auth method; ClientID the application id
+	// it uses, if any.
+	Method   string
+	ClientID string
+	// Failure reports, once the tenant's collectors have run, why the
+	// credential never issued a token, on one bounded line; "" when it did
+	// (or was never asked). Nil means it cannot tell.
+	Failure func() string
 }
 
 // EnvironmentJob is one environment: URL, name and configured settings
@@ -125,7 +141,41 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 	for i, e := range envs {
 		snap.Environments[i] = *e
 	}
+	for i := range jobs {
+		snap.Tenants[i].SignIn = signIn(jobs[i].Credential, &snap.Tenants[i], snap.Environments)
+	}
 	return snap
+}
+
+// signIn says whether the tenant's sign-in failed: its credential issued no
+// token, or every section of the tenant and of its environments was refused
+// with 401 or 403 (tokens that no service accepted). Nil when it worked.
+func signIn(c Credential, t *snapshot.Tenant, envs []snapshot.Environment) *snapshot.SignIn {
+	method := c.Method
+	if method == "" {
+		method = "unknown"
+	}
+	if c.Failure != nil {
+		if reason := c.Failure(); reason != "" {
+			return &snapshot.SignIn{Method: method, ClientID: c.ClientID, Error: reason}
+		}
+	}
+	sections := []snapshot.Section{t.Licenses.Section, t.Consent.Section, t.Caller.Section, t.SharePoint.Section}
+	for _, e := range envs {
+		if e.TenantID == t.ID {
+			sections = append(sections, e.Organization.Section, e.SharePointSites.Section, e.DocumentLocations.Section, e.Entities.Section, e.Caller.Section)
+		}
+	}
+	for _, s := range sections {
+		if s.Status != snapshot.StatusError || (s.HTTPStatus != http.StatusUnauthorized && s.HTTPStatus != http.StatusForbidden) {
+			return nil
+		}
+	}
+	first := sections[0]
+	return &snapshot.SignIn{
+		Method: method, ClientID: c.ClientID, HTTPStatus: first.HTTPStatus,
+		Error: odata.BoundText("every request of the tenant was refused with 401 or 403; the first: " + first.Error),
+	}
 }
 
 // OK returns a section that was read from source at now.

@@ -125,3 +125,62 @@ func TestFailedSection(t *testing.T) {
 		})
 	}
 }
+
+// failing fills every section it owns as error with the given HTTP status.
+type failing struct{ status int }
+
+func (f failing) CollectTenant(_ context.Context, t *snapshot.Tenant) {
+	for _, s := range []*snapshot.Section{&t.Licenses.Section, &t.Consent.Section, &t.Caller.Section, &t.SharePoint.Section} {
+		*s = snapshot.Section{Status: snapshot.StatusError, HTTPStatus: f.status, Error: fmt.Sprintf("HTTP %d", f.status)}
+	}
+}
+
+func (f failing) CollectEnvironment(_ context.Context, e *snapshot.Environment) {
+	for _, s := range []*snapshot.Section{&e.Organization.Section, &e.SharePointSites.Section, &e.DocumentLocations.Section, &e.Entities.Section, &e.Caller.Section} {
+		*s = snapshot.Section{Status: snapshot.StatusError, HTTPStatus: f.status, Error: fmt.Sprintf("HTTP %d", f.status)}
+	}
+}
+
+// TestCollectRecordsSignIn: a tenant whose credential issued no token, or
+// all of whose requests were refused with 401 or 403, gets a signIn record
+// naming the credential; a tenant with one readable section, or failures of
+// another kind, gets none.
+func TestCollectRecordsSignIn(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		failure     string // the credential's Failure answer
+		tenant, env int    // the HTTP status of the tenant's and the environment's sections; 0 is read
+		want        *snapshot.SignIn
+	}{
+		{"no token", "AzureCLICredential: Azure CLI not found on path", 0, 0,
+			&snapshot.SignIn{Method: "azure-cli", Error: "AzureCLICredential: Azure CLI not found on path"}},
+		{"every request refused", "", 403, 401,
+			&snapshot.SignIn{Method: "azure-cli", HTTPStatus: 403, Error: "every request of the tenant was refused with 401 or 403; the first: HTTP 403"}},
+		{"one environment readable", "", 403, 0, nil},
+		{"server errors are not a sign-in", "", 500, 500, nil},
+		{"signed in", "", 0, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			job := collectors.TenantJob{
+				Tenant:     snapshot.Tenant{ID: "tenant-1"},
+				Credential: collectors.Credential{Method: "azure-cli", Failure: func() string { return tt.failure }},
+			}
+			if tt.tenant != 0 {
+				job.Sources = []collectors.TenantCollector{failing{tt.tenant}}
+			}
+			var env collectors.EnvironmentCollector = failing{tt.env}
+			if tt.env == 0 {
+				env = envSource{&gauge{perTenant: map[string]int{}}, "tenant-1", &atomic.Int32{}}
+			}
+			job.Environments = []collectors.EnvironmentJob{{Environment: snapshot.Environment{URL: "https://e.crm.dynamics.com"}, Source: env}}
+			snap := collectors.Collect(t.Context(), []collectors.TenantJob{job}, collectors.Options{Now: time.Now})
+			got := snap.Tenants[0].SignIn
+			if (got == nil) != (tt.want == nil) || (got != nil && *got != *tt.want) {
+				t.Errorf("signIn = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}

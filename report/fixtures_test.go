@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -35,6 +36,13 @@ type rule struct {
 	docs      string
 }
 
+// scopes are the fixture rules' scopes; a rule not listed is per environment.
+var scopes = map[string]finding.Scope{
+	"TL-LIC-001": finding.ScopeTenant, "TL-LIC-002": finding.ScopeTenant, "TL-ROLE-002": finding.ScopeTenant,
+	"TL-CONSENT-001": finding.ScopeTenant, "TL-SP-005": finding.ScopeTenant, "TL-MAN-001": finding.ScopeTenant,
+	"TL-ENT-001": finding.ScopeTable, "TL-ENT-002": finding.ScopeTable,
+}
+
 var rules = map[string]rule{
 	"TL-LIC-001": {id: "TL-LIC-001", title: "A Dynamics 365 customer engagement app licence exists in the tenant", severity: finding.SeverityHigh, exp: both,
 		remedy: "Assign a Dynamics 365 customer engagement app licence in the Microsoft 365 admin center.", docs: docsEnable},
@@ -63,6 +71,8 @@ var rules = map[string]rule{
 	"TL-ENT-002": {id: "TL-ENT-002", title: "Teams document status is enabled on custom tables", severity: finding.SeverityMedium, exp: both,
 		fix:    &finding.Fix{Action: "set-teams-document-status", Description: "Call msdyn_SetTeamsDocumentStatus for the table."},
 		remedy: "Call the msdyn_SetTeamsDocumentStatus action for the table.", docs: docsEnable},
+	"TL-MAN-001": {id: "TL-MAN-001", title: "Teams allows external apps (check by hand)", severity: finding.SeverityMedium, exp: both,
+		remedy: "In the Microsoft 365 admin center open Settings > Services & add-ins > Microsoft Teams and check that external apps are allowed.", docs: docsSP},
 	"TL-ENV-002": {id: "TL-ENV-002", title: "Enhanced collaboration is enabled", severity: finding.SeverityInfo, exp: enhancedOnly,
 		fix:    &finding.Fix{Action: "enable-enhanced", Description: "Turn on the Enhanced experience, only after consent."},
 		remedy: "Turn on the Enhanced collaboration experience in the environment settings.", docs: docsEnable},
@@ -72,6 +82,8 @@ var rules = map[string]rule{
 type env struct {
 	tenant, tenantName, url, name string
 	exp                           finding.Experience
+	// on says whether the experiences are turned on; "" is off.
+	on finding.Switch
 }
 
 func (e env) finding(id, table string, st finding.Status, msg string, ev map[string]any) finding.Finding {
@@ -79,19 +91,31 @@ func (e env) finding(id, table string, st finding.Status, msg string, ev map[str
 	if !ok {
 		panic(fmt.Sprintf("fixture: no rule %s", id))
 	}
-	return finding.Finding{
+	f := finding.Finding{
 		Key:         finding.Key{Tenant: e.tenant, Environment: e.url, Rule: id, Table: table},
+		Scope:       cmp.Or(scopes[id], finding.ScopeEnvironment),
 		Title:       r.title,
 		Severity:    r.severity,
 		Status:      st,
 		Message:     msg,
 		Evidence:    ev,
-		Remediation: r.remedy,
-		Fix:         r.fix,
 		ErrorCode:   r.errCode,
 		Docs:        r.docs,
 		Experiences: r.exp,
 	}
+	// The advice fits the status, as the engine attaches it.
+	switch st {
+	case finding.StatusFail, finding.StatusWarn, finding.StatusWaived:
+		f.Remediation, f.Fix = r.remedy, r.fix
+	case finding.StatusManual:
+		f.Remediation = r.remedy
+	}
+	return f
+}
+
+// unreadable is an error finding's access to its section.
+func unreadable(section, source string, status int, permission, advice string) *finding.Access {
+	return &finding.Access{Section: section, Source: source, HTTPStatus: status, Permission: permission, Advice: advice}
 }
 
 // environment assembles the findings and decides the verdicts the way the
@@ -101,9 +125,13 @@ func (e env) environment(fs ...finding.Finding) finding.Environment {
 		Tenant: e.tenant, TenantName: e.tenantName, URL: e.url, Name: e.name,
 		Experience: e.exp, Findings: fs,
 	}
+	on := e.on
+	if on == "" {
+		on = finding.SwitchOff
+	}
 	for _, x := range finding.Experiences {
 		if e.exp.Includes(x) {
-			out.Verdicts = append(out.Verdicts, finding.Decide(x, fs))
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, on, fs))
 		}
 	}
 	return out
@@ -127,7 +155,36 @@ var (
 	fabrikamProd = env{tenant: fabrikamID, tenantName: "Fabrikam", url: "https://fabrikam.crm4.dynamics.com", name: "Fabrikam Production", exp: finding.ExperienceEnhanced}
 	fabrikamTest = env{tenant: fabrikamID, tenantName: "Fabrikam", url: "https://fabrikam-test.crm4.dynamics.com", exp: finding.ExperienceEnhanced}
 	contosoDev   = env{tenant: contosoID, url: "https://contoso-dev.crm.dynamics.com", name: "Contoso Dev", exp: finding.ExperienceBasic}
+	contosoProd  = env{tenant: contosoID, tenantName: "Contoso", url: "https://contoso-prod.crm.dynamics.com", name: "Contoso Production", exp: finding.ExperienceEnhanced, on: finding.SwitchOn}
 )
+
+// enabledEnv: both experiences are turned on and every prerequisite holds.
+func enabledEnv() finding.Environment {
+	e := contosoProd
+	on := func(column string) map[string]any { return map[string]any{"column": column, "value": true} }
+	return e.environment(
+		e.finding("TL-LIC-001", "", finding.StatusPass, "The tenant has an enabled Dynamics 365 customer engagement licence.", nil),
+		e.finding("TL-CONSENT-001", "", finding.StatusPass, "Tenant-wide consent covers Group.ReadWrite.All and User.Read.All.", nil),
+		e.finding("TL-ENT-001", "account", finding.StatusPass, "Document management is enabled on account.", nil),
+		e.finding("TL-ENV-002", "", finding.StatusPass, "Enhanced Teams collaboration is turned on in the environment.", on("ismsteamscollaborationenabled")),
+	)
+}
+
+// brokenEnv: both experiences are on, but consent was revoked (Enhanced)
+// and a target table lost document management (both).
+func brokenEnv() finding.Environment {
+	e := contosoProd
+	e.url, e.name = "https://contoso-emea.crm4.dynamics.com", "Contoso EMEA"
+	on := map[string]any{"column": "ismsteamscollaborationenabled", "value": true}
+	return e.environment(
+		e.finding("TL-CONSENT-001", "", finding.StatusFail, "No AllPrincipals grant exists for the collaboration app: the admin consent was revoked.",
+			map[string]any{"matchedBy": "appId", "grants": []any{}}),
+		e.finding("TL-ENT-001", "contact", finding.StatusFail, "Document management is not enabled on contact.",
+			map[string]any{"table": "contact", "isDocumentManagementEnabled": false}),
+		e.finding("TL-ENT-001", "account", finding.StatusPass, "Document management is enabled on account.", nil),
+		e.finding("TL-ENV-002", "", finding.StatusPass, "Enhanced Teams collaboration is turned on in the environment.", on),
+	)
+}
 
 // readyEnv: every prerequisite of both experiences holds.
 func readyEnv() finding.Environment {
@@ -203,6 +260,7 @@ func blockedEnv() finding.Environment {
 			"Unmanaged devices get limited, web-only access to SharePoint; users on them cannot download files.",
 			map[string]any{"conditionalAccessPolicy": "AllowLimitedAccess"}),
 		waived,
+		e.finding("TL-MAN-001", "", finding.StatusManual, "No API shows whether Teams allows external apps; check it by hand.", nil),
 		e.finding("TL-ENV-002", "", finding.StatusSkip, "Not turned on yet; informational under the preflight profile.", nil),
 	)
 }
@@ -214,13 +272,21 @@ func unknownEnv() finding.Environment {
 		"Policy teamslink.entities returned 2 results for TL-ENT-002 on contact; expected exactly one.",
 		map[string]any{"results": 2})
 	internal.Internal = true
+	licences := e.finding("TL-LIC-001", "", finding.StatusError,
+		"tenant.licenses could not be read: Insufficient privileges to complete the operation.",
+		map[string]any{"section": "tenant.licenses", "sectionStatus": "error", "error": "Authorization_RequestDenied: Insufficient privileges to complete the operation.", "httpStatus": 403})
+	licences.Access = unreadable("tenant.licenses", "GET https://graph.microsoft.com/v1.0/subscribedSkus", 403,
+		"the Microsoft Graph permission Organization.Read.All",
+		"The identity teamslink signs in as may not read this (HTTP 403): grant it the Microsoft Graph permission Organization.Read.All, then scan again.")
+	sites := e.finding("TL-SP-002", "", finding.StatusError,
+		"environment.sharePointSites could not be read: the service was unavailable after 4 tries.",
+		map[string]any{"section": "environment.sharePointSites", "sectionStatus": "error", "error": "503 Service Unavailable (Retry-After 30s, 4 tries)", "httpStatus": 503})
+	sites.Access = unreadable("environment.sharePointSites", "GET https://fabrikam-test.crm4.dynamics.com/api/data/v9.2/sharepointsites", 503,
+		"a Dataverse security role with read on SharePoint Site",
+		"The service kept throttling or was unavailable (HTTP 503) beyond teamslink's retries: scan again later. The request needs a Dataverse security role with read on SharePoint Site.")
 	return e.environment(
-		e.finding("TL-LIC-001", "", finding.StatusError,
-			"tenant.licenses could not be read: Insufficient privileges to complete the operation.",
-			map[string]any{"section": "tenant.licenses", "sectionStatus": "error", "error": "Authorization_RequestDenied: Insufficient privileges to complete the operation.", "httpStatus": 403}),
-		e.finding("TL-SP-002", "", finding.StatusError,
-			"environment.sharePointSites could not be read: the service was unavailable after 4 tries.",
-			map[string]any{"section": "environment.sharePointSites", "sectionStatus": "error", "error": "503 Service Unavailable (Retry-After 30s, 4 tries)", "httpStatus": 503}),
+		licences,
+		sites,
 		internal,
 		e.finding("TL-ROLE-001", "", finding.StatusPass, "The caller holds System Administrator through team Admins.", nil),
 		e.finding("TL-SP-005", "", finding.StatusWarn, "Access from unmanaged devices is governed by an authentication context; teamslink cannot tell whether server-to-server calls pass.",
@@ -239,6 +305,32 @@ func basicEnv() finding.Environment {
 	)
 }
 
+// signInReport: the tenant's credential could not get a token, so every
+// finding is an error that points to the one sign-in error.
+func signInReport() *finding.Report {
+	e := fabrikamProd
+	pointer := func(id, section, permission string) finding.Finding {
+		f := e.finding(id, "", finding.StatusError, "cannot assess: section "+section+" was not read, because the sign-in to tenant Fabrikam ("+fabrikamID+") failed",
+			map[string]any{"section": section, "sectionStatus": "error", "error": "authenticate: ClientSecretCredential authentication failed", "httpStatus": nil})
+		f.Access = &finding.Access{Section: section, Permission: permission, SignIn: true,
+			Source: "GET https://graph.microsoft.com/v1.0/subscribedSkus",
+			Advice: "Fix the sign-in first: the tenant's sign-in error says why, once, with the fix. Then this request needs " + permission + "."}
+		return f
+	}
+	envFindings := []finding.Finding{
+		pointer("TL-LIC-001", "tenant.licenses", "the Microsoft Graph permission Organization.Read.All"),
+		pointer("TL-ROLE-001", "environment.caller", "a Dataverse security role with read on User, Security Role and Team"),
+	}
+	r := newReport(e.environment(envFindings...))
+	r.SignInErrors = []finding.SignInError{{
+		Tenant: fabrikamID, TenantName: "Fabrikam", Method: "client-secret", ClientID: "5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93",
+		Error: "ClientSecretCredential authentication failed (401: 401 Unauthorized): AADSTS7000215: Invalid client secret provided.",
+		Fix:   "Check the client secret: the variable or file the tenant's auth.secretEnv or auth.secretFile names must hold the secret's value, not its id.",
+		Docs:  "docs/configuration.md#authentication-methods",
+	}}
+	return r
+}
+
 // fixtures are the reports every format is golden-tested with.
 func fixtures() []struct {
 	name   string
@@ -252,7 +344,10 @@ func fixtures() []struct {
 		{"blocked", newReport(blockedEnv())},
 		{"unknown", newReport(unknownEnv())},
 		{"basic-only", newReport(basicEnv())},
-		{"fleet", newReport(readyEnv(), blockedEnv(), unknownEnv(), basicEnv())},
+		{"enabled", newReport(enabledEnv())},
+		{"broken", newReport(brokenEnv())},
+		{"signin", signInReport()},
+		{"fleet", newReport(readyEnv(), blockedEnv(), unknownEnv(), basicEnv(), enabledEnv(), brokenEnv())},
 		{"empty", newReport()},
 	}
 }

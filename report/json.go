@@ -12,7 +12,7 @@ import (
 )
 
 // JSONSchema is the JSON Schema (2020-12) of the json format, the
-// teamslink.report/v1 contract. Consumers validate reports against it.
+// teamslink.report/v2 contract. Consumers validate reports against it.
 //
 //go:embed schema/report.schema.json
 var JSONSchema []byte
@@ -73,12 +73,19 @@ func contractReport(r *finding.Report) (*finding.Report, error) {
 	if out.Summary == nil {
 		out.Summary = r.Summarize()
 	}
+	out.SignInErrors = nonNil(r.SignInErrors)
 	out.Environments = make([]finding.Environment, len(r.Environments))
 	for i, e := range r.Environments {
 		e.Verdicts = nonNil(e.Verdicts)
 		fs := make([]finding.Finding, len(e.Findings))
 		for j, f := range e.Findings {
 			f.Experiences = nonNil(f.Experiences)
+			if f.Scope == "" {
+				f.Scope = finding.ScopeEnvironment
+				if f.Table != "" {
+					f.Scope = finding.ScopeTable
+				}
+			}
 			fs[j] = f
 		}
 		e.Findings = fs

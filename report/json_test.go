@@ -16,7 +16,7 @@ import (
 	"github.com/teamslink/teamslink/internal/finding"
 )
 
-const schemaURL = "urn:teamslink:report:v1"
+const schemaURL = "urn:teamslink:report:v2"
 
 // compileSchema compiles JSONSchema with format assertions on.
 func compileSchema(t *testing.T) *jsonschema.Schema {
@@ -101,7 +101,7 @@ func TestSchemaIsStrict(t *testing.T) {
 			findingWith(t, d, "evidence")["evidence"].(map[string]any)["anythingGoes"] = []any{1, "two"}
 		}},
 		{name: "unknown top-level key", mutate: func(d map[string]any) { d["extra"] = true }},
-		{name: "wrong schema version", mutate: func(d map[string]any) { d["schemaVersion"] = "teamslink.report/v2" }},
+		{name: "wrong schema version", mutate: func(d map[string]any) { d["schemaVersion"] = "teamslink.report/v1" }},
 		{name: "missing summary", mutate: func(d map[string]any) { delete(d, "summary") }},
 		{name: "unknown summary status", mutate: func(d map[string]any) { d["summary"].(map[string]any)["broken"] = 1 }},
 		{name: "negative count", mutate: func(d map[string]any) { d["summary"].(map[string]any)["fail"] = -1 }},
@@ -182,6 +182,8 @@ func TestSchemaCoversGoTypes(t *testing.T) {
 		{"verdict", reflect.TypeFor[finding.Verdict]()},
 		{"finding", reflect.TypeFor[finding.Finding]()},
 		{"fix", reflect.TypeFor[finding.Fix]()},
+		{"access", reflect.TypeFor[finding.Access]()},
+		{"signInError", reflect.TypeFor[finding.SignInError]()},
 		{"waiver", reflect.TypeFor[finding.Waiver]()},
 	}
 	for _, tt := range tests {
@@ -226,6 +228,26 @@ func TestSchemaCoversGoTypes(t *testing.T) {
 	slices.Sort(summary)
 	if !slices.Equal(summary, statuses) {
 		t.Errorf("summary properties %v; statuses %v", summary, statuses)
+	}
+	// The enums are exactly the Go constants.
+	enum := func(def string) []string {
+		var out []string
+		for _, v := range defs[def].(map[string]any)["enum"].([]any) {
+			out = append(out, v.(string))
+		}
+		slices.Sort(out)
+		return out
+	}
+	var readiness []string
+	for _, r := range finding.Readinesses {
+		readiness = append(readiness, string(r))
+	}
+	slices.Sort(readiness)
+	if got := enum("readiness"); !slices.Equal(got, readiness) {
+		t.Errorf("readiness enum %v; Go readinesses %v", got, readiness)
+	}
+	if got := enum("status"); !slices.Equal(got, statuses) {
+		t.Errorf("status enum %v; Go statuses %v", got, statuses)
 	}
 }
 
@@ -287,10 +309,10 @@ func TestJSONContract(t *testing.T) {
 			r.Summary = r.Summarize()
 			return r
 		}},
-		{name: "other schema version refused", wantErr: `report schemaVersion "teamslink.report/v0" is not "teamslink.report/v1"`,
+		{name: "other schema version refused", wantErr: `report schemaVersion "teamslink.report/v1" is not "teamslink.report/v2"`,
 			report: func() *finding.Report {
 				r := newReport(readyEnv())
-				r.SchemaVersion = "teamslink.report/v0"
+				r.SchemaVersion = "teamslink.report/v1"
 				return r
 			}},
 	}
@@ -339,8 +361,8 @@ func TestJSONContract(t *testing.T) {
 
 func TestJSONIsIndentedAndUnescaped(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, "json", newReport(readyEnv()), fixedOptions(false)))
-	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v1\",\n") {
+	out := string(render(t, "json", newReport(blockedEnv()), fixedOptions(false)))
+	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v2\",\n") {
 		t.Errorf("output does not start with the 2-space indented schemaVersion:\n%.200s", out)
 	}
 	if !strings.HasSuffix(out, "}\n") {

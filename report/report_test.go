@@ -183,10 +183,11 @@ func TestColor(t *testing.T) {
 
 func TestColorStatuses(t *testing.T) {
 	t.Parallel()
-	out := string(render(t, "table", newReport(blockedEnv(), unknownEnv()), fixedOptions(true)))
+	out := string(render(t, "table", newReport(readyEnv(), blockedEnv(), unknownEnv(), enabledEnv(), brokenEnv()), fixedOptions(true)))
 	for _, want := range []string{
+		"\x1b[32mENABLED\x1b[0m", "\x1b[1;31mBROKEN\x1b[0m", "\x1b[32mREADY\x1b[0m",
 		"\x1b[31mFAIL\x1b[0m", "\x1b[35mERROR\x1b[0m", "\x1b[33mWARN\x1b[0m",
-		"\x1b[32mPASS\x1b[0m", "\x1b[2mSKIP\x1b[0m", "\x1b[31mBLOCKED\x1b[0m", "\x1b[35mUNKNOWN\x1b[0m",
+		"\x1b[32mPASS\x1b[0m", "\x1b[2mSKIP\x1b[0m", "\x1b[34mMANUAL\x1b[0m", "\x1b[31mBLOCKED\x1b[0m", "\x1b[35mUNKNOWN\x1b[0m",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("coloured output lacks %q", want)
@@ -356,6 +357,7 @@ func TestFindingOrder(t *testing.T) {
 		mk("TL-E", finding.StatusFail, finding.SeverityCritical, ""),
 		mk("TL-F", finding.StatusError, finding.SeverityInfo, ""),
 		mk("TL-G", finding.StatusWaived, finding.SeverityHigh, ""),
+		mk("TL-H", finding.StatusManual, finding.SeverityLow, ""),
 		mk("TL-D", finding.StatusFail, finding.SeverityMedium, "account"),
 		mk("TL-C", finding.StatusFail, finding.SeverityMedium, ""),
 	}
@@ -363,7 +365,7 @@ func TestFindingOrder(t *testing.T) {
 	for _, f := range sortFindings(in) {
 		got = append(got, f.Key.String())
 	}
-	want := []string{"//TL-E", "//TL-C", "//TL-D", "//TL-D/account", "//TL-F", "//TL-C", "//TL-B", "//TL-G", "//TL-A"}
+	want := []string{"//TL-E", "//TL-C", "//TL-D", "//TL-D/account", "//TL-F", "//TL-C", "//TL-H", "//TL-B", "//TL-G", "//TL-A"}
 	if !slices.Equal(got, want) {
 		t.Errorf("order = %v; want %v", got, want)
 	}

@@ -61,12 +61,13 @@ func (t *tableWriter) Write(ctx context.Context, r *finding.Report) error {
 }
 
 func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Report) error {
+	t.signIns(w, r.SignInErrors)
 	t.header(w, r)
 	if len(r.Environments) == 0 {
 		fmt.Fprintln(w, "No environments were assessed.")
 	} else {
 		fmt.Fprintln(w, t.pal.bold("Readiness"))
-		if err := t.matrix(w, r.Environments); err != nil {
+		if err := t.matrix(w, r.Environments, r.SignInErrors); err != nil {
 			return fmt.Errorf("readiness matrix: %w", err)
 		}
 	}
@@ -85,6 +86,39 @@ func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Re
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, t.summary(r))
 	return nil
+}
+
+// signIns says first, once per tenant, that a tenant's sign-in failed:
+// which credential, why, and the fix. Its findings only point here.
+func (t *tableWriter) signIns(w io.Writer, errs []finding.SignInError) {
+	if len(errs) == 0 {
+		return
+	}
+	title := "Sign-in failed: nothing of this tenant could be read"
+	if len(errs) > 1 {
+		title = fmt.Sprintf("Sign-in failed for %d tenants: nothing of them could be read", len(errs))
+	}
+	fmt.Fprintln(w, t.pal.bold(t.pal.paint(magenta, title)))
+	for _, e := range errs {
+		tenant := clean(e.Tenant)
+		if e.TenantName != "" {
+			tenant = clean(e.TenantName) + " (" + tenant + ")"
+		}
+		credential := clean(e.Method) + " credential"
+		if e.ClientID != "" {
+			credential += ", client id " + clean(e.ClientID)
+		}
+		fmt.Fprintln(w, "  tenant "+tenant+": "+credential)
+		field := func(label, value string) {
+			for _, l := range wrap("    "+t.pal.paint(dim, label+":")+" "+prose(value), messageWidth+titleWidth) {
+				fmt.Fprintln(w, l)
+			}
+		}
+		field("why", e.Error)
+		field("fix", e.Fix)
+		field("docs", e.Docs)
+	}
+	fmt.Fprintln(w)
 }
 
 // header names the tool, the profile and how old the snapshot is.
@@ -131,21 +165,31 @@ func age(d time.Duration) string {
 }
 
 // matrix renders one row per environment: where it is, each experience's
-// readiness, and the rules that block it or could not be assessed.
-func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment) error {
+// readiness, the failing rules that block it (off) or break it (on), and
+// the rules that could not be assessed.
+// An environment of a tenant whose sign-in failed shows that, not every rule.
+func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment, signIns []finding.SignInError) error {
+	signedOut := map[string]bool{}
+	for _, s := range signIns {
+		signedOut[s.Tenant] = true
+	}
 	tbl := newTable(w)
-	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Blocking", "Unknown")
+	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Failing", "Unknown")
 	rows := make([][]string, 0, len(envs))
 	for _, e := range envs {
 		basic := e.Verdict(finding.ExperienceBasic)
 		enhanced := e.Verdict(finding.ExperienceEnhanced)
+		unknown := lines(union(basic.Unknown, enhanced.Unknown)...)
+		if signedOut[e.Tenant] {
+			unknown = "every rule: sign-in failed"
+		}
 		rows = append(rows, []string{
 			lines(e.TenantName, e.Tenant),
 			lines(e.Name, e.URL),
 			t.readiness(basic.Readiness),
 			t.readiness(enhanced.Readiness),
 			lines(union(basic.Blocking, enhanced.Blocking)...),
-			lines(union(basic.Unknown, enhanced.Unknown)...),
+			unknown,
 		})
 	}
 	if err := tbl.Bulk(rows); err != nil {
@@ -159,10 +203,12 @@ func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment) error {
 
 func (t *tableWriter) readiness(r finding.Readiness) string {
 	switch r {
-	case finding.Ready:
+	case finding.Enabled, finding.Ready:
 		return t.pal.paint(green, string(r))
 	case finding.Blocked:
 		return t.pal.paint(red, string(r))
+	case finding.Broken:
+		return t.pal.paint(boldRed, string(r))
 	case finding.Unknown:
 		return t.pal.paint(magenta, string(r))
 	case finding.NotAssessed, "":
@@ -221,7 +267,8 @@ func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
 }
 
 // details is the message cell: the message, and for a finding that is not
-// a pass, what was seen and what to do about it.
+// a pass, what was seen and what to do about it: for an error, how to read
+// what could not be read; otherwise the rule's remediation and fix.
 func (t *tableWriter) details(f finding.Finding) (string, error) {
 	out := wrap(clean(f.Message), messageWidth)
 	if f.Internal {
@@ -235,6 +282,24 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 	if !nonPass(f.Status) {
 		return strings.Join(out, "\n"), nil
 	}
+	field := func(label, value string) {
+		if value != "" {
+			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+prose(value), messageWidth)...)
+		}
+	}
+	if a := f.Access; a != nil {
+		// The section's problem is the message; say how to read it.
+		field("to read it", a.Advice)
+		if a.Source != "" && !a.SignIn {
+			request := a.Source
+			if a.HTTPStatus != 0 {
+				request += fmt.Sprintf(" → HTTP %d", a.HTTPStatus)
+			}
+			field("request", request)
+			field("docs", f.Docs)
+		}
+		return strings.Join(out, "\n"), nil
+	}
 	ev, err := evidenceLines(f.Evidence)
 	if err != nil {
 		return "", fmt.Errorf("evidence: %w", err)
@@ -243,11 +308,6 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 		out = append(out, t.pal.paint(dim, "evidence:"))
 		for _, l := range ev {
 			out = append(out, wrap("  "+l, messageWidth)...)
-		}
-	}
-	field := func(label, value string) {
-		if value != "" {
-			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+prose(value), messageWidth)...)
 		}
 	}
 	field("remediation", f.Remediation)
@@ -274,8 +334,10 @@ func waiver(w finding.Waiver) string {
 	return s
 }
 
+// nonPass reports whether a finding of status s shows what was seen and
+// what to do: fail, error and warn, and manual (the steps to check by hand).
 func nonPass(s finding.Status) bool {
-	return s == finding.StatusFail || s == finding.StatusError || s == finding.StatusWarn
+	return s == finding.StatusFail || s == finding.StatusError || s == finding.StatusWarn || s == finding.StatusManual
 }
 
 func (t *tableWriter) status(s finding.Status) string {
@@ -297,7 +359,11 @@ func (t *tableWriter) summary(r *finding.Report) string {
 	if len(r.Environments) == 1 {
 		noun = "environment"
 	}
-	return fmt.Sprintf("Summary: %d %s · %s", len(r.Environments), noun, strings.Join(parts, " · "))
+	line := fmt.Sprintf("Summary: %d %s · %s", len(r.Environments), noun, strings.Join(parts, " · "))
+	if len(r.Environments) > 1 {
+		line += " (a tenant-wide finding counts once per tenant)"
+	}
+	return line
 }
 
 // paintStatus paints text in the colour of status s.
@@ -306,18 +372,19 @@ func (t *tableWriter) paintStatus(s finding.Status, text string) string {
 }
 
 // statusColor is the colour of each status: red fail, magenta error,
-// yellow warn, green pass, cyan waived, dim skip.
+// yellow warn, blue manual, green pass, cyan waived, dim skip.
 var statusColor = map[finding.Status]string{
 	finding.StatusFail:   red,
 	finding.StatusError:  magenta,
 	finding.StatusWarn:   yellow,
+	finding.StatusManual: blue,
 	finding.StatusPass:   green,
 	finding.StatusWaived: cyan,
 	finding.StatusSkip:   dim,
 }
 
 // sortFindings returns the findings in display order: by status (fail,
-// error, warn, pass, waived, skip), then most severe first, then rule id and
+// error, warn, manual, pass, waived, skip), then most severe first, then rule id and
 // table. The input is not modified.
 func sortFindings(fs []finding.Finding) []finding.Finding {
 	out := slices.Clone(fs)
@@ -444,10 +511,12 @@ const (
 	red     = "31"
 	green   = "32"
 	yellow  = "33"
+	blue    = "34"
 	magenta = "35"
 	cyan    = "36"
 	dim     = "2"
 	boldSGR = "1"
+	boldRed = "1;31"
 )
 
 // palette paints text with ANSI colour when on, and leaves it alone when off,

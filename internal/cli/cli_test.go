@@ -59,6 +59,8 @@ func TestEvalSamples(t *testing.T) {
 	t.Parallel()
 	exitCodes := map[string]int{
 		"ready":                   0,
+		"enabled":                 0,
+		"broken-consent":          1,
 		"spo-limited":             0,
 		"sections-errored":        3,
 		"sp-800503ca-all":         1,
@@ -116,6 +118,10 @@ func TestEvalFailOn(t *testing.T) {
 		{"spo-blocked", "fail", 1},
 		{"sections-errored", "error", 3},
 		{"sections-errored", "warn", 3},
+		{"broken-consent", "fail", 1},
+		{"broken-consent", "warn", 1},
+		{"broken-consent", "error", 0},
+		{"enabled", "warn", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.snapshot+"/"+tt.failOn, func(t *testing.T) {
@@ -189,7 +195,7 @@ func TestEvalWritesFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &rep); err != nil || rep.SchemaVersion != "teamslink.report/v1" || len(rep.Environments) != 2 {
+	if err := json.Unmarshal(b, &rep); err != nil || rep.SchemaVersion != "teamslink.report/v2" || len(rep.Environments) != 2 {
 		t.Fatalf("report file: %v %+v", err, rep)
 	}
 }
@@ -332,7 +338,7 @@ func TestConfigCheckCancelled(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := run(t, "config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml"))
-	if code != 0 || !strings.Contains(out, "valid: 16 tenant(s), 18 environment(s)") {
+	if code != 0 || !strings.Contains(out, "valid: 18 tenant(s), 20 environment(s)") {
 		t.Errorf("valid config: exit %d, %q %q", code, out, errOut)
 	}
 	bad := filepath.Join(t.TempDir(), "tenants.yaml")
@@ -391,4 +397,37 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// TestEvalSummaryCountsTenantOnce: sections-errored has two environments in
+// one tenant. Its consent could not be read (TL-CONSENT-001, a tenant rule,
+// error on both environments) and the Sales environment's document
+// locations could not be read (TL-SP-003): two problems, two errors in the
+// summary, while each environment lists its own findings.
+func TestEvalSummaryCountsTenantOnce(t *testing.T) {
+	t.Parallel()
+	_, out, errOut := run(t, "eval", snapshotPath("sections-errored"), "--format", "json")
+	var rep struct {
+		Summary      map[string]int `json:"summary"`
+		Environments []struct {
+			Findings []struct{ Rule, Status, Scope string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v (stderr %s)", err, errOut)
+	}
+	if rep.Summary["error"] != 2 {
+		t.Errorf("summary %v, want 2 errors", rep.Summary)
+	}
+	shown := 0
+	for _, e := range rep.Environments {
+		for _, f := range e.Findings {
+			if f.Rule == "TL-CONSENT-001" && f.Status == "error" && f.Scope == "tenant" {
+				shown++
+			}
+		}
+	}
+	if shown != 2 {
+		t.Errorf("TL-CONSENT-001 shown as a tenant error on %d environments, want 2", shown)
+	}
 }

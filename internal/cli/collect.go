@@ -109,7 +109,7 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 	if err != nil {
 		return collectors.TenantJob{}, fmt.Errorf("tenant %s: %w", t.ID, err)
 	}
-	cred, err := auth.NewCredential(t, auth.Options{
+	built, err := auth.NewCredential(t, auth.Options{
 		HTTPClient: httpClient,
 		LookupEnv:  deps.LookupEnv,
 		DeviceCodePrompt: func(_ context.Context, message string) error {
@@ -120,6 +120,9 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 	if err != nil {
 		return collectors.TenantJob{}, err
 	}
+	// Observed, so that a credential that cannot sign in is said once for
+	// the tenant, not once per request.
+	cred := auth.Observe(built)
 	newClient := func(base string, flavor odata.Flavor, scope string) (*odata.Client, error) {
 		u, err := url.Parse(base)
 		if err != nil {
@@ -135,7 +138,14 @@ func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []st
 		})
 	}
 
-	job := collectors.TenantJob{Tenant: snapshot.Tenant{ID: t.ID, Name: t.Name, Cloud: string(t.Cloud)}}
+	job := collectors.TenantJob{
+		Tenant: snapshot.Tenant{ID: t.ID, Name: t.Name, Cloud: string(t.Cloud)},
+		Credential: collectors.Credential{
+			Method:   string(t.Auth.Method),
+			ClientID: t.Auth.ClientID,
+			Failure:  func() string { return auth.SignInReason(cred.Failure()) },
+		},
+	}
 	graphURL := strings.TrimSuffix(t.GraphURL(), "/")
 	gc, err := newClient(graphURL+"/v1.0/", odata.Graph, auth.GraphScope(graphURL))
 	if err != nil {
@@ -237,11 +247,13 @@ Examples:
 	return cmd
 }
 
-// reportCollected says on stderr what was written and which sections failed.
+// reportCollected says on stderr what was written and which sections
+// failed; a tenant whose sign-in failed is said once, first, instead of
+// each of its sections.
 func reportCollected(w io.Writer, snap *snapshot.Snapshot, path string) error {
-	failed := failedSections(snap)
-	_, err := fmt.Fprintf(w, "wrote %s: %d tenant(s), %d environment(s), %d section(s) could not be read\n", path, len(snap.Tenants), len(snap.Environments), len(failed))
-	for _, f := range failed {
+	signIns, failed, count := failedSections(snap)
+	_, err := fmt.Fprintf(w, "wrote %s: %d tenant(s), %d environment(s), %d section(s) could not be read\n", path, len(snap.Tenants), len(snap.Environments), count)
+	for _, f := range slices.Concat(signIns, failed) {
 		if err == nil {
 			_, err = fmt.Fprintf(w, "  %s\n", f)
 		}
@@ -249,25 +261,37 @@ func reportCollected(w io.Writer, snap *snapshot.Snapshot, path string) error {
 	return err
 }
 
-func failedSections(snap *snapshot.Snapshot) []string {
-	var out []string
-	add := func(where string, s snapshot.Section) {
-		if s.Status == snapshot.StatusError {
-			out = append(out, where+": "+s.Error)
+// failedSections lists the tenants whose sign-in failed, the sections that
+// could not be read of the others, and how many sections failed in all.
+func failedSections(snap *snapshot.Snapshot) (signIns, failed []string, count int) {
+	signedOut := map[string]bool{}
+	for _, t := range snap.Tenants {
+		if s := t.SignIn; s != nil {
+			signedOut[t.ID] = true
+			signIns = append(signIns, "tenant "+t.ID+": sign-in failed ("+s.Method+" credential), nothing of it was read: "+s.Error)
+		}
+	}
+	add := func(tenant, where string, s snapshot.Section) {
+		if s.Status != snapshot.StatusError {
+			return
+		}
+		count++
+		if !signedOut[tenant] { // a signed-out tenant is said once, above
+			failed = append(failed, where+": "+s.Error)
 		}
 	}
 	for _, t := range snap.Tenants {
-		add("tenant "+t.ID+" licenses", t.Licenses.Section)
-		add("tenant "+t.ID+" consent", t.Consent.Section)
-		add("tenant "+t.ID+" caller", t.Caller.Section)
-		add("tenant "+t.ID+" sharePoint", t.SharePoint.Section)
+		add(t.ID, "tenant "+t.ID+" licenses", t.Licenses.Section)
+		add(t.ID, "tenant "+t.ID+" consent", t.Consent.Section)
+		add(t.ID, "tenant "+t.ID+" caller", t.Caller.Section)
+		add(t.ID, "tenant "+t.ID+" sharePoint", t.SharePoint.Section)
 	}
 	for _, e := range snap.Environments {
-		add(e.URL+" organization", e.Organization.Section)
-		add(e.URL+" sharePointSites", e.SharePointSites.Section)
-		add(e.URL+" documentLocations", e.DocumentLocations.Section)
-		add(e.URL+" entities", e.Entities.Section)
-		add(e.URL+" caller", e.Caller.Section)
+		add(e.TenantID, e.URL+" organization", e.Organization.Section)
+		add(e.TenantID, e.URL+" sharePointSites", e.SharePointSites.Section)
+		add(e.TenantID, e.URL+" documentLocations", e.DocumentLocations.Section)
+		add(e.TenantID, e.URL+" entities", e.Entities.Section)
+		add(e.TenantID, e.URL+" caller", e.Caller.Section)
 	}
-	return out
+	return signIns, failed, count
 }

@@ -135,10 +135,23 @@ func NewRootCommand(deps Deps) *cobra.Command {
 		Long: `teamslink reads the state of Dynamics 365 (Dataverse), Microsoft Entra ID and SharePoint Online,
 evaluates every documented prerequisite for linking Dynamics 365 records to Microsoft Teams channels
 (the Basic and Enhanced collaboration experiences) as a Rego policy, and says per environment
-whether each experience is READY, BLOCKED (and by what) or UNKNOWN (and what could not be read).
+where each experience stands:
 
-Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or config error,
-3 something could not be assessed, 4 internal error, 130 interrupted by SIGINT (Ctrl-C),
+  ENABLED  turned on, and every prerequisite holds
+  READY    off, and it can be turned on now
+  BLOCKED  off; the failing rules it names stop it being turned on
+  BROKEN   on, but a prerequisite no longer holds (consent revoked, OneDrive switched on
+           without SharePoint integration, a table's document management off): users hit errors
+  UNKNOWN  something it needs could not be read (the rules it names), so no honest verdict exists
+
+Whether an experience is on is read from the organization columns ismsteamsenabled (Basic) and
+ismsteamscollaborationenabled (Enhanced), an inference the rules TL-ENV-001 and TL-ENV-002 name.
+
+A tenant that cannot sign in is said once, first, with the credential, why and the fix.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on (a BROKEN environment counts as much as a
+BLOCKED one; manual checks never fail a run), 2 usage or config error, 3 something could not be
+assessed (a failed sign-in included), 4 internal error, 130 interrupted by SIGINT (Ctrl-C),
 143 stopped by SIGTERM. An interrupted run writes no file over an existing one.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

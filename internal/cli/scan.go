@@ -19,6 +19,9 @@ func newScanCommand(deps Deps) *cobra.Command {
 		Short: "Collect the live state and report readiness in one go",
 		Long: `Collect the state of one environment (--tenant ID --env URL) or a whole fleet
 (--config tenants.yaml), evaluate every prerequisite and report: collect and eval in one step.
+Each environment gets a state per experience: ENABLED, READY, BLOCKED, BROKEN or UNKNOWN (see
+"teamslink --help"). --profile enabled also makes "not turned on" a failure, for environments where
+linking is expected to be on.
 
 Examples:
   teamslink scan --config tenants.yaml

@@ -10,16 +10,17 @@ import (
 	"github.com/teamslink/teamslink/internal/finding"
 )
 
-// Scope says what one result of a rule is about.
-type Scope string
+// Scope says what one result of a rule is about: finding.Scope, which each
+// finding carries so that summaries count a tenant finding once.
+type Scope = finding.Scope
 
 // Rule scopes: one result per environment, one per target table, or one per
 // environment from an evaluation made once per tenant (the rule reads only the
 // tenant and the options).
 const (
-	ScopeEnvironment Scope = "environment"
-	ScopeTable       Scope = "table"
-	ScopeTenant      Scope = "tenant"
+	ScopeEnvironment = finding.ScopeEnvironment
+	ScopeTable       = finding.ScopeTable
+	ScopeTenant      = finding.ScopeTenant
 )
 
 // Rule is one catalogue entry, read from a policy's METADATA annotation.

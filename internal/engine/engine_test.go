@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -110,6 +112,8 @@ func TestEvaluateSamples(t *testing.T) {
 		envs     map[string]want
 	}{
 		{"ready", map[string]want{"https://contoso-sales.crm.dynamics.com": ready}},
+		{"enabled", map[string]want{"https://tailwind.crm.dynamics.com": {basic: finding.Enabled, enhanced: finding.Enabled}}},
+		{"broken-consent", map[string]want{"https://wideworld.crm.dynamics.com": {finding.Enabled, finding.Broken, nil, []string{"TL-CONSENT-001"}}}},
 		{"sp-800503ca-all", map[string]want{
 			"https://fabrikam.crm4.dynamics.com":     blockedBoth("TL-SP-001", "TL-SP-002", "TL-SP-003"),
 			"https://fabrikam-dev.crm4.dynamics.com": {basic: finding.Ready, enhanced: finding.NotAssessed},
@@ -611,5 +615,311 @@ func TestCancelledContext(t *testing.T) {
 	cancel()
 	if _, err := builtin(t).Evaluate(ctx, readSnapshot(t, "ready"), engine.Options{Now: testNow}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestManualStatus: a rule may answer manual. It is never an internal error,
+// blocks no verdict, fails no run at any --fail-on, and is counted under its
+// own name.
+func TestManualStatus(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "manual")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := rep.Environments[0]
+	f := findRule(env.Findings, "X-BYHAND-001")
+	if f == nil || f.Status != finding.StatusManual || f.Internal {
+		t.Fatalf("X-BYHAND-001 = %+v, want a manual finding", f)
+	}
+	if f.Remediation == "" || f.Fix != nil {
+		t.Errorf("X-BYHAND-001: remediation %q, fix %+v; a manual finding keeps the steps and never carries a fix", f.Remediation, f.Fix)
+	}
+	for _, x := range finding.Experiences {
+		if v := env.Verdict(x); v.Readiness != finding.Ready || !slices.Equal(v.Manual, []string{"X-BYHAND-001"}) {
+			t.Errorf("%s verdict %+v, want READY with the manual check listed", x, v)
+		}
+	}
+	for _, failOn := range []finding.FailOn{finding.FailOnWarn, finding.FailOnFail, finding.FailOnError} {
+		if code := rep.ExitCode(failOn); code != finding.ExitClean {
+			t.Errorf("--fail-on %s: exit %d, want 0", failOn, code)
+		}
+	}
+	if rep.Summary[finding.StatusManual] != 1 {
+		t.Errorf("summary %v, want one manual", rep.Summary)
+	}
+}
+
+// TestAdviceFitsStatus: an error finding carries no remediation and no fix
+// but the access to its section (the request, the answer, the permission it
+// needs, and what to do about that answer); pass and skip carry no advice;
+// fail keeps the rule's remediation and fix.
+func TestAdviceFitsStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		section, source string
+		httpStatus      int
+		missing         []string
+		rule            string
+		permission      string // a part of Access.Permission
+		advice          string // a part of Access.Advice
+	}{
+		{"tenant.licenses", "GET https://graph.microsoft.com/v1.0/subscribedSkus", 403, nil, "TL-LIC-001", "Organization.Read.All", "grant it the Microsoft Graph permission Organization.Read.All"},
+		{"tenant.consent", "GET https://graph.microsoft.com/v1.0/servicePrincipals(appId='x')", 403, nil, "TL-CONSENT-001", "Application.Read.All", "HTTP 403"},
+		{"tenant.consent", "GET https://graph.microsoft.com/v1.0/oauth2PermissionGrants?$filter=clientId eq 'x'", 403, nil, "TL-CONSENT-001", "Directory.Read.All", "HTTP 403"},
+		{"tenant.caller", "GET https://graph.microsoft.com/v1.0/roleManagement/directory/roleAssignments", 403, nil, "TL-ROLE-002", "RoleManagement.Read.Directory", "grant it"},
+		{"tenant.caller", "GET https://graph.microsoft.com/v1.0/me?$select=id", 429, nil, "TL-ROLE-002", "INFERENCE", "scan again later"},
+		{"tenant.sharePoint", "GET https://contoso-admin.sharepoint.com/_api/SPO.Tenant", 403, nil, "TL-SP-005", "SharePoint Administrator or Global Administrator", "HTTP 403"},
+		{"tenant.sharePoint", "GET https://graph.microsoft.com/v1.0/sites/root", 404, nil, "TL-SP-005", "Sites.Read.All", "sharePointAdminUrl"},
+		{"environment.organization", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/organizations", 401, nil, "TL-SP-001", "prvReadOrganization", "a user of the environment"},
+		{"environment.sharePointSites", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointsites", 503, nil, "TL-SP-002", "prvReadSharePointSite", "scan again later"},
+		{"environment.documentLocations", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointdocumentlocations", 500, nil, "TL-SP-003", "prvReadSharePointDocumentLocation", "HTTP 500"},
+		{"environment.entities", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/EntityDefinitions", 0, nil, "TL-ENT-001", "EntityDefinitions", "no usable answer"},
+		{"environment.caller", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/systemusers(x)/systemuserroles_association", 200, []string{"_roletemplateid_value"}, "TL-ROLE-001", "User, Security Role and Team", "answered without _roletemplateid_value"},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.section+"/"+strconv.Itoa(tt.httpStatus), func(t *testing.T) {
+			t.Parallel()
+			snap := readSnapshot(t, "ready")
+			sec := sectionOf(&snap.Tenants[0], &snap.Environments[0], tt.section)
+			sec.Status, sec.Error, sec.HTTPStatus, sec.Source, sec.Missing = snapshot.StatusError, "it failed", tt.httpStatus, tt.source, tt.missing
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := false
+			for _, f := range rep.Findings() {
+				if f.Status != finding.StatusError {
+					continue
+				}
+				if f.Remediation != "" || f.Fix != nil {
+					t.Errorf("%s: an error finding carries the rule's remediation or fix", f.Key)
+				}
+				a := f.Access
+				if a == nil || a.Section != tt.section {
+					t.Errorf("%s: access %+v, want one for %s", f.Key, a, tt.section)
+					continue
+				}
+				seen = seen || f.Rule == tt.rule
+				if a.Source != tt.source || a.HTTPStatus != tt.httpStatus {
+					t.Errorf("%s: access names %q HTTP %d, want %q HTTP %d", f.Key, a.Source, a.HTTPStatus, tt.source, tt.httpStatus)
+				}
+				if !strings.Contains(a.Permission, tt.permission) || !strings.Contains(a.Advice, tt.advice) || !strings.Contains(a.Advice, a.Permission) {
+					t.Errorf("%s: permission %q, advice %q; want %q in the permission, %q and the permission in the advice", f.Key, a.Permission, a.Advice, tt.permission, tt.advice)
+				}
+			}
+			if !seen {
+				t.Errorf("no error finding for %s", tt.rule)
+			}
+		})
+	}
+
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "sp-onedrive"), engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Findings() {
+		switch f.Status {
+		case finding.StatusPass, finding.StatusSkip:
+			if f.Remediation != "" || f.Fix != nil {
+				t.Errorf("%s: a %s finding carries remediation %q or fix %+v", f.Key, f.Status, f.Remediation, f.Fix)
+			}
+		case finding.StatusFail:
+			r, _ := eng.Rule(f.Rule)
+			if f.Remediation != r.Remediation || (r.Fix != nil) != (f.Fix != nil) {
+				t.Errorf("%s: a fail finding lost the rule's remediation or fix", f.Key)
+			}
+		}
+	}
+	if f := findRule(rep.Environments[0].Findings, "TL-SP-001"); f == nil || f.Status != finding.StatusFail || f.Fix == nil {
+		t.Errorf("TL-SP-001 on sp-onedrive = %+v, want a fail with its fix", f)
+	}
+}
+
+// sectionOf returns the section at a snapshot path.
+func sectionOf(tn *snapshot.Tenant, e *snapshot.Environment, path string) *snapshot.Section {
+	return map[string]*snapshot.Section{
+		"tenant.licenses":               &tn.Licenses.Section,
+		"tenant.consent":                &tn.Consent.Section,
+		"tenant.caller":                 &tn.Caller.Section,
+		"tenant.sharePoint":             &tn.SharePoint.Section,
+		"environment.organization":      &e.Organization.Section,
+		"environment.sharePointSites":   &e.SharePointSites.Section,
+		"environment.documentLocations": &e.DocumentLocations.Section,
+		"environment.entities":          &e.Entities.Section,
+		"environment.caller":            &e.Caller.Section,
+	}[path]
+}
+
+// TestSummaryCountsTenantFindingsOnce: a tenant with two environments, a
+// tenant-wide failure (no customer engagement licence: TL-LIC-001) and a
+// failure in one environment (OneDrive on: TL-SP-001) summarises as 2
+// fails, while each environment's own findings still show the tenant one.
+func TestSummaryCountsTenantFindingsOnce(t *testing.T) {
+	t.Parallel()
+	snap := readSnapshot(t, "ready")
+	lic := &snap.Tenants[0].Licenses
+	lic.SKUs = slices.DeleteFunc(lic.SKUs, func(s snapshot.SKU) bool { return s.SKUPartNumber == "DYN365_ENTERPRISE_SALES" })
+	second := snap.Environments[0]
+	second.URL = "https://contoso-test.crm.dynamics.com"
+	org := *second.Organization.Record
+	org.IsOneDriveEnabled = true
+	second.Organization.Record = &org
+	snap.Environments = append(snap.Environments, second)
+
+	rep, err := builtin(t).Evaluate(t.Context(), snap, engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Summary[finding.StatusFail]; got != 2 {
+		t.Errorf("summary has %d fails, want 2 (TL-LIC-001 once, TL-SP-001 once): %v", got, rep.Summary)
+	}
+	perEnv := map[string][]string{}
+	for _, e := range rep.Environments {
+		for _, f := range e.Findings {
+			if f.Status == finding.StatusFail {
+				perEnv[e.URL] = append(perEnv[e.URL], f.Rule)
+			}
+		}
+	}
+	want := map[string][]string{
+		"https://contoso-sales.crm.dynamics.com": {"TL-LIC-001"},
+		"https://contoso-test.crm.dynamics.com":  {"TL-LIC-001", "TL-SP-001"},
+	}
+	if !reflect.DeepEqual(perEnv, want) {
+		t.Errorf("failing rules per environment %v, want %v", perEnv, want)
+	}
+	if f := findRule(rep.Environments[1].Findings, "TL-LIC-001"); f == nil || f.Scope != finding.ScopeTenant {
+		t.Errorf("TL-LIC-001 = %+v, want scope tenant", f)
+	}
+}
+
+// TestSignInSaidOnce: a tenant whose snapshot records a failed sign-in gets
+// one sign-in error in the report, with the fix for its method; its error
+// findings point to it, without the credential's error in their message or
+// evidence; the run exits 3.
+func TestSignInSaidOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		method     string
+		httpStatus int
+		fix, docs  string
+	}{
+		{"azure-cli", 0, "az login --tenant 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61", "docs/configuration.md#authentication-methods"},
+		{"client-secret", 0, "auth.secretEnv or auth.secretFile", "docs/configuration.md#authentication-methods"},
+		{"client-certificate", 0, "auth.certificateFile", "docs/configuration.md#authentication-methods"},
+		{"workload-identity", 0, "auth.tokenFile", "docs/configuration.md#authentication-methods"},
+		{"managed-identity", 0, "auth.managedIdentityClientId", "docs/configuration.md#authentication-methods"},
+		{"device-code", 0, "public-client app", "docs/configuration.md#authentication-methods"},
+		{"client-secret", 403, "every request of the tenant was refused (HTTP 403)", "docs/configuration.md#permissions-the-identity-needs"},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.method+"/"+strconv.Itoa(tt.httpStatus), func(t *testing.T) {
+			t.Parallel()
+			const reason = "SECRET-LOOKING CREDENTIAL ERROR"
+			snap := readSnapshot(t, "ready")
+			tn, env := &snap.Tenants[0], &snap.Environments[0]
+			for _, path := range []string{"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint",
+				"environment.organization", "environment.sharePointSites", "environment.documentLocations", "environment.entities", "environment.caller"} {
+				s := sectionOf(tn, env, path)
+				s.Status, s.Error, s.HTTPStatus = snapshot.StatusError, "authenticate: "+reason, tt.httpStatus
+			}
+			tn.SignIn = &snapshot.SignIn{Method: tt.method, Error: reason, HTTPStatus: tt.httpStatus}
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.SignInErrors) != 1 {
+				t.Fatalf("%d sign-in errors, want 1", len(rep.SignInErrors))
+			}
+			s := rep.SignInErrors[0]
+			if s.Tenant != tn.ID || s.Method != tt.method || s.Error != reason || !strings.Contains(s.Fix, tt.fix) || s.Docs != tt.docs {
+				t.Errorf("sign-in error %+v, want method %s, the reason, a fix with %q and docs %s", s, tt.method, tt.fix, tt.docs)
+			}
+			for _, f := range rep.Findings() {
+				if f.Status != finding.StatusError {
+					continue
+				}
+				ev, _ := json.Marshal(f.Evidence)
+				if f.Access == nil || !f.Access.SignIn || strings.Contains(f.Message, reason) || strings.Contains(string(ev), reason) {
+					t.Errorf("%s: %q, evidence %s, access %+v; want a pointer to the sign-in error", f.Key, f.Message, ev, f.Access)
+				}
+			}
+			if code := rep.ExitCode(finding.FailOnError); code != finding.ExitIncomplete {
+				t.Errorf("exit code %d, want 3", code)
+			}
+		})
+	}
+}
+
+// TestReadinessFollowsTheToggle: from the enabled sample (both experiences
+// on, every prerequisite met), a lapsed prerequisite makes the experience
+// BROKEN by the rule that no longer holds; an unreadable organization makes
+// it UNKNOWN even beside a failure, since on and off cannot be told apart;
+// the enabled profile leaves it ENABLED, and makes an off experience
+// BLOCKED by its toggle rule.
+func TestReadinessFollowsTheToggle(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		snapshot        string
+		profile         string
+		mutate          func(*snapshot.Snapshot)
+		basic, enhanced finding.Readiness
+		failing         []string // the Enhanced verdict's failing rules
+	}{
+		{name: "enabled", snapshot: "enabled", basic: finding.Enabled, enhanced: finding.Enabled},
+		{name: "enabled under the enabled profile", snapshot: "enabled", profile: engine.ProfileEnabled, basic: finding.Enabled, enhanced: finding.Enabled},
+		{name: "OneDrive switched on without SharePoint integration", snapshot: "enabled", mutate: func(s *snapshot.Snapshot) {
+			s.Environments[0].Organization.Record.IsOneDriveEnabled = true
+		}, basic: finding.Broken, enhanced: finding.Broken, failing: []string{"TL-SP-001"}},
+		{name: "a target table's document management off", snapshot: "enabled", mutate: func(s *snapshot.Snapshot) {
+			for i := range s.Environments[0].Entities.Tables {
+				if tb := &s.Environments[0].Entities.Tables[i]; tb.LogicalName == "account" {
+					tb.IsDocumentManagementEnabled = false
+				}
+			}
+		}, basic: finding.Broken, enhanced: finding.Broken, failing: []string{"TL-ENT-001(account)"}},
+		{name: "consent revoked", snapshot: "broken-consent", basic: finding.Enabled, enhanced: finding.Broken, failing: []string{"TL-CONSENT-001"}},
+		{name: "only Enhanced on", snapshot: "enabled", mutate: func(s *snapshot.Snapshot) {
+			s.Environments[0].Organization.Record.IsMSTeamsEnabled = false
+		}, basic: finding.Ready, enhanced: finding.Enabled},
+		{name: "organization unreadable beside a failure", snapshot: "no-ce-licence", mutate: func(s *snapshot.Snapshot) {
+			s.Environments[0].Organization.Status, s.Environments[0].Organization.HTTPStatus = snapshot.StatusError, 500
+		}, basic: finding.Unknown, enhanced: finding.Unknown, failing: []string{"TL-LIC-001"}},
+		{name: "off under the enabled profile", snapshot: "ready", profile: engine.ProfileEnabled,
+			basic: finding.Blocked, enhanced: finding.Blocked, failing: []string{"TL-ENV-001", "TL-ENV-002"}},
+	}
+	eng := builtin(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			snap := readSnapshot(t, tt.snapshot)
+			if tt.mutate != nil {
+				tt.mutate(snap)
+			}
+			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow, Profile: tt.profile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := rep.Environments[0]
+			basic, enhanced := env.Verdict(finding.ExperienceBasic), env.Verdict(finding.ExperienceEnhanced)
+			if basic.Readiness != tt.basic || enhanced.Readiness != tt.enhanced {
+				t.Errorf("basic %s, enhanced %s (failing %v, unknown %v); want %s, %s", basic.Readiness, enhanced.Readiness, enhanced.Blocking, enhanced.Unknown, tt.basic, tt.enhanced)
+			}
+			if !slices.Equal(enhanced.Blocking, tt.failing) {
+				t.Errorf("enhanced failing %v, want %v", enhanced.Blocking, tt.failing)
+			}
+			broken := tt.enhanced == finding.Broken || tt.basic == finding.Broken || tt.enhanced == finding.Blocked
+			if code := rep.ExitCode(finding.FailOnFail); broken && code != finding.ExitFindings {
+				t.Errorf("exit code %d, want 1", code)
+			}
+		})
 	}
 }

@@ -83,7 +83,15 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		GeneratedAt:   now().UTC(),
 		SnapshotAt:    snap.CollectedAt,
 		Profile:       profile,
+		SignInErrors:  []finding.SignInError{},
 		Environments:  make([]finding.Environment, 0, len(snap.Environments)),
+	}
+	signIns := map[string]*finding.SignInError{}
+	for i := range snap.Tenants {
+		if s := signInError(&snap.Tenants[i]); s != nil {
+			signIns[s.Tenant] = s
+			rep.SignInErrors = append(rep.SignInErrors, *s)
+		}
 	}
 	tenantRuns := map[tenantRun]*collected{}
 	for i := range snap.Environments {
@@ -111,7 +119,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 			}
 			tenantRuns[run] = tenantResults
 		}
-		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults)
+		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults, signIns[tenant.ID])
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
@@ -218,7 +226,7 @@ func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value) (*collec
 	return c, nil
 }
 
-func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected) (finding.Environment, error) {
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError) (finding.Environment, error) {
 	input, err := environmentInput(tenantValue, env, a)
 	if err != nil {
 		return finding.Environment{}, err
@@ -235,14 +243,53 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 		Experience: a.experience,
 		Findings:   e.findings(finding.Key{Tenant: tenant.ID, Environment: env.URL}, a.tables, tenantResults, envResults),
 	}
+	adviseAll(out.Findings, tenant, env, signIn)
 	for _, x := range finding.Experiences {
 		if a.experience.Includes(x) {
-			out.Verdicts = append(out.Verdicts, finding.Decide(x, out.Findings))
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, turnedOn(x, out.Findings), out.Findings))
 		} else {
 			out.Verdicts = append(out.Verdicts, finding.Verdict{Experience: x, Readiness: finding.NotAssessed})
 		}
 	}
 	return out, nil
+}
+
+// toggleRules are the rules that read whether each experience is turned on.
+// Their pass, skip and fail results carry the organization column they read
+// and its value as evidence ("column", "value"); which column that is (the
+// Basic toggle ismsteamsenabled, the Enhanced one
+// ismsteamscollaborationenabled) is an INFERENCE the rules' METADATA names
+// and the policies own, so the verdict reads the answer from the findings
+// rather than from the snapshot.
+var toggleRules = map[finding.Experience]string{
+	finding.ExperienceBasic:    "TL-ENV-001",
+	finding.ExperienceEnhanced: "TL-ENV-002",
+}
+
+// turnedOn reads from findings whether experience x is on: the toggle rule's
+// evidence value, when its finding decided (pass, skip, fail, or a waiver of
+// one) and shows the column it read; unknown otherwise (the organization
+// could not be read, the rule broke its contract, or it is missing).
+func turnedOn(x finding.Experience, findings []finding.Finding) finding.Switch {
+	id := toggleRules[x]
+	for _, f := range findings {
+		if f.Rule != id || f.Table != "" {
+			continue
+		}
+		if f.Internal || f.Status == finding.StatusError {
+			return finding.SwitchUnknown
+		}
+		column, _ := f.Evidence["column"].(string)
+		on, ok := f.Evidence["value"].(bool)
+		switch {
+		case column == "" || !ok:
+			return finding.SwitchUnknown
+		case on:
+			return finding.SwitchOn
+		}
+		return finding.SwitchOff
+	}
+	return finding.SwitchUnknown
 }
 
 // findings turns the collected results of one environment into exactly one
@@ -398,9 +445,9 @@ func (e *Engine) checkResult(res map[string]any, tenant bool) (target, string) {
 	}
 	st, _ := res["status"].(string)
 	switch finding.Status(st) {
-	case finding.StatusPass, finding.StatusFail, finding.StatusWarn, finding.StatusError, finding.StatusSkip:
+	case finding.StatusPass, finding.StatusFail, finding.StatusWarn, finding.StatusError, finding.StatusSkip, finding.StatusManual:
 	default:
-		return target{}, fmt.Sprintf("rule %s: status %q is not one of pass, fail, warn, error, skip", id, st)
+		return target{}, fmt.Sprintf("rule %s: status %q is not one of pass, fail, warn, error, skip, manual", id, st)
 	}
 	if msg, _ := res["message"].(string); msg == "" {
 		return target{}, fmt.Sprintf("rule %s: result has no message", id)
@@ -443,8 +490,13 @@ func (e *Engine) skeleton(base finding.Key, r Rule, table string) finding.Findin
 	k := base
 	k.Rule = r.ID
 	k.Table = table
+	scope := r.Scope
+	if scope == "" { // a problem no rule owns
+		scope = finding.ScopeEnvironment
+	}
 	return finding.Finding{
 		Key:         k,
+		Scope:       scope,
 		Title:       r.Title,
 		Severity:    r.Severity,
 		Remediation: r.Remediation,

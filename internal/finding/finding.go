@@ -20,10 +20,14 @@ const (
 	StatusError  Status = "error"  // the data it needs could not be collected
 	StatusSkip   Status = "skip"   // not applicable to this target or experience
 	StatusWaived Status = "waived" // a waiver covers it
+	// StatusManual is a check no API shows: the finding gives the steps to
+	// make it by hand. It is never a pass and never a failure: it blocks
+	// nothing and fails no run, whatever --fail-on says.
+	StatusManual Status = "manual"
 )
 
 // Statuses lists every valid status in display order.
-var Statuses = []Status{StatusFail, StatusError, StatusWarn, StatusPass, StatusWaived, StatusSkip}
+var Statuses = []Status{StatusFail, StatusError, StatusWarn, StatusManual, StatusPass, StatusWaived, StatusSkip}
 
 // Valid reports whether s is one of the defined statuses.
 func (s Status) Valid() bool {
@@ -124,10 +128,44 @@ func (k Key) String() string {
 	return s
 }
 
+// Scope says what a rule's finding is about, as its METADATA declares.
+type Scope string
+
+// The scopes: a tenant finding is one evaluation shown on each of the
+// tenant's environments, so summaries count it once per tenant.
+const (
+	ScopeTenant      Scope = "tenant"      // tenant-wide state, evaluated once per tenant
+	ScopeEnvironment Scope = "environment" // one environment
+	ScopeTable       Scope = "table"       // one target table of one environment
+)
+
 // Fix describes the automated remediation a rule offers, if any.
 type Fix struct {
 	Action      string `json:"action"`
 	Description string `json:"description"`
+}
+
+// Access says how to make readable what an error finding could not read:
+// the snapshot section, the request that failed and the service's answer,
+// the permission or role that request needs, and what to do. An error
+// finding carries it instead of the rule's remediation and fix, which are
+// about a prerequisite nobody could see.
+type Access struct {
+	// Section is the snapshot section, e.g. tenant.consent.
+	Section string `json:"section"`
+	// Source is the request that failed, e.g. "GET https://graph.microsoft.com/v1.0/...".
+	Source string `json:"source,omitempty"`
+	// HTTPStatus is the service's answer; 0 when there was none.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Permission is the Graph permission, Dataverse privilege or SharePoint
+	// role the request needs; where Microsoft documents no name it says so.
+	Permission string `json:"permission"`
+	// Advice is what to do, fitted to the answer (403: grant the
+	// permission; 429/503: try later; ...), naming the permission.
+	Advice string `json:"advice"`
+	// SignIn is true when nothing of the tenant could be read because its
+	// sign-in failed: the report's signInErrors say why, once.
+	SignIn bool `json:"signIn,omitempty"`
 }
 
 // Waiver is the config entry that turned a finding into StatusWaived.
@@ -140,19 +178,28 @@ type Waiver struct {
 // Finding is the result of one rule on one target.
 type Finding struct {
 	Key
+	// Scope is the rule's scope; a tenant finding appears on every
+	// environment of its tenant and is counted once.
+	Scope    Scope    `json:"scope"`
 	Title    string   `json:"title"`
 	Severity Severity `json:"severity"`
 	Status   Status   `json:"status"`
 	Message  string   `json:"message"`
 	// Evidence is read-only: the findings of a tenant rule share it across
 	// the tenant's environments.
-	Evidence    map[string]any `json:"evidence,omitempty"`
-	Remediation string         `json:"remediation,omitempty"`
-	Fix         *Fix           `json:"fix,omitempty"`
-	ErrorCode   string         `json:"errorCode,omitempty"`
-	Docs        string         `json:"docs,omitempty"`
-	Experiences []Experience   `json:"experiences"`
-	Waiver      *Waiver        `json:"waiver,omitempty"`
+	Evidence map[string]any `json:"evidence,omitempty"`
+	// Remediation and Fix are the rule's advice for a prerequisite that
+	// does not hold: fail, warn (and waived) findings carry both, manual
+	// ones the remediation (the steps to check by hand); error, skip and
+	// pass findings neither.
+	Remediation string `json:"remediation,omitempty"`
+	Fix         *Fix   `json:"fix,omitempty"`
+	// Access is how to read what an error finding could not.
+	Access      *Access      `json:"access,omitempty"`
+	ErrorCode   string       `json:"errorCode,omitempty"`
+	Docs        string       `json:"docs,omitempty"`
+	Experiences []Experience `json:"experiences"`
+	Waiver      *Waiver      `json:"waiver,omitempty"`
 	// Internal marks a finding the engine made because a policy broke its
 	// contract (no result, two results, a malformed one). It exits 4.
 	Internal bool `json:"internal,omitempty"`

@@ -7,30 +7,61 @@ import (
 )
 
 // ReportSchemaVersion names the JSON contract of a Report.
-const ReportSchemaVersion = "teamslink.report/v1"
+//
+// v2 (from v1): the status manual (and its summary count); the readiness
+// states ENABLED and BROKEN and each verdict's turnedOn; a finding's scope
+// and access (how to read what an error could not); the report's
+// signInErrors; summaries that count a tenant-wide finding once per tenant.
+// No teamslink command reads reports back, so nothing reads v1 any more.
+const ReportSchemaVersion = "teamslink.report/v2"
 
 // Readiness is the verdict on one experience in one environment.
 type Readiness string
 
-// The readiness values. NotAssessed is for an experience the run was not asked about.
+// The readiness values (DESIGN.md, "Policies and findings"). NotAssessed is
+// for an experience the run was not asked about.
 const (
-	Ready       Readiness = "READY"
-	Blocked     Readiness = "BLOCKED"
-	Unknown     Readiness = "UNKNOWN"
+	Enabled     Readiness = "ENABLED" // turned on, and every prerequisite holds
+	Ready       Readiness = "READY"   // off, and it can be turned on now
+	Blocked     Readiness = "BLOCKED" // off; the failing rules stop it being turned on
+	Broken      Readiness = "BROKEN"  // on, but a prerequisite no longer holds: users hit errors
+	Unknown     Readiness = "UNKNOWN" // something it needs could not be read
 	NotAssessed Readiness = "NOT_ASSESSED"
 )
 
-// Verdict says whether one experience can be enabled in one environment, and
-// names the rules that block it or could not be assessed.
+// Readinesses lists the readiness values in the order of how much they ask
+// of an admin, most first.
+var Readinesses = []Readiness{Broken, Blocked, Unknown, Ready, Enabled, NotAssessed}
+
+// Switch is whether an experience is turned on in an environment, as the
+// rule that reads its toggle saw it.
+type Switch string
+
+// The switch states. SwitchUnknown is for a toggle that could not be read.
+const (
+	SwitchOn      Switch = "on"
+	SwitchOff     Switch = "off"
+	SwitchUnknown Switch = "unknown"
+)
+
+// Verdict says whether one experience is on, can be turned on, or is broken
+// in one environment, and names the rules that stop it, break it or could
+// not be assessed.
 type Verdict struct {
 	Experience Experience `json:"experience"`
 	Readiness  Readiness  `json:"readiness"`
-	// Blocking lists the failing rules (BLOCKED), Unknown the rules that
-	// could not be assessed (UNKNOWN, or alongside BLOCKED), Warnings those
-	// that hold but will hurt users.
+	// TurnedOn is whether the experience is on, as its toggle rule read it;
+	// nil when that could not be read, or the experience was not assessed.
+	TurnedOn *bool `json:"turnedOn"`
+	// Blocking lists the failing rules (BLOCKED while off, BROKEN while
+	// on), Unknown the rules that could not be assessed (UNKNOWN, or
+	// alongside another state), Warnings those
+	// that hold but will hurt users, Manual the checks to make by hand
+	// (they never change the readiness).
 	Blocking []string `json:"blocking,omitempty"`
 	Unknown  []string `json:"unknown,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	Manual   []string `json:"manual,omitempty"`
 }
 
 // Environment is the assessed state of one environment: its findings and verdicts.
@@ -54,19 +85,44 @@ func (e Environment) Verdict(x Experience) Verdict {
 	return Verdict{Experience: x, Readiness: NotAssessed}
 }
 
-// Summary counts findings by status.
+// Summary counts findings by status: a tenant finding once per tenant,
+// however many of its environments show it; environment and table findings
+// once per environment.
 type Summary map[Status]int
 
 // Report is the result of evaluating a snapshot: every environment with its
 // findings and verdicts.
 type Report struct {
-	SchemaVersion string        `json:"schemaVersion"`
-	Tool          Tool          `json:"tool"`
-	GeneratedAt   time.Time     `json:"generatedAt"`
-	SnapshotAt    time.Time     `json:"snapshotAt"`
-	Profile       string        `json:"profile"`
-	Environments  []Environment `json:"environments"`
-	Summary       Summary       `json:"summary"`
+	SchemaVersion string    `json:"schemaVersion"`
+	Tool          Tool      `json:"tool"`
+	GeneratedAt   time.Time `json:"generatedAt"`
+	SnapshotAt    time.Time `json:"snapshotAt"`
+	Profile       string    `json:"profile"`
+	// SignInErrors are the tenants whose sign-in failed, each said once:
+	// their findings are errors that point here rather than repeat it.
+	SignInErrors []SignInError `json:"signInErrors"`
+	Environments []Environment `json:"environments"`
+	Summary      Summary       `json:"summary"`
+}
+
+// SignInError says that nothing of a tenant could be read because its
+// sign-in failed: which credential, why, and how to fix it.
+type SignInError struct {
+	Tenant     string `json:"tenant"`
+	TenantName string `json:"tenantName,omitempty"`
+	// Method is the tenants.yaml auth method (e.g. client-secret,
+	// azure-cli); ClientID the application id it used, if any.
+	Method   string `json:"method"`
+	ClientID string `json:"clientId,omitempty"`
+	// Error is why, on one bounded line: the credential's error, or the
+	// refusal of every request.
+	Error string `json:"error"`
+	// HTTPStatus is 401 or 403 when tokens were issued but every request
+	// was refused; absent when no token could be had.
+	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Fix is what to do for this method; Docs where it is explained.
+	Fix  string `json:"fix"`
+	Docs string `json:"docs"`
 }
 
 // Tool identifies the program that made a report.
@@ -101,6 +157,19 @@ func (r *Report) HasFailure() bool { return r.Has(StatusFail) }
 
 // HasError reports whether any rule could not be assessed.
 func (r *Report) HasError() bool { return r.Has(StatusError) }
+
+// HasVerdict reports whether any environment has a verdict in one of the
+// given readiness states.
+func (r *Report) HasVerdict(states ...Readiness) bool {
+	for _, e := range r.Environments {
+		for _, v := range e.Verdicts {
+			if slices.Contains(states, v.Readiness) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // HasInternalError reports whether a policy broke the engine's contract.
 func (r *Report) HasInternalError() bool {
@@ -147,41 +216,71 @@ func ParseFailOn(s string) (FailOn, error) {
 }
 
 // ExitCode maps the report to the process exit code: an internal error wins,
-// then anything that could not be assessed (a run that could not look is
-// never clean), then findings at or above the threshold.
+// then anything that could not be assessed, a failed sign-in included (a
+// run that could not look is never clean), then findings at or above the threshold. A BROKEN
+// environment counts as much as a BLOCKED one: under fail (and warn) either
+// exits 1. Manual checks never fail a run.
 func (r *Report) ExitCode(threshold FailOn) int {
+	failing := r.HasFailure() || r.HasVerdict(Blocked, Broken)
 	switch {
 	case r.HasInternalError():
 		return ExitInternal
-	case r.HasError():
+	case r.HasError(), len(r.SignInErrors) > 0:
 		return ExitIncomplete
-	case threshold == FailOnWarn && r.Has(StatusFail, StatusWarn):
+	case threshold == FailOnWarn && (failing || r.Has(StatusWarn)):
 		return ExitFindings
-	case threshold == FailOnFail && r.HasFailure():
+	case threshold == FailOnFail && failing:
 		return ExitFindings
 	}
 	return ExitClean
 }
 
-// Summarize counts the report's findings by status.
+// Summarize counts the report's findings by status. A tenant finding (scope
+// tenant: licences, the caller's directory role, consent, the SharePoint
+// tenant setting) is one problem however many environments show it, so it
+// is counted once per tenant, rule, table and status; every other finding
+// once per environment.
 func (r *Report) Summarize() Summary {
 	s := Summary{}
 	for _, st := range Statuses {
 		s[st] = 0
 	}
+	type tenantFinding struct {
+		tenant, rule, table string
+		status              Status
+	}
+	seen := map[tenantFinding]bool{}
 	for _, e := range r.Environments {
 		for _, f := range e.Findings {
+			if f.Scope == ScopeTenant {
+				k := tenantFinding{f.Tenant, f.Rule, f.Table, f.Status}
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
 			s[f.Status]++
 		}
 	}
 	return s
 }
 
-// Decide computes the verdict for experience x from findings: any failing
-// rule blocks; otherwise any rule that could not be assessed makes it
-// unknown; waived and skipped findings never block.
-func Decide(x Experience, findings []Finding) Verdict {
+// Decide computes the verdict for experience x from findings, given whether
+// the experience is turned on:
+//   - a toggle that could not be read makes it UNKNOWN, whatever else holds:
+//     without it BLOCKED and BROKEN cannot be told apart;
+//   - on, any failing rule makes it BROKEN; off, BLOCKED;
+//   - otherwise any rule that could not be assessed makes it UNKNOWN;
+//   - otherwise it is ENABLED when on, READY when off.
+//
+// Waived, skipped and manual findings never block or break it.
+func Decide(x Experience, on Switch, findings []Finding) Verdict {
 	v := Verdict{Experience: x}
+	switch on {
+	case SwitchOn, SwitchOff:
+		b := on == SwitchOn
+		v.TurnedOn = &b
+	}
 	for _, f := range findings {
 		if !f.AppliesTo(x) {
 			continue
@@ -197,13 +296,21 @@ func Decide(x Experience, findings []Finding) Verdict {
 			v.Unknown = append(v.Unknown, name)
 		case StatusWarn:
 			v.Warnings = append(v.Warnings, name)
+		case StatusManual:
+			v.Manual = append(v.Manual, name)
 		}
 	}
 	switch {
+	case v.TurnedOn == nil:
+		v.Readiness = Unknown
+	case len(v.Blocking) > 0 && *v.TurnedOn:
+		v.Readiness = Broken
 	case len(v.Blocking) > 0:
 		v.Readiness = Blocked
 	case len(v.Unknown) > 0:
 		v.Readiness = Unknown
+	case *v.TurnedOn:
+		v.Readiness = Enabled
 	default:
 		v.Readiness = Ready
 	}

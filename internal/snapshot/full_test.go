@@ -92,6 +92,12 @@ func fullSnapshot() *Snapshot {
 				ConditionalAccessPolicy:    "AllowLimitedAccess",
 				ConditionalAccessPolicyRaw: "1",
 			},
+			SignIn: &SignIn{
+				Method:     "client-secret",
+				ClientID:   "5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93",
+				Error:      "every request was refused: 403 Forbidden",
+				HTTPStatus: 403,
+			},
 		}},
 		Environments: []Environment{{
 			TenantID:     "3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61",

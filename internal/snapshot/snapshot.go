@@ -69,6 +69,26 @@ type Tenant struct {
 	Consent    Consent    `json:"consent"`
 	Caller     Principal  `json:"caller"`
 	SharePoint SharePoint `json:"sharePoint"`
+	// SignIn is set when the tenant's sign-in failed, so that nothing of it
+	// could be read; nil when it worked. Snapshots written before it
+	// existed have none, and their failed sections still say why.
+	SignIn *SignIn `json:"signIn,omitempty"`
+}
+
+// SignIn records a tenant whose sign-in failed: its credential issued no
+// token at all, or every request of the tenant was refused with 401 or 403.
+type SignIn struct {
+	// Method is the tenants.yaml auth method of the credential, e.g.
+	// client-secret or azure-cli.
+	Method string `json:"method"`
+	// ClientID is the application (client) id the credential used, if any.
+	ClientID string `json:"clientId,omitempty"`
+	// Error is why, bounded: the credential's own error condensed to one
+	// line, or the refusal of the first section.
+	Error string `json:"error"`
+	// HTTPStatus is 401 or 403 when tokens were issued but every request
+	// was refused; absent when no token could be had.
+	HTTPStatus int `json:"httpStatus,omitempty"`
 }
 
 // Licenses are the tenant's subscribed SKUs (Graph subscribedSkus).
