@@ -325,7 +325,7 @@ func readGraphSP(r odata.GraphResponse) (string, error) {
 	var row servicePrincipal
 	if err := collectors.DecodeOne(r, GraphSPRecord, &row); err != nil {
 		if errors.Is(err, odata.ErrNotFound) {
-			return "", fmt.Errorf("Microsoft Graph's service principal (appId %s) was not found, so no grant can be shown to be for Graph: %w", GraphAppID, err)
+			return "", fmt.Errorf("the service principal of Microsoft Graph (appId %s) was not found, so no grant can be shown to be for Graph: %w", GraphAppID, err)
 		}
 		return "", err
 	}
