@@ -170,7 +170,7 @@ var wantErrorCodes = map[string]string{
 var (
 	kebab      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	ruleID     = regexp.MustCompile(`^TL-([A-Z]+)-(\d{3})$`)
-	statuses   = []string{"pass", "fail", "warn", "error", "skip"}
+	statuses   = []string{"pass", "fail", "warn", "error", "skip", "manual"}
 	severities = []string{"critical", "high", "medium", "low", "info"}
 )
 

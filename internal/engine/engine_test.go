@@ -387,6 +387,32 @@ func TestUserPolicy(t *testing.T) {
 	}
 }
 
+// TestManualStatus: a rule may return manual, which the engine keeps as it
+// is: never an internal error, never blocking a verdict, never failing a run.
+func TestManualStatus(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "manual")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := findRule(rep.Environments[0].Findings, "X-HAND-001")
+	if f == nil || f.Internal || f.Status != finding.StatusManual {
+		t.Fatalf("manual finding = %+v", f)
+	}
+	for _, v := range rep.Environments[0].Verdicts {
+		if slices.Contains(v.Blocking, "X-HAND-001") || slices.Contains(v.Unknown, "X-HAND-001") {
+			t.Errorf("verdict %+v counts the manual check", v)
+		}
+	}
+	if got := rep.ExitCode(finding.FailOnWarn); got != finding.ExitClean {
+		t.Errorf("exit code %d with a manual finding, want %d", got, finding.ExitClean)
+	}
+}
+
 // TestTenantIsolation loads tenant rules that reach the environment, or an
 // option a tenant evaluation does not have, in the ways Rego allows; each
 // must be refused when the policies load.

@@ -398,9 +398,9 @@ func (e *Engine) checkResult(res map[string]any, tenant bool) (target, string) {
 	}
 	st, _ := res["status"].(string)
 	switch finding.Status(st) {
-	case finding.StatusPass, finding.StatusFail, finding.StatusWarn, finding.StatusError, finding.StatusSkip:
+	case finding.StatusPass, finding.StatusFail, finding.StatusWarn, finding.StatusError, finding.StatusSkip, finding.StatusManual:
 	default:
-		return target{}, fmt.Sprintf("rule %s: status %q is not one of pass, fail, warn, error, skip", id, st)
+		return target{}, fmt.Sprintf("rule %s: status %q is not one of pass, fail, warn, error, skip, manual", id, st)
 	}
 	if msg, _ := res["message"].(string); msg == "" {
 		return target{}, fmt.Sprintf("rule %s: result has no message", id)

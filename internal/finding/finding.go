@@ -20,10 +20,13 @@ const (
 	StatusError  Status = "error"  // the data it needs could not be collected
 	StatusSkip   Status = "skip"   // not applicable to this target or experience
 	StatusWaived Status = "waived" // a waiver covers it
+	StatusManual Status = "manual" // no API shows it; the finding gives the steps to check by hand
 )
 
 // Statuses lists every valid status in display order.
-var Statuses = []Status{StatusFail, StatusError, StatusWarn, StatusPass, StatusWaived, StatusSkip}
+// A manual finding is never a pass and never a failure: it blocks no verdict
+// and fails no run.
+var Statuses = []Status{StatusFail, StatusError, StatusWarn, StatusManual, StatusPass, StatusWaived, StatusSkip}
 
 // Valid reports whether s is one of the defined statuses.
 func (s Status) Valid() bool {

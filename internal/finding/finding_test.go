@@ -25,6 +25,7 @@ func TestDecide(t *testing.T) {
 		{"all pass", ExperienceBasic, []Finding{f("A", StatusPass), f("B", StatusSkip)}, Ready, nil, nil},
 		{"warn is still ready", ExperienceBasic, []Finding{f("A", StatusWarn)}, Ready, nil, nil},
 		{"waived never blocks", ExperienceBasic, []Finding{f("A", StatusWaived)}, Ready, nil, nil},
+		{"manual never blocks nor is unknown", ExperienceBasic, []Finding{f("A", StatusManual), f("B", StatusPass)}, Ready, nil, nil},
 		{"fail blocks", ExperienceBasic, []Finding{f("A", StatusFail), f("B", StatusPass)}, Blocked, []string{"A"}, nil},
 		{"error is unknown", ExperienceBasic, []Finding{f("A", StatusError), f("B", StatusPass)}, Unknown, nil, []string{"A"}},
 		{"a known blocker wins over unknown", ExperienceBasic, []Finding{f("A", StatusError), f("B", StatusFail)}, Blocked, []string{"B"}, []string{"A"}},
@@ -62,6 +63,7 @@ func TestExitCode(t *testing.T) {
 		{"error under fail-on error", []Finding{f("A", StatusError)}, FailOnError, ExitIncomplete},
 		{"internal wins", []Finding{internal, f("A", StatusFail)}, FailOnFail, ExitInternal},
 		{"waived and skipped are clean", []Finding{f("A", StatusWaived), f("B", StatusSkip)}, FailOnWarn, ExitClean},
+		{"manual is never a failure", []Finding{f("A", StatusManual)}, FailOnWarn, ExitClean},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +80,9 @@ func TestParsers(t *testing.T) {
 	t.Parallel()
 	if _, err := ParseStatus("maybe"); err == nil {
 		t.Error("ParseStatus accepted maybe")
+	}
+	if s, err := ParseStatus("manual"); err != nil || s != StatusManual {
+		t.Errorf("ParseStatus(manual) = %q, %v", s, err)
 	}
 	if s, err := ParseStatus(" FAIL "); err != nil || s != StatusFail {
 		t.Errorf("ParseStatus(FAIL) = %q, %v", s, err)
