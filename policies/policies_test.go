@@ -152,6 +152,7 @@ var wantFixes = map[string]string{
 	"TL-ENT-002":     "set-teams-document-status",
 	"TL-ENV-001":     "enable-basic",
 	"TL-ENV-002":     "enable-enhanced",
+	"TL-GRP-001":     "",
 }
 
 // enhancedOnly are the rules that apply to the Enhanced experience only.
@@ -165,6 +166,7 @@ var wantErrorCodes = map[string]string{
 	"TL-SP-003":      "800503ca",
 	"TL-SP-004":      "You cannot enable Microsoft Teams integration since the environment is integrated with SharePoint on-premises",
 	"TL-ENT-001":     "This record isn't connected to Dynamics 365. Repin the tab and try again.",
+	"TL-GRP-001":     "Error while creating a team or channel. The property is missing a required prefix/suffix per your organization's Group naming requirements",
 }
 
 var (
@@ -217,6 +219,17 @@ func TestCatalogueMetadata(t *testing.T) {
 			}
 			if got, want := r.Custom["error_code"], wantErrorCodes[id]; (want == "" && got != nil) || (want != "" && got != want) {
 				t.Errorf("error_code = %q, want %q", got, want)
+			}
+			if ex, ok := r.Custom["explains"]; ok {
+				list, _ := ex.([]any)
+				if len(list) == 0 || r.Custom["error_code"] == nil {
+					t.Errorf("explains %v must be a non-empty list of strings beside an error_code", ex)
+				}
+				for _, s := range list {
+					if str, _ := s.(string); str == "" {
+						t.Errorf("explains entry %v is not a non-empty string", s)
+					}
+				}
 			}
 			if as, ok := r.Custom["assumptions"]; ok {
 				list, _ := as.([]any)
@@ -541,7 +554,7 @@ func (e *evaluator) checkContract(t *testing.T, input map[string]any, results []
 
 // sections are every snapshot section a policy may read.
 var sections = []string{
-	"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint",
+	"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint", "tenant.groupSettings",
 	"environment.organization", "environment.sharePointSites", "environment.documentLocations",
 	"environment.entities", "environment.caller",
 }
@@ -562,6 +575,7 @@ var dependsOn = map[string][]string{
 	"TL-ENT-002":     {"environment.entities"},
 	"TL-ENV-001":     {"environment.organization"},
 	"TL-ENV-002":     {"environment.organization"},
+	"TL-GRP-001":     {"tenant.groupSettings"},
 }
 
 // section returns the map holding a dotted section path, and its last key.

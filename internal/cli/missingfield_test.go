@@ -26,6 +26,8 @@ var missingFieldSetups = map[string]struct {
 	dataverse.LocationRecord.Name: {scenario: "sp-absolute-locations"},
 	dataverse.TeamRecord.Name:     {scenario: "not-sysadmin"},
 	dataverse.TeamRoleRecord.Name: {scenario: "not-sysadmin"},
+	graph.GroupSettingRecord.Name: {scenario: "group-naming-policy"},
+	graph.SettingValueRecord.Name: {scenario: "group-naming-policy"},
 	// The app is found by its display name when the appId lookup finds none.
 	graph.AppSearchRecord.Name: {mutate: func(s *emulator.Scenario) {
 		for i := range s.ServicePrincipals {
@@ -119,6 +121,14 @@ func checkMissingField(t *testing.T, rec collectors.Record, f collectors.Field, 
 	}
 }
 
+// groupSettingsSection is the tenant's groupSettings section, or nil.
+func groupSettingsSection(t *snapshot.Tenant) *snapshot.Section {
+	if t.GroupSettings == nil {
+		return nil
+	}
+	return &t.GroupSettings.Section
+}
+
 // sectionAt returns the first environment's or the tenant's section at a
 // path such as "environment.organization".
 func sectionAt(snap *snapshot.Snapshot, path string) *snapshot.Section {
@@ -128,6 +138,7 @@ func sectionAt(snap *snapshot.Snapshot, path string) *snapshot.Section {
 		"tenant.consent":                &t.Consent.Section,
 		"tenant.caller":                 &t.Caller.Section,
 		"tenant.sharePoint":             &t.SharePoint.Section,
+		"tenant.groupSettings":          groupSettingsSection(t),
 		"environment.organization":      &e.Organization.Section,
 		"environment.sharePointSites":   &e.SharePointSites.Section,
 		"environment.documentLocations": &e.DocumentLocations.Section,

@@ -46,9 +46,12 @@ type Scenario struct {
 	ServicePrincipals      []ServicePrincipal `yaml:"servicePrincipals"`
 	OAuth2PermissionGrants []PermissionGrant  `yaml:"oauth2PermissionGrants"`
 	RoleAssignments        []RoleAssignment   `yaml:"roleAssignments"`
-	SharePoint             *SharePoint        `yaml:"sharePoint"`
-	Environments           []Environment      `yaml:"environments"`
-	Faults                 []Fault            `yaml:"faults"`
+	// GroupSettings are the tenant-wide directory settings objects Graph
+	// serves at /groupSettings (none by default, as in a new tenant).
+	GroupSettings []GroupSetting `yaml:"groupSettings"`
+	SharePoint    *SharePoint    `yaml:"sharePoint"`
+	Environments  []Environment  `yaml:"environments"`
+	Faults        []Fault        `yaml:"faults"`
 }
 
 // Tenant identifies the Entra tenant.
@@ -147,6 +150,23 @@ type RoleAssignment struct {
 	PrincipalID      string `yaml:"principalId"`
 	RoleDefinitionID string `yaml:"roleDefinitionId"`
 	DirectoryScopeID string `yaml:"directoryScopeId"`
+}
+
+// GroupSetting is one directory settings object created from a template,
+// e.g. Group.Unified (templateId 62375ab9-6b52-47ed-826b-58e47e0e304b).
+type GroupSetting struct {
+	// ID is the object id; derived when empty.
+	ID          string `yaml:"id"`
+	DisplayName string `yaml:"displayName"`
+	TemplateID  string `yaml:"templateId"`
+	// Values are served in order; every value is a string.
+	Values []SettingValue `yaml:"values"`
+}
+
+// SettingValue is one name and value of a settings object.
+type SettingValue struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
 }
 
 // SharePoint is the SharePoint Online admin endpoint of the tenant.
@@ -635,6 +655,20 @@ func (sc *Scenario) validate(v *validator) {
 		p := fmt.Sprintf("roleAssignments[%d]", i)
 		v.guid(p+".principalId", a.PrincipalID, true)
 		v.guid(p+".roleDefinitionId", a.RoleDefinitionID, true)
+	}
+	seenTemplate := map[string]bool{}
+	for i, gs := range sc.GroupSettings {
+		p := fmt.Sprintf("groupSettings[%d]", i)
+		v.guid(p+".id", gs.ID, false)
+		v.guid(p+".templateId", gs.TemplateID, true)
+		v.required(p+".displayName", gs.DisplayName)
+		if seenTemplate[strings.ToLower(gs.TemplateID)] {
+			v.add(p+".templateId", "a tenant has one settings object per template; %s appears twice", gs.TemplateID)
+		}
+		seenTemplate[strings.ToLower(gs.TemplateID)] = true
+		for j, val := range gs.Values {
+			v.required(fmt.Sprintf("%s.values[%d].name", p, j), val.Name)
+		}
 	}
 	if s := sc.SharePoint; s != nil {
 		if host, err := originHost(s.AdminURL); err != nil {

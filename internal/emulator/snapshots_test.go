@@ -183,6 +183,19 @@ func checkTenant(t *testing.T, s *Server, tn map[string]any) {
 			t.Errorf("/me = %v, snapshot caller %v / %v", m, caller["objectId"], caller["userPrincipalName"])
 		}
 	}
+	if gs, ok := tn["groupSettings"].(map[string]any); !ok {
+		t.Errorf("tenant %s: the snapshot has no groupSettings section", tn["id"])
+	} else if body, ok := r.section("groupSettings", gs); ok {
+		var got struct{ Value []map[string]any }
+		mustJSON(t, body, &got)
+		want := gs["settings"].([]any)
+		if len(got.Value) != len(want) {
+			t.Errorf("group settings: %d, snapshot has %d", len(got.Value), len(want))
+		}
+		for i := 0; i < len(want) && i < len(got.Value); i++ {
+			compareFields(t, fmt.Sprintf("group setting %d", i), got.Value[i], want[i].(map[string]any), nil)
+		}
+	}
 	sp := tn["sharePoint"].(map[string]any)
 	if body, ok := r.section("sharePoint", sp, "Accept: application/json;odata=nometadata"); ok {
 		got := fmt.Sprint(decode(t, body)["ConditionalAccessPolicy"])

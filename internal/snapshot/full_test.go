@@ -92,6 +92,15 @@ func fullSnapshot() *Snapshot {
 				ConditionalAccessPolicy:    "AllowLimitedAccess",
 				ConditionalAccessPolicyRaw: "1",
 			},
+			GroupSettings: &GroupSettings{
+				Section: section("https://graph.microsoft.com/v1.0/groupSettings"),
+				Settings: []GroupSetting{{
+					ID:          "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+					DisplayName: "Group.Unified",
+					TemplateID:  "62375ab9-6b52-47ed-826b-58e47e0e304b",
+					Values:      []SettingValue{{Name: "PrefixSuffixNamingRequirement", Value: "GRP_[GroupName]"}},
+				}},
+			},
 		}},
 		Environments: []Environment{{
 			TenantID:     "3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61",

@@ -69,6 +69,9 @@ type Tenant struct {
 	Consent    Consent    `json:"consent"`
 	Caller     Principal  `json:"caller"`
 	SharePoint SharePoint `json:"sharePoint"`
+	// GroupSettings is nil in snapshots written before teamslink read it;
+	// a rule that needs it then reports the section missing.
+	GroupSettings *GroupSettings `json:"groupSettings,omitempty"`
 }
 
 // Licenses are the tenant's subscribed SKUs (Graph subscribedSkus).
@@ -151,6 +154,29 @@ type SharePoint struct {
 	// ConditionalAccessPolicyRaw is the value as the endpoint returned it
 	// (a number or a name).
 	ConditionalAccessPolicyRaw string `json:"conditionalAccessPolicyRaw,omitempty"`
+}
+
+// GroupSettings are the tenant-wide directory settings of Microsoft 365
+// groups (Graph groupSettings), among them the Group.Unified naming policy.
+// A tenant starts with none: defaults apply until an admin creates one.
+type GroupSettings struct {
+	Section
+	Settings []GroupSetting `json:"settings"`
+}
+
+// GroupSetting is one directory settings object, created from a template.
+type GroupSetting struct {
+	ID          string         `json:"id"`
+	DisplayName string         `json:"displayName"`
+	TemplateID  string         `json:"templateId"`
+	Values      []SettingValue `json:"values"`
+}
+
+// SettingValue is one name and value of a settings object; every value is
+// a string, e.g. "true".
+type SettingValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Environment is one Dataverse environment's state, collected once per environment.

@@ -96,6 +96,16 @@ system_administrator_role_template_id := "627090ff-40a3-4053-8790-584edc5be201"
 # Entra Global Administrator role template id (facts §9, CONFIRMED).
 global_administrator_role_template_id := "62e90394-69f5-4237-9190-012177145e10"
 
+# Entra group settings (fleet facts §2a, CONFIRMED): the template of the
+# tenant-wide Group.Unified settings object, and the values that make team
+# or channel creation from the Collaborate button fail when set.
+group_unified_template_id := "62375ab9-6b52-47ed-826b-58e47e0e304b"
+
+group_naming_values := {
+	"prefixSuffix": "PrefixSuffixNamingRequirement",
+	"blockedWords": "CustomBlockedWordsList",
+}
+
 # The collaboration enterprise app. The display name is CONFIRMED (facts §0);
 # the appId is NOT CONFIRMED officially, community-sourced (facts §9).
 collaboration_app := {

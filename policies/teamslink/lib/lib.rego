@@ -57,6 +57,7 @@ section_paths := {
 	"tenant.consent",
 	"tenant.caller",
 	"tenant.sharePoint",
+	"tenant.groupSettings",
 	"environment.organization",
 	"environment.sharePointSites",
 	"environment.documentLocations",
@@ -76,6 +77,8 @@ tenant_unusable_sections contains "tenant.consent" if not input.tenant.consent.s
 tenant_unusable_sections contains "tenant.caller" if not input.tenant.caller.status == "ok"
 
 tenant_unusable_sections contains "tenant.sharePoint" if not input.tenant.sharePoint.status == "ok"
+
+tenant_unusable_sections contains "tenant.groupSettings" if not input.tenant.groupSettings.status == "ok"
 
 # unusable_sections are the sections of section_paths that cannot be used:
 # those of tenant_unusable_sections, and the environment sections that are
@@ -314,3 +317,10 @@ same_id(a, b) if {
 count_text(n, exceeded) := sprintf("%v+", [n]) if {
 	exceeded == true
 } else := sprintf("%v", [n])
+
+# counted renders a count with its noun, singular or plural: "1 role",
+# "2 roles", and "5000+ roles" when Dataverse capped the count.
+counted(n, exceeded, singular, plural) := sprintf("%s %s", [count_text(n, exceeded), singular]) if {
+	n == 1
+	exceeded != true
+} else := sprintf("%s %s", [count_text(n, exceeded), plural])

@@ -16,6 +16,7 @@ catalogue := {
 	"TL-ENT-002": "table",
 	"TL-ENV-001": "environment",
 	"TL-ENV-002": "environment",
+	"TL-GRP-001": "tenant",
 }
 
 # all_results are the results and tenant_results of every family package on
@@ -30,6 +31,7 @@ all_results := [r |
 		data.teamslink.sharepoint.results,
 		data.teamslink.entities.results,
 		data.teamslink.environment.results,
+		data.teamslink.groups.tenant_results,
 	]
 	some r in results
 ]
@@ -68,7 +70,7 @@ test_basic_experience_one_result_per_rule_per_target if {
 test_every_section_errored_yields_no_pass if {
 	ops := [op |
 		some path in [
-			"/tenant/licenses", "/tenant/consent", "/tenant/caller", "/tenant/sharePoint",
+			"/tenant/licenses", "/tenant/consent", "/tenant/caller", "/tenant/sharePoint", "/tenant/groupSettings",
 			"/environment/organization", "/environment/sharePointSites", "/environment/documentLocations",
 			"/environment/entities", "/environment/caller",
 		]

@@ -98,6 +98,13 @@ base_input := {
 			"conditionalAccessPolicy": "AllowFullAccess",
 			"conditionalAccessPolicyRaw": "0",
 		},
+		"groupSettings": {
+			"status": "ok",
+			"httpStatus": 200,
+			"source": "GET https://graph.microsoft.com/v1.0/groupSettings",
+			"collectedAt": "2026-11-02T09:15:00Z",
+			"settings": [],
+		},
 	},
 	"environment": {
 		"tenantId": "3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61",
