@@ -142,6 +142,7 @@ var wantFixes = map[string]string{
 	"TL-LIC-002":     "",
 	"TL-ROLE-001":    "",
 	"TL-ROLE-002":    "",
+	"TL-ROLE-003":    "",
 	"TL-CONSENT-001": "admin-consent-url",
 	"TL-SP-001":      "disable-onedrive",
 	"TL-SP-002":      "deactivate-sites",
@@ -166,6 +167,7 @@ var wantErrorCodes = map[string]string{
 	"TL-SP-003":      "800503ca",
 	"TL-SP-004":      "You cannot enable Microsoft Teams integration since the environment is integrated with SharePoint on-premises",
 	"TL-ENT-001":     "This record isn't connected to Dynamics 365. Repin the tab and try again.",
+	"TL-ROLE-003":    "User does not have permissions to create SharePoint Site or Document Location. This record is not connected to Dynamics 365.",
 	"TL-GRP-001":     "Error while creating a team or channel. The property is missing a required prefix/suffix per your organization's Group naming requirements",
 }
 
@@ -556,7 +558,7 @@ func (e *evaluator) checkContract(t *testing.T, input map[string]any, results []
 var sections = []string{
 	"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint", "tenant.groupSettings",
 	"environment.organization", "environment.sharePointSites", "environment.documentLocations",
-	"environment.entities", "environment.caller",
+	"environment.entities", "environment.caller", "environment.rolePrivileges",
 }
 
 // dependsOn lists the sections each rule reads on the ready input.
@@ -565,6 +567,7 @@ var dependsOn = map[string][]string{
 	"TL-LIC-002":     {"tenant.licenses"},
 	"TL-ROLE-001":    {"environment.caller"},
 	"TL-ROLE-002":    {"tenant.caller"},
+	"TL-ROLE-003":    {"environment.rolePrivileges"},
 	"TL-CONSENT-001": {"tenant.consent"},
 	"TL-SP-001":      {"environment.organization", "environment.sharePointSites"},
 	"TL-SP-002":      {"environment.organization", "environment.sharePointSites"},

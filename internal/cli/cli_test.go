@@ -62,6 +62,7 @@ func TestEvalSamples(t *testing.T) {
 		"ready":                   0,
 		"spo-limited":             0,
 		"group-naming-policy":     0,
+		"role-missing-privileges": 0,
 		"sections-errored":        3,
 		"sp-800503ca-all":         1,
 		"sp-onedrive":             1,
@@ -342,7 +343,7 @@ func TestConfigCheckCancelled(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := run(t, "config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml"))
-	if code != 0 || !strings.Contains(out, "valid: 17 tenant(s), 19 environment(s)") {
+	if code != 0 || !strings.Contains(out, "valid: 18 tenant(s), 20 environment(s)") {
 		t.Errorf("valid config: exit %d, %q %q", code, out, errOut)
 	}
 	bad := filepath.Join(t.TempDir(), "tenants.yaml")

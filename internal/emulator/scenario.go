@@ -196,15 +196,30 @@ type Environment struct {
 	URL string `yaml:"url"`
 	// TeamsDocumentStatusAction says whether the msdyn_SetTeamsDocumentStatus
 	// action is installed (default true).
-	TeamsDocumentStatusAction *bool              `yaml:"teamsDocumentStatusAction"`
-	Organization              Row                `yaml:"organization"`
-	SharePointSites           []Row              `yaml:"sharepointsites"`
-	DocumentLocations         []Row              `yaml:"sharepointdocumentlocations"`
-	Roles                     []Row              `yaml:"roles"`
-	Teams                     []Row              `yaml:"teams"`
-	SystemUsers               []Row              `yaml:"systemusers"`
-	EntityDefinitions         []EntityDefinition `yaml:"entityDefinitions"`
-	Generate                  []Generator        `yaml:"generate"`
+	TeamsDocumentStatusAction *bool `yaml:"teamsDocumentStatusAction"`
+	Organization              Row   `yaml:"organization"`
+	SharePointSites           []Row `yaml:"sharepointsites"`
+	DocumentLocations         []Row `yaml:"sharepointdocumentlocations"`
+	// SeedPrivileges (default true) seeds the SharePoint site and document
+	// location privileges (pinPrivileges); false leaves only Privileges.
+	SeedPrivileges *bool `yaml:"seedPrivileges"`
+	// Privileges are added to the seeded ones; a role row
+	// may list privileges it holds, by id or name, under
+	// roleprivileges_association, and holds every privilege when it lists none.
+	Privileges        []Row              `yaml:"privileges"`
+	Roles             []Row              `yaml:"roles"`
+	Teams             []Row              `yaml:"teams"`
+	SystemUsers       []Row              `yaml:"systemusers"`
+	EntityDefinitions []EntityDefinition `yaml:"entityDefinitions"`
+	Generate          []Generator        `yaml:"generate"`
+}
+
+// seededPrivileges are the privileges the environment is seeded with.
+func (env *Environment) seededPrivileges() []string {
+	if env.SeedPrivileges != nil && !*env.SeedPrivileges {
+		return nil
+	}
+	return pinPrivileges
 }
 
 // EntityDefinition is one table's metadata (EntityMetadata properties).
@@ -724,6 +739,25 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 			}
 		}
 	}
+	collect(privilegeType, env.Privileges, "privileges")
+	privilegeNames := map[string]bool{}
+	for _, name := range env.seededPrivileges() {
+		privilegeNames[name] = true
+	}
+	for i, r := range env.Privileges {
+		name, _ := r["name"].(string)
+		rp := fmt.Sprintf("%s.privileges[%d].name", p, i)
+		switch {
+		case name == "":
+			v.add(rp, "required (the privilege name, e.g. prvReadAccount)")
+		case privilegeNames[name]:
+			v.add(rp, "duplicate privilege %s (the SharePoint site and document location privileges are seeded)", name)
+		}
+		privilegeNames[name] = true
+		if id, ok := r["privilegeid"].(string); ok && seededPrivilegeID(id) {
+			v.add(fmt.Sprintf("%s.privileges[%d].privilegeid", p, i), "%s is the id of a seeded privilege", id)
+		}
+	}
 	collect(siteType, env.SharePointSites, "sharepointsites")
 	collect(locationType, env.DocumentLocations, "sharepointdocumentlocations")
 	collect(roleType, env.Roles, "roles")
@@ -734,7 +768,7 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 		et   *entityType
 		rows []Row
 		name string
-	}{{teamType, env.Teams, "teams"}, {userType, env.SystemUsers, "systemusers"}} {
+	}{{roleType, env.Roles, "roles"}, {teamType, env.Teams, "teams"}, {userType, env.SystemUsers, "systemusers"}} {
 		for i, r := range sets.rows {
 			for nav, target := range sets.et.navs {
 				list, ok := r[nav]
@@ -749,6 +783,9 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 				}
 				for j, it := range items {
 					s, ok := it.(string)
+					if target == "privileges" && ok && (privilegeNames[s] || (seededPrivilegeID(s) && len(env.seededPrivileges()) > 0)) {
+						continue // a privilege by name, or a seeded one by id
+					}
 					if !ok || !ids[target][strings.ToLower(s)] {
 						v.add(fmt.Sprintf("%s[%d]", rp, j), "%v is not the id of a row in %s", it, target)
 					}

@@ -52,7 +52,7 @@ func readSnapshot(t testing.TB, name string) *snapshot.Snapshot {
 
 var catalogueIDs = []string{
 	"TL-CONSENT-001", "TL-ENT-001", "TL-ENT-002", "TL-ENV-001", "TL-ENV-002", "TL-GRP-001",
-	"TL-LIC-001", "TL-LIC-002", "TL-ROLE-001", "TL-ROLE-002",
+	"TL-LIC-001", "TL-LIC-002", "TL-ROLE-001", "TL-ROLE-002", "TL-ROLE-003",
 	"TL-SP-001", "TL-SP-002", "TL-SP-003", "TL-SP-004", "TL-SP-005",
 }
 
@@ -120,6 +120,7 @@ func TestEvaluateSamples(t *testing.T) {
 		{"sp-onpremises", map[string]want{"https://litware.crm3.dynamics.com": blockedBoth("TL-SP-004")}},
 		{"spo-limited", map[string]want{"https://adatum.crm.dynamics.com": ready}},
 		{"group-naming-policy", map[string]want{"https://bellows.crm.dynamics.com": ready}},
+		{"role-missing-privileges", map[string]want{"https://graphicdesign.crm.dynamics.com": ready}},
 		{"spo-blocked", map[string]want{"https://woodgrove.crm.dynamics.com": blockedBoth("TL-SP-005")}},
 		{"consent-missing", map[string]want{"https://proseware.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},
 		{"consent-missing-scope", map[string]want{"https://lamna.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},

@@ -196,6 +196,9 @@ type Environment struct {
 	DocumentLocations DocumentLocations `json:"documentLocations"`
 	Entities          Entities          `json:"entities"`
 	Caller            EnvironmentCaller `json:"caller"`
+	// RolePrivileges is nil in snapshots written before teamslink read it;
+	// a rule that needs it then reports the section missing.
+	RolePrivileges *RolePrivileges `json:"rolePrivileges,omitempty"`
 }
 
 // Overrides are per-environment assumptions from config that replace a
@@ -320,6 +323,46 @@ type SecurityRole struct {
 	// Via is "user" for a direct assignment or "team" for one through a team.
 	Via    string `json:"via"`
 	TeamID string `json:"teamId,omitempty"`
+}
+
+// RolePrivileges are the security roles enabled users hold, directly or
+// through a team, with the privileges pinning a record needs (Create, Read,
+// Write, Append, AppendTo and Delete on SharePoint Site and Document
+// Location) that each grants. Counts, not user lists: each role carries the
+// number of enabled users holding it.
+type RolePrivileges struct {
+	Section
+	// Privileges are the privileges pinning needs, as found by name in the
+	// environment; a name the environment does not know is not among them.
+	Privileges []Privilege `json:"privileges"`
+	// EnabledUserCount is the server's count of enabled users, capped at
+	// 5,000 (EnabledUserCountLimitExceeded).
+	EnabledUserCount              int  `json:"enabledUserCount"`
+	EnabledUserCountLimitExceeded bool `json:"enabledUserCountLimitExceeded"`
+	// Roles are the roles at least one enabled user holds, most users first.
+	Roles []HeldRole `json:"roles"`
+	// Truncated names the reads that returned more than was read (a page
+	// with more to follow, or more roles or teams than are checked): roles
+	// may then be missing and user counts are lower bounds.
+	Truncated []string `json:"truncated"`
+}
+
+// Privilege is one privilege found by name.
+type Privilege struct {
+	PrivilegeID string `json:"privilegeId"`
+	Name        string `json:"name"`
+}
+
+// HeldRole is one security role enabled users hold.
+type HeldRole struct {
+	RoleID         string `json:"roleId"`
+	Name           string `json:"name"`
+	RoleTemplateID string `json:"roleTemplateId,omitempty"`
+	// UserCount is the number of enabled users holding the role, directly
+	// or through a team.
+	UserCount int `json:"userCount"`
+	// Privileges are the names of the pinning privileges the role grants.
+	Privileges []string `json:"privileges"`
 }
 
 // Merge combines snapshots into one, for evaluating several at once. Tenants

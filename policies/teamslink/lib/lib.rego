@@ -63,6 +63,7 @@ section_paths := {
 	"environment.documentLocations",
 	"environment.entities",
 	"environment.caller",
+	"environment.rolePrivileges",
 }
 
 # tenant_unusable_sections are the tenant sections of section_paths that
@@ -95,6 +96,8 @@ unusable_sections contains "environment.documentLocations" if not input.environm
 unusable_sections contains "environment.entities" if not input.environment.entities.status == "ok"
 
 unusable_sections contains "environment.caller" if not input.environment.caller.status == "ok"
+
+unusable_sections contains "environment.rolePrivileges" if not input.environment.rolePrivileges.status == "ok"
 
 unusable_sections contains "environment.organization" if not _record_is_object
 

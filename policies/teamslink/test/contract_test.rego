@@ -6,6 +6,7 @@ catalogue := {
 	"TL-LIC-002": "tenant",
 	"TL-ROLE-001": "environment",
 	"TL-ROLE-002": "tenant",
+	"TL-ROLE-003": "environment",
 	"TL-CONSENT-001": "tenant",
 	"TL-SP-001": "environment",
 	"TL-SP-002": "environment",
@@ -72,7 +73,7 @@ test_every_section_errored_yields_no_pass if {
 		some path in [
 			"/tenant/licenses", "/tenant/consent", "/tenant/caller", "/tenant/sharePoint", "/tenant/groupSettings",
 			"/environment/organization", "/environment/sharePointSites", "/environment/documentLocations",
-			"/environment/entities", "/environment/caller",
+			"/environment/entities", "/environment/caller", "/environment/rolePrivileges",
 		]
 		some op in section_error(path)
 	]
