@@ -154,6 +154,9 @@ var wantFixes = map[string]string{
 	"TL-ENV-001":     "enable-basic",
 	"TL-ENV-002":     "enable-enhanced",
 	"TL-GRP-001":     "",
+	"TL-MAN-001":     "",
+	"TL-MAN-002":     "",
+	"TL-MAN-003":     "",
 }
 
 // enhancedOnly are the rules that apply to the Enhanced experience only.
@@ -168,6 +171,8 @@ var wantErrorCodes = map[string]string{
 	"TL-SP-004":      "You cannot enable Microsoft Teams integration since the environment is integrated with SharePoint on-premises",
 	"TL-ENT-001":     "This record isn't connected to Dynamics 365. Repin the tab and try again.",
 	"TL-ROLE-003":    "User does not have permissions to create SharePoint Site or Document Location. This record is not connected to Dynamics 365.",
+	"TL-MAN-001":     "I can't find the Dynamics 365 app in the Microsoft Teams app store.",
+	"TL-MAN-003":     "Sorry, the environment you selected isn't up-to-date or isn't supported. Please select another environment.",
 	"TL-GRP-001":     "Error while creating a team or channel. The property is missing a required prefix/suffix per your organization's Group naming requirements",
 }
 
@@ -224,8 +229,8 @@ func TestCatalogueMetadata(t *testing.T) {
 			}
 			if ex, ok := r.Custom["explains"]; ok {
 				list, _ := ex.([]any)
-				if len(list) == 0 || r.Custom["error_code"] == nil {
-					t.Errorf("explains %v must be a non-empty list of strings beside an error_code", ex)
+				if len(list) == 0 {
+					t.Errorf("explains %v must be a non-empty list of strings", ex)
 				}
 				for _, s := range list {
 					if str, _ := s.(string); str == "" {

@@ -52,7 +52,7 @@ func readSnapshot(t testing.TB, name string) *snapshot.Snapshot {
 
 var catalogueIDs = []string{
 	"TL-CONSENT-001", "TL-ENT-001", "TL-ENT-002", "TL-ENV-001", "TL-ENV-002", "TL-GRP-001",
-	"TL-LIC-001", "TL-LIC-002", "TL-ROLE-001", "TL-ROLE-002", "TL-ROLE-003",
+	"TL-LIC-001", "TL-LIC-002", "TL-MAN-001", "TL-MAN-002", "TL-MAN-003", "TL-ROLE-001", "TL-ROLE-002", "TL-ROLE-003",
 	"TL-SP-001", "TL-SP-002", "TL-SP-003", "TL-SP-004", "TL-SP-005",
 }
 

@@ -18,6 +18,9 @@ catalogue := {
 	"TL-ENV-001": "environment",
 	"TL-ENV-002": "environment",
 	"TL-GRP-001": "tenant",
+	"TL-MAN-001": "tenant",
+	"TL-MAN-002": "tenant",
+	"TL-MAN-003": "environment",
 }
 
 # all_results are the results and tenant_results of every family package on
@@ -33,6 +36,8 @@ all_results := [r |
 		data.teamslink.entities.results,
 		data.teamslink.environment.results,
 		data.teamslink.groups.tenant_results,
+		data.teamslink.manual.tenant_results,
+		data.teamslink.manual.results,
 	]
 	some r in results
 ]
@@ -81,7 +86,7 @@ test_every_section_errored_yields_no_pass if {
 	results := all_results with input as inp
 	covers_exactly(results, base_input.options.tables)
 	every r in results {
-		r.status in {"error", "skip"}
+		r.status in {"error", "skip", "manual"}
 	}
 }
 
