@@ -126,7 +126,7 @@ func TestEvaluateSamples(t *testing.T) {
 		{"consent-missing-scope", map[string]want{"https://lamna.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},
 		{"not-sysadmin", map[string]want{"https://relecloud.crm.dynamics.com": blockedBoth("TL-ROLE-001")}},
 		{"not-global-admin", map[string]want{"https://alpineskihouse.crm.dynamics.com": blockedEnhanced("TL-ROLE-002")}},
-		{"custom-table-no-docmgmt", map[string]want{"https://cohowinery.crm.dynamics.com": blockedBoth("TL-ENT-001(new_project)", "TL-ENT-002(new_project)")}},
+		{"custom-table-no-docmgmt", map[string]want{"https://cohowinery.crm.dynamics.com": blockedBoth("TL-ENT-001(new_project)")}},
 		{"no-ce-licence", map[string]want{"https://fourthcoffee.crm.dynamics.com": blockedBoth("TL-LIC-001")}},
 		{"no-teams-licence", map[string]want{"https://treyresearch.crm.dynamics.com": blockedBoth("TL-LIC-002")}},
 		{"sections-errored", map[string]want{
