@@ -249,6 +249,10 @@ func TestExplain(t *testing.T) {
 		{"TL-SP-002", "explain-tl-sp-002"},
 		{"tl-consent-001", "explain-tl-consent-001"},
 		{"admin has not consented", "explain-consent-message"},
+		{"User does not have permissions to create SharePoint Site", "explain-sharepoint-permissions"},
+		{"isn\u2019t connected to Dynamics 365", "explain-not-connected"},
+		{"required prefix/suffix", "explain-prefix-suffix"},
+		{"You don't have permissions to view files in this location", "explain-unchecked-message"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
