@@ -144,11 +144,12 @@ type Collection struct {
 	NextLink string             `json:"@odata.nextLink"`
 }
 
-// Rows returns the page's rows, or an error naming the record when the body
-// has no value array. Further pages are left unread: use it for samples.
+// Rows returns the page's rows, or an *IncompleteError missing "value"
+// when the body has no value array (absent or null): a collection without
+// it is not an empty one. Further pages are left unread: use it for samples.
 func (c Collection) Rows(r Record) ([]json.RawMessage, error) {
 	if c.Value == nil {
-		return nil, fmt.Errorf("%s: the response has no \"value\" array", r.Name)
+		return nil, &IncompleteError{Record: r.Name + " collection", Missing: []string{"value"}}
 	}
 	return *c.Value, nil
 }

@@ -142,6 +142,7 @@ var wantFixes = map[string]string{
 	"TL-LIC-002":     "",
 	"TL-ROLE-001":    "",
 	"TL-ROLE-002":    "",
+	"TL-ROLE-003":    "",
 	"TL-CONSENT-001": "admin-consent-url",
 	"TL-SP-001":      "disable-onedrive",
 	"TL-SP-002":      "deactivate-sites",
@@ -152,6 +153,10 @@ var wantFixes = map[string]string{
 	"TL-ENT-002":     "set-teams-document-status",
 	"TL-ENV-001":     "enable-basic",
 	"TL-ENV-002":     "enable-enhanced",
+	"TL-GRP-001":     "",
+	"TL-MAN-001":     "",
+	"TL-MAN-002":     "",
+	"TL-MAN-003":     "",
 }
 
 // enhancedOnly are the rules that apply to the Enhanced experience only.
@@ -165,12 +170,16 @@ var wantErrorCodes = map[string]string{
 	"TL-SP-003":      "800503ca",
 	"TL-SP-004":      "You cannot enable Microsoft Teams integration since the environment is integrated with SharePoint on-premises",
 	"TL-ENT-001":     "This record isn't connected to Dynamics 365. Repin the tab and try again.",
+	"TL-ROLE-003":    "User does not have permissions to create SharePoint Site or Document Location. This record is not connected to Dynamics 365.",
+	"TL-MAN-001":     "I can't find the Dynamics 365 app in the Microsoft Teams app store.",
+	"TL-MAN-003":     "Sorry, the environment you selected isn't up-to-date or isn't supported. Please select another environment.",
+	"TL-GRP-001":     "Error while creating a team or channel. The property is missing a required prefix/suffix per your organization's Group naming requirements",
 }
 
 var (
 	kebab      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	ruleID     = regexp.MustCompile(`^TL-([A-Z]+)-(\d{3})$`)
-	statuses   = []string{"pass", "fail", "warn", "error", "skip"}
+	statuses   = []string{"pass", "fail", "warn", "error", "skip", "manual"}
 	severities = []string{"critical", "high", "medium", "low", "info"}
 )
 
@@ -217,6 +226,17 @@ func TestCatalogueMetadata(t *testing.T) {
 			}
 			if got, want := r.Custom["error_code"], wantErrorCodes[id]; (want == "" && got != nil) || (want != "" && got != want) {
 				t.Errorf("error_code = %q, want %q", got, want)
+			}
+			if ex, ok := r.Custom["explains"]; ok {
+				list, _ := ex.([]any)
+				if len(list) == 0 {
+					t.Errorf("explains %v must be a non-empty list of strings", ex)
+				}
+				for _, s := range list {
+					if str, _ := s.(string); str == "" {
+						t.Errorf("explains entry %v is not a non-empty string", s)
+					}
+				}
 			}
 			if as, ok := r.Custom["assumptions"]; ok {
 				list, _ := as.([]any)
@@ -541,9 +561,9 @@ func (e *evaluator) checkContract(t *testing.T, input map[string]any, results []
 
 // sections are every snapshot section a policy may read.
 var sections = []string{
-	"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint",
+	"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint", "tenant.groupSettings",
 	"environment.organization", "environment.sharePointSites", "environment.documentLocations",
-	"environment.entities", "environment.caller",
+	"environment.entities", "environment.caller", "environment.rolePrivileges",
 }
 
 // dependsOn lists the sections each rule reads on the ready input.
@@ -552,6 +572,7 @@ var dependsOn = map[string][]string{
 	"TL-LIC-002":     {"tenant.licenses"},
 	"TL-ROLE-001":    {"environment.caller"},
 	"TL-ROLE-002":    {"tenant.caller"},
+	"TL-ROLE-003":    {"environment.rolePrivileges"},
 	"TL-CONSENT-001": {"tenant.consent"},
 	"TL-SP-001":      {"environment.organization", "environment.sharePointSites"},
 	"TL-SP-002":      {"environment.organization", "environment.sharePointSites"},
@@ -562,6 +583,7 @@ var dependsOn = map[string][]string{
 	"TL-ENT-002":     {"environment.entities"},
 	"TL-ENV-001":     {"environment.organization"},
 	"TL-ENV-002":     {"environment.organization"},
+	"TL-GRP-001":     {"tenant.groupSettings"},
 }
 
 // section returns the map holding a dotted section path, and its last key.

@@ -1,8 +1,10 @@
 // Package dataverse reads an environment's state from the Dataverse Web API:
 // the caller (WhoAmI) and their security roles, the organization settings,
-// active SharePoint sites, absolute-URL document locations and table
-// metadata. All reads of one environment travel in one $batch, plus one
-// follow-up $batch for the caller's roles, which need WhoAmI's answer.
+// active SharePoint sites, absolute-URL document locations, table metadata,
+// and the pinning privileges of the roles enabled users hold. All reads of
+// one environment travel in one $batch, plus one follow-up $batch for what
+// needs an answer of the first: the caller's roles (WhoAmI's user id) and
+// the held roles' names and privileges (the role and privilege ids).
 package dataverse
 
 import (
@@ -33,6 +35,10 @@ type Options struct {
 	// Tables are read from EntityDefinitions besides the environment's
 	// target tables.
 	Tables []string
+	// LinkPageSize is the page size of the role and membership reads of
+	// the privileges read, each read in one page; 0 means the Dataverse
+	// maximum, 5,000.
+	LinkPageSize int
 	// Now is the clock; required.
 	Now func() time.Time
 }
@@ -48,6 +54,9 @@ type Collector struct {
 func New(client *odata.Client, opts Options) *Collector {
 	if opts.SampleSize <= 0 {
 		opts.SampleSize = DefaultSampleSize
+	}
+	if opts.LinkPageSize <= 0 || opts.LinkPageSize > odata.MaxPageSizeLimit {
+		opts.LinkPageSize = odata.MaxPageSizeLimit
 	}
 	if opts.Now == nil {
 		panic("dataverse: New needs Options.Now")
@@ -124,14 +133,70 @@ var (
 	TeamRoleRecord = collectors.Record{Name: "team role", Section: "environment.caller", Request: `teammembership_association`, Fields: RoleRecord.Fields}
 )
 
+// The rows of the privileges read (fleet facts §2b): privileges by name,
+// enabled users, the intersect entities of user and team roles and of team
+// membership, and the held roles with their privileges.
+var (
+	PrivilegeRecord = collectors.Record{Name: "privilege", Section: "environment.rolePrivileges", Request: `/privileges\?`, Fields: []collectors.Field{
+		{Name: "privilegeid", Kind: collectors.GUID},
+		{Name: "name", Kind: collectors.String},
+	}}
+	EnabledUserRecord = collectors.Record{Name: "enabled systemuser", Section: "environment.rolePrivileges", Request: `/systemusers\?`, Fields: []collectors.Field{
+		{Name: "systemuserid", Kind: collectors.GUID},
+	}}
+	UserRoleRecord = collectors.Record{Name: "systemuserroles", Section: "environment.rolePrivileges", Request: `systemuserrolescollection`, Fields: []collectors.Field{
+		{Name: "systemuserid", Kind: collectors.GUID},
+		{Name: "roleid", Kind: collectors.GUID},
+	}}
+	TeamRoleLinkRecord = collectors.Record{Name: "teamroles", Section: "environment.rolePrivileges", Request: `teamrolescollection`, Fields: []collectors.Field{
+		{Name: "teamid", Kind: collectors.GUID},
+		{Name: "roleid", Kind: collectors.GUID},
+	}}
+	HeldRoleRecord      = collectors.Record{Name: "held role", Section: "environment.rolePrivileges", Request: `/roles\?`, Fields: RoleRecord.Fields}
+	RolePrivilegeRecord = collectors.Record{Name: "roleprivileges", Section: "environment.rolePrivileges", Request: `roleprivilegescollection`, Fields: []collectors.Field{
+		{Name: "roleid", Kind: collectors.GUID},
+		{Name: "privilegeid", Kind: collectors.GUID},
+	}}
+	TeamMemberRecord = collectors.Record{Name: "teammembership", Section: "environment.rolePrivileges", Request: `teammemberships`, Fields: []collectors.Field{
+		{Name: "systemuserid", Kind: collectors.GUID},
+		{Name: "teamid", Kind: collectors.GUID},
+	}}
+)
+
 // Records are every row kind this collector reads.
-var Records = []collectors.Record{OrganizationRecord, SiteRecord, LocationRecord, EntityRecord, WhoAmIRecord, RoleRecord, TeamRecord, TeamRoleRecord}
+var Records = []collectors.Record{
+	OrganizationRecord, SiteRecord, LocationRecord, EntityRecord, WhoAmIRecord, RoleRecord, TeamRecord, TeamRoleRecord,
+	PrivilegeRecord, EnabledUserRecord, UserRoleRecord, TeamRoleLinkRecord, HeldRoleRecord, RolePrivilegeRecord, TeamMemberRecord,
+}
+
+// PinPrivileges are the privileges pinning a record needs: Create, Read,
+// Write, Append, AppendTo and Delete on SharePoint Site and Document
+// Location (fleet facts §2b, CONFIRMED), named prv<Verb><SchemaName>
+// (INFERENCE): they are looked up by name, and a name the environment does
+// not know is reported, never taken as granted or as missing.
+var PinPrivileges = func() []string {
+	var out []string
+	for _, table := range []string{"SharePointSite", "SharePointDocumentLocation"} {
+		for _, verb := range []string{"Create", "Read", "Write", "Append", "AppendTo", "Delete"} {
+			out = append(out, "prv"+verb+table)
+		}
+	}
+	return out
+}()
+
+// Bounds of the privileges read: the held roles whose privileges the
+// follow-up reads, and the teams holding roles whose members it counts
+// (most held first); past them the section says truncated.
+const (
+	MaxHeldRoles = 200
+	MaxRoleTeams = 100
+)
 
 // countAnnotations asks Dataverse for the total count and whether it was capped.
 const countAnnotations = `odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"`
 
 // CollectEnvironment fills e's organization, sharePointSites,
-// documentLocations, entities and caller sections.
+// documentLocations, entities, caller and rolePrivileges sections.
 func (c *Collector) CollectEnvironment(ctx context.Context, e *snapshot.Environment) {
 	tables := mergeTables(e.TargetTables, c.opts.Tables)
 	paths := []string{
@@ -142,6 +207,13 @@ func (c *Collector) CollectEnvironment(ctx context.Context, e *snapshot.Environm
 		// not the absolute-URL locations the prerequisite is about (facts §2, INFERENCE).
 		"sharepointdocumentlocations?$select=" + locationColumns + "&$filter=absoluteurl ne null and servicetype ne 3&$count=true",
 		"EntityDefinitions?$select=" + entityColumns + "&$filter=" + logicalNameFilter(tables),
+		// The roles enabled users hold (fleet facts §2b, the cheapest
+		// route): privileges by name, enabled users, the user and team
+		// role links; the follow-up reads what these name.
+		"privileges?$select=privilegeid,name&$filter=" + orFilter("name", quoted(PinPrivileges)),
+		"systemusers?$select=systemuserid&$filter=isdisabled eq false&$count=true",
+		"systemuserrolescollection?$select=systemuserid,roleid",
+		"teamrolescollection?$select=teamid,roleid",
 	}
 	sample := fmt.Sprintf("odata.maxpagesize=%d,%s", c.opts.SampleSize, countAnnotations)
 	reqs := make([]odata.BatchRequest, len(paths))
@@ -150,12 +222,16 @@ func (c *Collector) CollectEnvironment(ctx context.Context, e *snapshot.Environm
 	}
 	reqs[2].Header = http.Header{"Prefer": {sample}}
 	reqs[3].Header = http.Header{"Prefer": {sample}}
+	reqs[6].Header = http.Header{"Prefer": {c.linkPage() + "," + countAnnotations}}
+	reqs[7].Header = http.Header{"Prefer": {c.linkPage()}}
+	reqs[8].Header = http.Header{"Prefer": {c.linkPage()}}
 
 	source := func(i int) string { return "GET " + c.client.BaseURL().String() + paths[i] }
 	resps, err := c.client.Batch(ctx, reqs)
 	now := c.opts.Now()
 	if err != nil {
-		for i, s := range []*snapshot.Section{&e.Caller.Section, &e.Organization.Section, &e.SharePointSites.Section, &e.DocumentLocations.Section, &e.Entities.Section} {
+		e.RolePrivileges = emptyRolePrivileges()
+		for i, s := range []*snapshot.Section{&e.Caller.Section, &e.Organization.Section, &e.SharePointSites.Section, &e.DocumentLocations.Section, &e.Entities.Section, &e.RolePrivileges.Section} {
 			*s = collectors.Failed(source(i), fmt.Errorf("$batch: %w", err), now)
 		}
 		e.Caller.Roles, e.SharePointSites.Sample, e.DocumentLocations.Sample, e.Entities.Tables = []snapshot.SecurityRole{}, []snapshot.SharePointSite{}, []snapshot.DocumentLocation{}, []snapshot.Table{}
@@ -166,7 +242,56 @@ func (c *Collector) CollectEnvironment(ctx context.Context, e *snapshot.Environm
 	c.readSites(e, resps[2], source(2), now)
 	c.readLocations(e, resps[3], source(3), now)
 	c.readEntities(e, resps[4], source(4), tables, now)
-	c.readCaller(ctx, e, resps[0], source(0), now)
+	caller := c.startCaller(e, resps[0], source(0), now)
+	privs := c.startPrivileges(e, resps[5:9], []string{source(5), source(6), source(7), source(8)}, now)
+
+	// One follow-up $batch for both.
+	follow := append(slices.Clone(caller.requests), privs.requests...)
+	if len(follow) == 0 {
+		return
+	}
+	resps, err = c.client.Batch(ctx, follow)
+	now = c.opts.Now()
+	if err != nil {
+		err = fmt.Errorf("$batch: %w", err)
+		if len(caller.requests) > 0 {
+			e.Caller.Section = collectors.Failed(caller.sources[0], err, now)
+		}
+		if len(privs.requests) > 0 {
+			*e.RolePrivileges = *emptyRolePrivileges()
+			e.RolePrivileges.Section = collectors.Failed(privs.sources[0], err, now)
+		}
+		return
+	}
+	n := len(caller.requests)
+	if n > 0 {
+		c.finishCaller(e, resps[:n], caller.sources, now)
+	}
+	if len(privs.requests) > 0 {
+		privs.finish(e, resps[n:], now)
+	}
+}
+
+// linkPage asks for the link reads' page, by default the largest
+// Dataverse serves (facts §7): each is read in one page, and a next page
+// marks it truncated.
+func (c *Collector) linkPage() string {
+	return fmt.Sprintf("odata.maxpagesize=%d", c.opts.LinkPageSize)
+}
+
+// followUp is what one reader needs from the follow-up $batch.
+type followUp struct {
+	requests []odata.BatchRequest
+	sources  []string
+}
+
+func (c *Collector) followUp(paths ...string) followUp {
+	var f followUp
+	for _, p := range paths {
+		f.requests = append(f.requests, odata.BatchRequest{Method: http.MethodGet, Path: p, Header: http.Header{"Prefer": {c.linkPage()}}})
+		f.sources = append(f.sources, "GET "+c.client.BaseURL().String()+p)
+	}
+	return f
 }
 
 func (c *Collector) readOrganization(e *snapshot.Environment, r odata.BatchResponse, source string, now time.Time) {
@@ -311,27 +436,30 @@ type teamRow struct {
 	Roles  []roleRow `json:"teamroles_association"`
 }
 
-// readCaller reads who the caller is, then in one follow-up $batch the
-// roles they hold directly and through their teams.
-func (c *Collector) readCaller(ctx context.Context, e *snapshot.Environment, r odata.BatchResponse, whoAmISource string, now time.Time) {
+// startCaller reads who the caller is and returns the follow-up reads of
+// the roles they hold directly and through their teams (none when WhoAmI
+// failed, which decides the section).
+func (c *Collector) startCaller(e *snapshot.Environment, r odata.BatchResponse, whoAmISource string, now time.Time) followUp {
 	e.Caller.Roles = []snapshot.SecurityRole{}
 	var who whoAmI
 	if err := collectors.DecodeOne(r, WhoAmIRecord, &who); err != nil {
 		e.Caller.Section = collectors.Failed(whoAmISource, err, now)
-		return
+		return followUp{}
 	}
 	e.Caller.UserID, e.Caller.BusinessUnitID = who.UserID, who.BusinessUnitID
-	paths := []string{
+	f := followUp{}
+	for _, p := range []string{
 		fmt.Sprintf("systemusers(%s)/systemuserroles_association?$select=%s", who.UserID, roleColumns),
 		fmt.Sprintf("systemusers(%s)/teammembership_association?$select=teamid,name&$expand=teamroles_association($select=%s)", who.UserID, roleColumns),
+	} {
+		f.requests = append(f.requests, odata.BatchRequest{Method: http.MethodGet, Path: p})
+		f.sources = append(f.sources, "GET "+c.client.BaseURL().String()+p)
 	}
-	sources := []string{"GET " + c.client.BaseURL().String() + paths[0], "GET " + c.client.BaseURL().String() + paths[1]}
-	resps, err := c.client.Batch(ctx, []odata.BatchRequest{{Method: http.MethodGet, Path: paths[0]}, {Method: http.MethodGet, Path: paths[1]}})
-	now = c.opts.Now()
-	if err != nil {
-		e.Caller.Section = collectors.Failed(sources[0], fmt.Errorf("$batch: %w", err), now)
-		return
-	}
+	return f
+}
+
+// finishCaller reads the caller's roles from the follow-up answers.
+func (c *Collector) finishCaller(e *snapshot.Environment, resps []odata.BatchResponse, sources []string, now time.Time) {
 	direct, section := decodeSection[roleRow](resps[0], RoleRecord, sources[0], now)
 	if !section.OK() {
 		e.Caller.Section = section
@@ -396,11 +524,25 @@ func securityRole(r roleRow, via, teamID string) snapshot.SecurityRole {
 
 // logicalNameFilter builds "LogicalName eq 'a' or LogicalName eq 'b'".
 func logicalNameFilter(tables []string) string {
-	parts := make([]string, len(tables))
-	for i, t := range tables {
-		parts[i] = "LogicalName eq '" + t + "'"
+	return orFilter("LogicalName", quoted(tables))
+}
+
+// orFilter builds "name eq a or name eq b" from literals.
+func orFilter(name string, literals []string) string {
+	parts := make([]string, len(literals))
+	for i, l := range literals {
+		parts[i] = name + " eq " + l
 	}
 	return strings.Join(parts, " or ")
+}
+
+// quoted makes OData string literals of names that hold no quote.
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "'" + n + "'"
+	}
+	return out
 }
 
 // mergeTables returns targets followed by the extra tables not among them.

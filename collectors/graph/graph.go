@@ -1,6 +1,7 @@
 // Package graph reads a tenant's state from Microsoft Graph: subscribed SKUs
 // with their service plans, the collaboration app's service principal and
-// its delegated permission grants, and the caller's directory roles. The
+// its delegated permission grants, the caller's directory roles, and the
+// tenant-wide group settings (the Entra group naming policy). The
 // reads travel in one JSON $batch, plus one follow-up $batch for what needs
 // an object id from the first (the grants, and an application caller's roles).
 package graph
@@ -113,6 +114,18 @@ var (
 	RoleAssignmentRecord = collectors.Record{Name: "unifiedRoleAssignment", Section: "tenant.caller", Request: `roleAssignments`, Fields: []collectors.Field{
 		{Name: "roleDefinitionId", Kind: collectors.String},
 	}}
+	// GroupSettingRecord is a tenant-wide directory settings object (facts
+	// §2a): every value is a string.
+	GroupSettingRecord = collectors.Record{Name: "groupSetting", Section: "tenant.groupSettings", Request: `groupSettings`, Fields: []collectors.Field{
+		{Name: "id", Kind: collectors.GUID},
+		{Name: "displayName", Kind: collectors.String, Nullable: true},
+		{Name: "templateId", Kind: collectors.GUID},
+		{Name: "values", Kind: collectors.Array},
+	}}
+	SettingValueRecord = collectors.Record{Name: "groupSetting value", Section: "tenant.groupSettings", Request: `groupSettings`, Fields: []collectors.Field{
+		{Name: "name", Kind: collectors.String},
+		{Name: "value", Kind: collectors.String},
+	}}
 )
 
 var spFields = []collectors.Field{
@@ -122,7 +135,7 @@ var spFields = []collectors.Field{
 }
 
 // Records are every row kind this collector reads.
-var Records = []collectors.Record{SKURecord, ServicePlanRecord, AppRecord, AppSearchRecord, GraphSPRecord, GrantRecord, MeRecord, DirectoryRoleRecord, CallerAppRecord, RoleAssignmentRecord}
+var Records = []collectors.Record{SKURecord, ServicePlanRecord, AppRecord, AppSearchRecord, GraphSPRecord, GrantRecord, MeRecord, DirectoryRoleRecord, CallerAppRecord, RoleAssignmentRecord, GroupSettingRecord, SettingValueRecord}
 
 // appOnlyMessage is how Graph refuses /me to an application token (facts
 // §9, "Telling a user caller from an application"): the one answer that
@@ -135,7 +148,7 @@ type servicePrincipal struct {
 	DisplayName string `json:"displayName"`
 }
 
-// CollectTenant fills t's licenses, consent and caller sections.
+// CollectTenant fills t's licenses, consent, caller and groupSettings sections.
 func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	const (
 		skus = iota
@@ -144,6 +157,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		graphSP
 		me
 		callerRoles
+		groupSettings
 		appCaller
 	)
 	urls := []string{
@@ -153,6 +167,8 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId", GraphAppID),
 		"me?$select=id,userPrincipalName",
 		"me/memberOf/microsoft.graph.directoryRole?$select=roleTemplateId,displayName",
+		// Tenant-wide settings, Directory.Read.All (facts §2a).
+		"groupSettings",
 	}
 	if c.opts.ClientID != "" {
 		urls = append(urls, fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId,displayName", c.opts.ClientID))
@@ -164,6 +180,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	source := func(u string) string { return "GET " + c.client.BaseURL().String() + u }
 
 	t.Licenses.SKUs, t.Consent.Grants, t.Caller.DirectoryRoles = []snapshot.SKU{}, []snapshot.PermissionGrant{}, []snapshot.DirectoryRole{}
+	t.GroupSettings = &snapshot.GroupSettings{Settings: []snapshot.GroupSetting{}}
 	resps, err := c.client.GraphBatch(ctx, reqs)
 	now := c.opts.Now()
 	if err != nil {
@@ -171,7 +188,16 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		t.Licenses.Section = collectors.Failed(source(urls[skus]), err, now)
 		t.Consent.Section = collectors.Failed(source(urls[appByID]), err, now)
 		t.Caller.Section = collectors.Failed(source(urls[me]), err, now)
+		t.GroupSettings.Section = collectors.Failed(source(urls[groupSettings]), err, now)
 		return
+	}
+
+	// Group settings: the naming policy lives in the Group.Unified object.
+	if list, err := readGroupSettings(resps[groupSettings]); err != nil {
+		t.GroupSettings.Section = collectors.Failed(source(urls[groupSettings]), err, now)
+	} else {
+		t.GroupSettings.Section = collectors.OK(source(urls[groupSettings]), resps[groupSettings].Status, now)
+		t.GroupSettings.Settings = list
 	}
 
 	// Licences.
@@ -314,6 +340,30 @@ func readSKUs(r odata.GraphResponse) ([]snapshot.SKU, error) {
 				return nil, fmt.Errorf("subscribedSku %s plan %d: %w", row.SKUPartNumber, j, err)
 			}
 		}
+	}
+	return out, nil
+}
+
+// readGroupSettings decodes the tenant-wide settings objects and their
+// values, read whole: what a next page held could decide the rule.
+func readGroupSettings(r odata.GraphResponse) ([]snapshot.GroupSetting, error) {
+	type setting struct {
+		snapshot.GroupSetting
+		RawValues []json.RawMessage `json:"values"`
+	}
+	rows, err := collectors.DecodeAll[setting](r, GroupSettingRecord)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]snapshot.GroupSetting, len(rows))
+	for i, row := range rows {
+		values, err := collectors.Unmarshal[snapshot.SettingValue](row.RawValues, SettingValueRecord)
+		if err != nil {
+			return nil, fmt.Errorf("groupSetting %s: %w", row.ID, err)
+		}
+		out[i] = row.GroupSetting
+		out[i].TemplateID = strings.ToLower(out[i].TemplateID)
+		out[i].Values = values
 	}
 	return out, nil
 }

@@ -85,3 +85,44 @@ func TestApplicationCaller(t *testing.T) {
 		t.Errorf("%d Graph requests, want 2 (the $batch and its follow-up)", graphRequests)
 	}
 }
+
+func TestGroupSettings(t *testing.T) {
+	t.Parallel()
+	tenant, _ := collect(t, func(sc *emulator.Scenario) {
+		sc.GroupSettings = []emulator.GroupSetting{{
+			DisplayName: "Group.Unified",
+			TemplateID:  "62375AB9-6B52-47ED-826B-58E47E0E304B",
+			Values:      []emulator.SettingValue{{Name: "PrefixSuffixNamingRequirement", Value: "GRP_[GroupName]"}, {Name: "CustomBlockedWordsList", Value: ""}},
+		}}
+	})
+	gs := tenant.GroupSettings
+	if gs == nil || !gs.OK() || len(gs.Settings) != 1 {
+		t.Fatalf("group settings = %+v; want one settings object read", gs)
+	}
+	s := gs.Settings[0]
+	if s.TemplateID != "62375ab9-6b52-47ed-826b-58e47e0e304b" || s.DisplayName != "Group.Unified" || len(s.Values) != 2 || s.Values[0].Value != "GRP_[GroupName]" || s.Values[1].Value != "" {
+		t.Errorf("setting = %+v; want the template id lower-cased and both values, the empty one kept", s)
+	}
+}
+
+func TestNoGroupSettingsIsReadNotAnError(t *testing.T) {
+	t.Parallel()
+	tenant, _ := collect(t, func(*emulator.Scenario) {})
+	if gs := tenant.GroupSettings; gs == nil || !gs.OK() || gs.Settings == nil || len(gs.Settings) != 0 {
+		t.Fatalf("group settings = %+v; want ok with an empty list", gs)
+	}
+}
+
+func TestGroupSettingsForbidden(t *testing.T) {
+	t.Parallel()
+	tenant, _ := collect(t, func(sc *emulator.Scenario) {
+		sc.Faults = append(sc.Faults, emulator.Fault{Kind: emulator.FaultStatus, Status: 403, Match: emulator.FaultMatch{Path: "groupSettings"}})
+	})
+	gs := tenant.GroupSettings
+	if gs == nil || gs.Status != snapshot.StatusError || gs.HTTPStatus != 403 || len(gs.Settings) != 0 {
+		t.Fatalf("group settings = %+v; want error 403 with no settings", gs)
+	}
+	if !tenant.Licenses.OK() || !tenant.Consent.OK() {
+		t.Errorf("a 403 on groupSettings spoilt other sections: licenses %s, consent %s", tenant.Licenses.Status, tenant.Consent.Status)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/teamslink/teamslink/internal/cli"
+	"github.com/teamslink/teamslink/internal/engine"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -62,6 +63,8 @@ func TestEvalSamples(t *testing.T) {
 		"enabled":                 0,
 		"broken-consent":          1,
 		"spo-limited":             0,
+		"group-naming-policy":     0,
+		"role-missing-privileges": 0,
 		"sections-errored":        3,
 		"sp-800503ca-all":         1,
 		"sp-onedrive":             1,
@@ -223,8 +226,16 @@ func TestRulesJSON(t *testing.T) {
 			t.Errorf("%s: severity %q docs %q", r.ID, r.Severity, r.Docs)
 		}
 	}
-	if len(ids) != 14 || !slices.IsSorted(ids) {
-		t.Errorf("rule ids %v: want the fourteen, sorted", ids)
+	eng, err := engine.New(t.Context(), engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, r := range eng.Rules() {
+		want = append(want, r.ID)
+	}
+	if !slices.Equal(ids, want) || !slices.IsSorted(ids) || len(ids) < 15 {
+		t.Errorf("rule ids %v: want the catalogue %v, sorted", ids, want)
 	}
 }
 
@@ -244,6 +255,10 @@ func TestExplain(t *testing.T) {
 		{"TL-SP-002", "explain-tl-sp-002"},
 		{"tl-consent-001", "explain-tl-consent-001"},
 		{"admin has not consented", "explain-consent-message"},
+		{"User does not have permissions to create SharePoint Site", "explain-sharepoint-permissions"},
+		{"isn\u2019t connected to Dynamics 365", "explain-not-connected"},
+		{"required prefix/suffix", "explain-prefix-suffix"},
+		{"You don't have permissions to view files in this location", "explain-unchecked-message"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -338,7 +353,7 @@ func TestConfigCheckCancelled(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := run(t, "config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml"))
-	if code != 0 || !strings.Contains(out, "valid: 18 tenant(s), 20 environment(s)") {
+	if code != 0 || !strings.Contains(out, "valid: 20 tenant(s), 22 environment(s)") {
 		t.Errorf("valid config: exit %d, %q %q", code, out, errOut)
 	}
 	bad := filepath.Join(t.TempDir(), "tenants.yaml")

@@ -43,11 +43,13 @@ const (
 	secLocations  = "environment.documentLocations"
 	secEntities   = "environment.entities"
 	secECaller    = "environment.caller"
+	secGroups     = "tenant.groupSettings"
+	secPrivs      = "environment.rolePrivileges"
 )
 
 var (
-	tenantSections = []string{secLicenses, secConsent, secTCaller, secSharePoint}
-	envSections    = []string{secOrg, secSites, secLocations, secEntities, secECaller}
+	tenantSections = []string{secLicenses, secConsent, secTCaller, secSharePoint, secGroups}
+	envSections    = []string{secOrg, secSites, secLocations, secEntities, secECaller, secPrivs}
 	allSections    = slices.Concat(tenantSections, envSections)
 )
 
@@ -75,6 +77,12 @@ var ruleSections = map[string][]string{
 	"TL-SP-003":          {secOrg, secSites, secLocations},
 	"TL-SP-004":          {secOrg},
 	"TL-SP-005":          {secSharePoint},
+	"TL-GRP-001":         {secGroups},
+	"TL-ROLE-003":        {secPrivs},
+	// The manual checks read nothing: no API shows what they ask.
+	"TL-MAN-001": nil,
+	"TL-MAN-002": nil,
+	"TL-MAN-003": nil,
 }
 
 // The faulted tenant (the ready scenario) and the fault-free one beside it.
@@ -146,8 +154,8 @@ type matrixCall struct {
 
 var (
 	dvMain    = envSections
-	graphMain = []string{secLicenses, secConsent, secTCaller}
-	graphAll  = []string{secLicenses, secConsent, secTCaller, secSharePoint}
+	graphMain = []string{secLicenses, secConsent, secTCaller, secGroups}
+	graphAll  = []string{secLicenses, secConsent, secTCaller, secSharePoint, secGroups}
 )
 
 // matrixCalls are the rows of the matrix.
@@ -163,22 +171,32 @@ var matrixCalls = []matrixCall{
 		match: emulator.FaultMatch{Host: dvHost, Path: `/WhoAmI$`, Scope: "inner"}, sections: []string{secECaller}, batch: dvMain, token: dvMain},
 	{name: "Dataverse organizations", caller: "user", class: classInnerDataverse,
 		match: emulator.FaultMatch{Host: dvHost, Path: `/organizations\?`, Scope: "inner"}, sections: []string{secOrg}, batch: dvMain,
-		token: []string{secOrg, secSites, secLocations, secEntities, secECaller}},
+		token: []string{secOrg, secSites, secLocations, secEntities, secECaller, secPrivs}},
 	{name: "Dataverse sharepointsites", caller: "user", class: classInnerDataverse,
 		match: emulator.FaultMatch{Host: dvHost, Path: `/sharepointsites\?`, Scope: "inner"}, sections: []string{secSites}, batch: dvMain,
-		token: []string{secSites, secLocations, secEntities, secECaller}},
+		token: []string{secSites, secLocations, secEntities, secECaller, secPrivs}},
 	{name: "Dataverse sharepointdocumentlocations ($count=true)", caller: "user", class: classInnerDataverse,
 		match: emulator.FaultMatch{Host: dvHost, Path: `/sharepointdocumentlocations\?.*\$count=true`, Scope: "inner"}, sections: []string{secLocations}, batch: dvMain,
-		token: []string{secLocations, secEntities, secECaller}},
+		token: []string{secLocations, secEntities, secECaller, secPrivs}},
 	{name: "Dataverse EntityDefinitions", caller: "user", class: classInnerDataverse,
 		match: emulator.FaultMatch{Host: dvHost, Path: `/EntityDefinitions\?`, Scope: "inner"}, sections: []string{secEntities}, batch: dvMain,
-		token: []string{secEntities, secECaller}},
+		token: []string{secEntities, secECaller, secPrivs}},
+	{name: "Dataverse privileges", caller: "user", class: classInnerDataverse,
+		match: emulator.FaultMatch{Host: dvHost, Path: `/privileges\?`, Scope: "inner"}, sections: []string{secPrivs}, batch: dvMain, token: []string{secECaller, secPrivs}},
+	{name: "Dataverse systemusers (enabled, $count=true)", caller: "user", class: classInnerDataverse,
+		match: emulator.FaultMatch{Host: dvHost, Path: `/systemusers\?`, Scope: "inner"}, sections: []string{secPrivs}, batch: dvMain, token: []string{secECaller, secPrivs}},
+	{name: "Dataverse systemuserrolescollection", caller: "user", class: classInnerDataverse,
+		match: emulator.FaultMatch{Host: dvHost, Path: `/systemuserrolescollection\?`, Scope: "inner"}, sections: []string{secPrivs}, batch: dvMain, token: []string{secECaller, secPrivs}},
+	{name: "Dataverse teamrolescollection", caller: "user", class: classInnerDataverse,
+		match: emulator.FaultMatch{Host: dvHost, Path: `/teamrolescollection\?`, Scope: "inner"}, sections: []string{secPrivs}, batch: dvMain, token: []string{secECaller, secPrivs}},
 	{name: "Dataverse roles $batch (follow-up)", caller: "user", class: classOuter, skip: 1,
-		match: emulator.FaultMatch{Host: dvHost, Path: `/\$batch$`, Scope: "outer"}, sections: []string{secECaller}, token: []string{secECaller}},
+		match: emulator.FaultMatch{Host: dvHost, Path: `/\$batch$`, Scope: "outer"}, sections: []string{secECaller, secPrivs}, token: []string{secECaller, secPrivs}},
 	{name: "Dataverse systemuserroles_association", caller: "user", class: classInnerDataverse,
-		match: emulator.FaultMatch{Host: dvHost, Path: `/systemuserroles_association\?`, Scope: "inner"}, sections: []string{secECaller}, batch: []string{secECaller}, token: []string{secECaller}},
+		match: emulator.FaultMatch{Host: dvHost, Path: `/systemuserroles_association\?`, Scope: "inner"}, sections: []string{secECaller}, batch: []string{secECaller, secPrivs}, token: []string{secECaller, secPrivs}},
 	{name: "Dataverse teammembership_association", caller: "user", class: classInnerDataverse,
-		match: emulator.FaultMatch{Host: dvHost, Path: `/teammembership_association\?`, Scope: "inner"}, sections: []string{secECaller}, batch: []string{secECaller}, token: []string{secECaller}},
+		match: emulator.FaultMatch{Host: dvHost, Path: `/teammembership_association\?`, Scope: "inner"}, sections: []string{secECaller}, batch: []string{secECaller, secPrivs}, token: []string{secECaller, secPrivs}},
+	{name: "Dataverse roleprivilegescollection", caller: "user", class: classInnerDataverse,
+		match: emulator.FaultMatch{Host: dvHost, Path: `/roleprivilegescollection\?`, Scope: "inner"}, sections: []string{secPrivs}, batch: []string{secECaller, secPrivs}, token: []string{secPrivs}},
 
 	{name: "Graph $batch", caller: "user", class: classOuter, hostCall: true, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/\$batch$`, Scope: "outer"}, sections: graphMain, host: graphAll},
@@ -186,17 +204,19 @@ var matrixCalls = []matrixCall{
 		match: emulator.FaultMatch{Host: graphHost, Path: `/subscribedSkus\?`, Scope: "inner"}, sections: []string{secLicenses}, batch: graphMain, token: graphMain},
 	{name: "Graph servicePrincipals by appId (collaboration app)", caller: "user", class: classInnerGraph,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\(appId='a8adde6c-aeb4-4fd6-9d8f-c2dfdecac60a'\)`, Scope: "inner"}, sections: []string{secConsent}, batch: graphMain,
-		token: []string{secConsent, secTCaller}},
+		token: []string{secConsent, secTCaller, secGroups}},
 	{name: "Graph servicePrincipals by displayName", caller: "user", class: classInnerGraph,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\?\$filter=startswith\(displayName`, Scope: "inner"}, batch: graphMain,
-		token: []string{secConsent, secTCaller}},
+		token: []string{secConsent, secTCaller, secGroups}},
 	{name: "Graph servicePrincipals by appId (Microsoft Graph)", caller: "user", class: classInnerGraph,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\(appId='00000003-0000-0000-c000-000000000000'\)`, Scope: "inner"}, sections: []string{secConsent}, batch: graphMain,
-		token: []string{secConsent, secTCaller}},
+		token: []string{secConsent, secTCaller, secGroups}},
 	{name: "Graph me", caller: "user", class: classInnerGraph,
-		match: emulator.FaultMatch{Host: graphHost, Path: `/me\?`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller}},
+		match: emulator.FaultMatch{Host: graphHost, Path: `/me\?`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller, secGroups}},
 	{name: "Graph me/memberOf", caller: "user", class: classInnerGraph,
-		match: emulator.FaultMatch{Host: graphHost, Path: `/me/memberOf/`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller}},
+		match: emulator.FaultMatch{Host: graphHost, Path: `/me/memberOf/`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller, secGroups}},
+	{name: "Graph groupSettings", caller: "user", class: classInnerGraph,
+		match: emulator.FaultMatch{Host: graphHost, Path: `/groupSettings`, Scope: "inner"}, sections: []string{secGroups}, batch: graphMain, token: []string{secGroups}},
 	{name: "Graph $batch (follow-up)", caller: "user", class: classOuter, skip: 1, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/\$batch$`, Scope: "outer"}, sections: []string{secConsent}},
 	{name: "Graph oauth2PermissionGrants", caller: "user", class: classInnerGraph,
@@ -800,11 +820,17 @@ func sectionStatuses(snap *snapshot.Snapshot, tenant string) map[string]snapshot
 	for _, tn := range snap.Tenants {
 		if tn.ID == tenant {
 			out[secLicenses], out[secConsent], out[secTCaller], out[secSharePoint] = tn.Licenses.Section, tn.Consent.Section, tn.Caller.Section, tn.SharePoint.Section
+			if tn.GroupSettings != nil {
+				out[secGroups] = tn.GroupSettings.Section
+			}
 		}
 	}
 	for _, e := range snap.Environments {
 		if e.TenantID == tenant {
 			out[secOrg], out[secSites], out[secLocations], out[secEntities], out[secECaller] = e.Organization.Section, e.SharePointSites.Section, e.DocumentLocations.Section, e.Entities.Section, e.Caller.Section
+			if e.RolePrivileges != nil {
+				out[secPrivs] = e.RolePrivileges.Section
+			}
 		}
 	}
 	return out

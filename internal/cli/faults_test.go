@@ -47,6 +47,7 @@ func TestRequestBudget(t *testing.T) {
 		t.Errorf("requests reached %d environments, want %d", len(perEnv), len(envHosts))
 	}
 	for host, n := range perEnv {
+		t.Logf("Dataverse %s: %d requests", host, n)
 		if n > 2 {
 			t.Errorf("%s: %d Dataverse requests, want at most 2", host, n)
 		}
@@ -55,6 +56,7 @@ func TestRequestBudget(t *testing.T) {
 		t.Errorf("Graph/SharePoint requests for %d tenants, want %d: %v", len(perTenant), len(cfg.Tenants), perTenant)
 	}
 	for _, tn := range cfg.Tenants {
+		t.Logf("Graph and SharePoint, tenant %s (%s): %d requests", tn.ID, tn.Name, perTenant[tn.ID])
 		// One more, GET sites/root, where the admin site is not configured.
 		limit := 3
 		if tn.SharePointAdminURL == "" {

@@ -26,6 +26,11 @@ var missingFieldSetups = map[string]struct {
 	dataverse.LocationRecord.Name: {scenario: "sp-absolute-locations"},
 	dataverse.TeamRecord.Name:     {scenario: "not-sysadmin"},
 	dataverse.TeamRoleRecord.Name: {scenario: "not-sysadmin"},
+	// Teams that hold roles, and their members.
+	dataverse.TeamRoleLinkRecord.Name: {scenario: "role-missing-privileges"},
+	dataverse.TeamMemberRecord.Name:   {scenario: "role-missing-privileges"},
+	graph.GroupSettingRecord.Name:     {scenario: "group-naming-policy"},
+	graph.SettingValueRecord.Name:     {scenario: "group-naming-policy"},
 	// The app is found by its display name when the appId lookup finds none.
 	graph.AppSearchRecord.Name: {mutate: func(s *emulator.Scenario) {
 		for i := range s.ServicePrincipals {
@@ -120,6 +125,22 @@ func checkMissingField(t *testing.T, rec collectors.Record, f collectors.Field, 
 	}
 }
 
+// groupSettingsSection is the tenant's groupSettings section, or nil.
+func groupSettingsSection(t *snapshot.Tenant) *snapshot.Section {
+	if t.GroupSettings == nil {
+		return nil
+	}
+	return &t.GroupSettings.Section
+}
+
+// rolePrivilegesSection is the environment's rolePrivileges section, or nil.
+func rolePrivilegesSection(e *snapshot.Environment) *snapshot.Section {
+	if e.RolePrivileges == nil {
+		return nil
+	}
+	return &e.RolePrivileges.Section
+}
+
 // sectionAt returns the first environment's or the tenant's section at a
 // path such as "environment.organization".
 func sectionAt(snap *snapshot.Snapshot, path string) *snapshot.Section {
@@ -129,10 +150,12 @@ func sectionAt(snap *snapshot.Snapshot, path string) *snapshot.Section {
 		"tenant.consent":                &t.Consent.Section,
 		"tenant.caller":                 &t.Caller.Section,
 		"tenant.sharePoint":             &t.SharePoint.Section,
+		"tenant.groupSettings":          groupSettingsSection(t),
 		"environment.organization":      &e.Organization.Section,
 		"environment.sharePointSites":   &e.SharePointSites.Section,
 		"environment.documentLocations": &e.DocumentLocations.Section,
 		"environment.entities":          &e.Entities.Section,
 		"environment.caller":            &e.Caller.Section,
+		"environment.rolePrivileges":    rolePrivilegesSection(e),
 	}[path]
 }

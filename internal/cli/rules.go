@@ -71,7 +71,7 @@ func writeRulesTable(w io.Writer, rules []engine.Rule) error {
 		if r.Fix != nil {
 			fix = r.Fix.Action
 		}
-		if err := t.Append(r.ID, string(r.Severity), experiences(r), shorten(r.ErrorCode, 28), fix, r.Title); err != nil {
+		if err := t.Append(r.ID, string(r.Severity), experiences(r), shorten(firstText(r), 28), fix, r.Title); err != nil {
 			return err
 		}
 	}
@@ -79,6 +79,14 @@ func writeRulesTable(w io.Writer, rules []engine.Rule) error {
 		return fmt.Errorf("render rules: %w", err)
 	}
 	return nil
+}
+
+// firstText is the first error text a rule explains, or "".
+func firstText(r engine.Rule) string {
+	if texts := ruleTexts(r); len(texts) > 0 {
+		return texts[0]
+	}
+	return ""
 }
 
 func experiences(r engine.Rule) string {
@@ -111,8 +119,8 @@ func writeRulesMarkdown(w io.Writer, rules []engine.Rule) error {
 			fix = "`" + r.Fix.Action + "`"
 		}
 		code := "—"
-		if r.ErrorCode != "" {
-			code = mdEscape(r.ErrorCode)
+		if texts := ruleTexts(r); len(texts) > 0 {
+			code = mdEscape(strings.Join(texts, " · "))
 		}
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Severity, experiences(r), code, fix, mdEscape(r.Title))
 	}
@@ -122,8 +130,8 @@ func writeRulesMarkdown(w io.Writer, rules []engine.Rule) error {
 			b.WriteString(strings.TrimSpace(r.Description) + "\n\n")
 		}
 		fmt.Fprintf(&b, "- Severity: %s\n- Experience: %s\n- Evaluated per: %s\n", r.Severity, experiences(r), r.Scope)
-		if r.ErrorCode != "" {
-			fmt.Fprintf(&b, "- Explains: %s\n", mdEscape(r.ErrorCode))
+		for _, text := range ruleTexts(r) {
+			fmt.Fprintf(&b, "- Explains: %s\n", mdEscape(text))
 		}
 		if r.Remediation != "" {
 			fmt.Fprintf(&b, "- Remediation: %s\n", mdEscape(strings.Join(strings.Fields(r.Remediation), " ")))

@@ -174,6 +174,15 @@ func (s *Server) routeDataverse(w http.ResponseWriter, d *dvReq, rest string) {
 		dvError(w, http.StatusNotFound, codeNoSegment, fmt.Sprintf("Resource not found for the segment '%s'.", first.name))
 		return
 	}
+	if et.derived != nil {
+		// An intersect entity: GET RetrieveMultiple only (fleet facts §2b).
+		if first.hasKey || len(segs) != 1 || r.Method != http.MethodGet {
+			dvError(w, http.StatusMethodNotAllowed, codeQuery, fmt.Sprintf("The emulator serves %s as a collection read only (GET %s).", et.set, et.set))
+			return
+		}
+		s.dvCollection(w, d, et, et.derived(d.env), et.set)
+		return
+	}
 	tbl := d.env.tables[et.set]
 	if !first.hasKey {
 		switch {

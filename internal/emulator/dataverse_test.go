@@ -12,11 +12,15 @@ func dvURL(env, rest string) string { return env + "/api/data/v9.2/" + rest }
 
 func TestDataverseReads(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, Options{}, loadScenario(t, "ready"), loadScenario(t, "sp-800503ca-all"), loadScenario(t, "not-sysadmin"))
+	s := startServer(t, Options{}, loadScenario(t, "ready"), loadScenario(t, "sp-800503ca-all"), loadScenario(t, "not-sysadmin"), loadScenario(t, "role-missing-privileges"))
 	ready := getToken(t, s, readyTenant, demoClient, demoSecret, readyEnv+"/.default")
 	fab := getToken(t, s, "10a86877-5713-50b1-82c1-b12f5ba6a7e6", demoClient, demoSecret, "https://fabrikam.crm4.dynamics.com/.default")
 	rele := getToken(t, s, "af4a9cb3-74e3-5499-91e1-cc86cd818489", demoClient, demoSecret, "https://relecloud.crm.dynamics.com/.default")
 	const fabEnv, releEnv = "https://fabrikam.crm4.dynamics.com", "https://relecloud.crm.dynamics.com"
+	const gdiEnv = "https://graphicdesign.crm.dynamics.com"
+	gdi := getToken(t, s, "43466ec2-e9c8-4be2-9133-73b5347c5b24", demoClient, demoSecret, gdiEnv+"/.default")
+	// The seeded privilege ids (derivedGUID("privilege", name)).
+	createSite, deleteLocation := derivedGUID("privilege", "prvCreateSharePointSite"), derivedGUID("privilege", "prvDeleteSharePointDocumentLocation")
 	tests := []struct {
 		name, url, token string
 		headers          []string
@@ -50,6 +54,23 @@ func TestDataverseReads(t *testing.T) {
 			`"teamid":"a0c27e49-37ba-5cbc-bcf8-330f3ba87cbf","name":"Sales Customizers","teamroles_association":[{"@odata.etag":`,
 			`"name":"System Customizer","roleid":"16dc501e-a6f8-5486-952a-c27188d7837d","_roletemplateid_value":"119f245c-3cc8-4b62-b31c-d1a046ced15d"`}, nil},
 		{"roles collection", dvURL(releEnv, "roles?$select=name&$filter=_roletemplateid_value eq 119f245c-3cc8-4b62-b31c-d1a046ced15d"), rele, nil, 200, []string{`"name":"System Customizer"`}, []string{"Salesperson"}},
+		{"privileges by name", dvURL(gdiEnv, "privileges?$select=privilegeid,name&$filter=name eq 'prvCreateSharePointSite' or name eq 'prvDeleteSharePointDocumentLocation' or name eq 'prvNoSuchThing'"), gdi, nil, 200, []string{
+			`"privilegeid":"` + createSite + `","name":"prvCreateSharePointSite"`, `"name":"prvDeleteSharePointDocumentLocation"`}, []string{"prvNoSuchThing", "prvReadSharePointSite"}},
+		{"enabled users counted", dvURL(gdiEnv, "systemusers?$select=systemuserid&$filter=isdisabled eq false&$count=true"), gdi, nil, 200, []string{`"@odata.count":4`}, []string{"da183009-0cca-4f95-9d6a-a2a010e6ba59"}},
+		{"user roles intersect", dvURL(gdiEnv, "systemuserrolescollection?$select=systemuserid,roleid"), gdi, nil, 200, []string{
+			`$metadata#systemuserrolescollection(systemuserid,roleid)"`,
+			`"systemuserid":"c16dcca9-ce88-40c1-b996-613d25449373","roleid":"5379d732-e1c0-48b3-959a-c2db8542fb9d"`,
+			`"systemuserid":"da183009-0cca-4f95-9d6a-a2a010e6ba59","roleid":"f9c2d1fe-fe39-4c19-b470-22f2a07636bd"`}, nil},
+		{"team roles intersect", dvURL(gdiEnv, "teamrolescollection?$select=teamid,roleid"), gdi, nil, 200, []string{`"teamid":"c0e5833d-0806-4b6f-a294-c2b0aefbdf84","roleid":"605d7d68-c2d3-4677-84c0-913887d46bcb"`}, nil},
+		{"team memberships filtered", dvURL(gdiEnv, "teammemberships?$select=systemuserid,teamid&$filter=teamid eq c0e5833d-0806-4b6f-a294-c2b0aefbdf84"), gdi, nil, 200, []string{
+			`"systemuserid":"754df985-33a7-4ce1-a410-29233ca2d22f","teamid":"c0e5833d-0806-4b6f-a294-c2b0aefbdf84"`}, []string{"9652ed28-24d4-4e06-9e53-e7bf2f0f75ad"}},
+		{"role privileges listed", dvURL(gdiEnv, "roleprivilegescollection?$select=roleid,privilegeid,privilegedepthmask&$filter=(roleid eq 5379d732-e1c0-48b3-959a-c2db8542fb9d or roleid eq 605d7d68-c2d3-4677-84c0-913887d46bcb) and (privilegeid eq "+createSite+" or privilegeid eq "+deleteLocation+")"), gdi, nil, 200, []string{
+			`"roleid":"5379d732-e1c0-48b3-959a-c2db8542fb9d","privilegeid":"` + createSite + `","privilegedepthmask":8`,
+			`"roleid":"605d7d68-c2d3-4677-84c0-913887d46bcb","privilegeid":"` + deleteLocation + `"`},
+			[]string{`"roleid":"5379d732-e1c0-48b3-959a-c2db8542fb9d","privilegeid":"` + deleteLocation, `"roleid":"605d7d68-c2d3-4677-84c0-913887d46bcb","privilegeid":"` + createSite}},
+		{"role without a list holds every privilege", dvURL(gdiEnv, "roles(56532f60-f161-4144-9a3c-3cc175d64b17)/roleprivileges_association/$count"), gdi, nil, 200, []string{"12"}, nil},
+		{"role with an empty list holds none", dvURL(gdiEnv, "roleprivilegescollection?$select=privilegeid&$filter=roleid eq f9c2d1fe-fe39-4c19-b470-22f2a07636bd"), gdi, nil, 200, []string{`"value":[]`}, nil},
+		{"intersect entity is read-only", dvURL(gdiEnv, "systemuserrolescollection(c16dcca9-ce88-40c1-b996-613d25449373)"), gdi, nil, 405, []string{"collection read only"}, nil},
 		{"entity definitions", dvURL(readyEnv, "EntityDefinitions?$select=LogicalName,MetadataId,IsCustomEntity,IsDocumentManagementEnabled,IsMSTeamsIntegrationEnabled&$filter=LogicalName eq 'account' or LogicalName eq 'contact' or LogicalName eq 'new_project'"), ready, nil, 200, []string{
 			`$metadata#EntityDefinitions(LogicalName,MetadataId,IsCustomEntity,IsDocumentManagementEnabled,IsMSTeamsIntegrationEnabled)"`,
 			`{"LogicalName":"new_project","MetadataId":"c41e9a7b-3d52-4f08-9e6a-1b7d2c8f5a93","IsCustomEntity":true,"IsDocumentManagementEnabled":true,"IsMSTeamsIntegrationEnabled":true}`}, []string{"opportunity"}},

@@ -122,6 +122,13 @@ func (s *Server) routeGraph(w http.ResponseWriter, g *graphReq, path string) {
 		}
 		notFound()
 		return
+	case "groupSettings":
+		if len(segs) != 1 {
+			notFound()
+			return
+		}
+		s.graphList(w, g, "groupSettings", "groupSetting", groupSettingObjects(g.ts), nil, false)
+		return
 	case "oauth2PermissionGrants":
 		if len(segs) != 1 {
 			notFound()
@@ -301,6 +308,29 @@ func spObjects(sps []ServicePrincipal) []obj {
 	out := make([]obj, len(sps))
 	for i, sp := range sps {
 		out[i] = spObject(sp)
+	}
+	return out
+}
+
+// groupSettingObjects are the tenant's settings objects as Graph v1.0
+// returns them (facts §2a): values as name/value strings.
+func groupSettingObjects(ts *tenantState) []obj {
+	out := make([]obj, len(ts.sc.GroupSettings))
+	for i, gs := range ts.sc.GroupSettings {
+		id := strings.ToLower(gs.ID)
+		if id == "" {
+			id = derivedGUID(ts.id, "groupSetting", strings.ToLower(gs.TemplateID))
+		}
+		values := make([]obj, len(gs.Values))
+		for j, v := range gs.Values {
+			values[j] = obj{{"name", v.Name}, {"value", v.Value}}
+		}
+		out[i] = obj{
+			{"id", id},
+			{"displayName", gs.DisplayName},
+			{"templateId", strings.ToLower(gs.TemplateID)},
+			{"values", values},
+		}
 	}
 	return out
 }

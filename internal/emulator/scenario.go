@@ -47,9 +47,12 @@ type Scenario struct {
 	ServicePrincipals      []ServicePrincipal `yaml:"servicePrincipals"`
 	OAuth2PermissionGrants []PermissionGrant  `yaml:"oauth2PermissionGrants"`
 	RoleAssignments        []RoleAssignment   `yaml:"roleAssignments"`
-	SharePoint             *SharePoint        `yaml:"sharePoint"`
-	Environments           []Environment      `yaml:"environments"`
-	Faults                 []Fault            `yaml:"faults"`
+	// GroupSettings are the tenant-wide directory settings objects Graph
+	// serves at /groupSettings (none by default, as in a new tenant).
+	GroupSettings []GroupSetting `yaml:"groupSettings"`
+	SharePoint    *SharePoint    `yaml:"sharePoint"`
+	Environments  []Environment  `yaml:"environments"`
+	Faults        []Fault        `yaml:"faults"`
 }
 
 // Tenant identifies the Entra tenant.
@@ -150,6 +153,23 @@ type RoleAssignment struct {
 	DirectoryScopeID string `yaml:"directoryScopeId"`
 }
 
+// GroupSetting is one directory settings object created from a template,
+// e.g. Group.Unified (templateId 62375ab9-6b52-47ed-826b-58e47e0e304b).
+type GroupSetting struct {
+	// ID is the object id; derived when empty.
+	ID          string `yaml:"id"`
+	DisplayName string `yaml:"displayName"`
+	TemplateID  string `yaml:"templateId"`
+	// Values are served in order; every value is a string.
+	Values []SettingValue `yaml:"values"`
+}
+
+// SettingValue is one name and value of a settings object.
+type SettingValue struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
+}
+
 // SharePoint is the SharePoint Online admin endpoint of the tenant.
 type SharePoint struct {
 	// AdminURL is https://<tenant>-admin.sharepoint.com.
@@ -177,15 +197,30 @@ type Environment struct {
 	URL string `yaml:"url"`
 	// TeamsDocumentStatusAction says whether the msdyn_SetTeamsDocumentStatus
 	// action is installed (default true).
-	TeamsDocumentStatusAction *bool              `yaml:"teamsDocumentStatusAction"`
-	Organization              Row                `yaml:"organization"`
-	SharePointSites           []Row              `yaml:"sharepointsites"`
-	DocumentLocations         []Row              `yaml:"sharepointdocumentlocations"`
-	Roles                     []Row              `yaml:"roles"`
-	Teams                     []Row              `yaml:"teams"`
-	SystemUsers               []Row              `yaml:"systemusers"`
-	EntityDefinitions         []EntityDefinition `yaml:"entityDefinitions"`
-	Generate                  []Generator        `yaml:"generate"`
+	TeamsDocumentStatusAction *bool `yaml:"teamsDocumentStatusAction"`
+	Organization              Row   `yaml:"organization"`
+	SharePointSites           []Row `yaml:"sharepointsites"`
+	DocumentLocations         []Row `yaml:"sharepointdocumentlocations"`
+	// SeedPrivileges (default true) seeds the SharePoint site and document
+	// location privileges (pinPrivileges); false leaves only Privileges.
+	SeedPrivileges *bool `yaml:"seedPrivileges"`
+	// Privileges are added to the seeded ones; a role row
+	// may list privileges it holds, by id or name, under
+	// roleprivileges_association, and holds every privilege when it lists none.
+	Privileges        []Row              `yaml:"privileges"`
+	Roles             []Row              `yaml:"roles"`
+	Teams             []Row              `yaml:"teams"`
+	SystemUsers       []Row              `yaml:"systemusers"`
+	EntityDefinitions []EntityDefinition `yaml:"entityDefinitions"`
+	Generate          []Generator        `yaml:"generate"`
+}
+
+// seededPrivileges are the privileges the environment is seeded with.
+func (env *Environment) seededPrivileges() []string {
+	if env.SeedPrivileges != nil && !*env.SeedPrivileges {
+		return nil
+	}
+	return pinPrivileges
 }
 
 // EntityDefinition is one table's metadata (EntityMetadata properties).
@@ -641,6 +676,20 @@ func (sc *Scenario) validate(v *validator) {
 		v.guid(p+".principalId", a.PrincipalID, true)
 		v.guid(p+".roleDefinitionId", a.RoleDefinitionID, true)
 	}
+	seenTemplate := map[string]bool{}
+	for i, gs := range sc.GroupSettings {
+		p := fmt.Sprintf("groupSettings[%d]", i)
+		v.guid(p+".id", gs.ID, false)
+		v.guid(p+".templateId", gs.TemplateID, true)
+		v.required(p+".displayName", gs.DisplayName)
+		if seenTemplate[strings.ToLower(gs.TemplateID)] {
+			v.add(p+".templateId", "a tenant has one settings object per template; %s appears twice", gs.TemplateID)
+		}
+		seenTemplate[strings.ToLower(gs.TemplateID)] = true
+		for j, val := range gs.Values {
+			v.required(fmt.Sprintf("%s.values[%d].name", p, j), val.Name)
+		}
+	}
 	if s := sc.SharePoint; s != nil {
 		if host, err := originHost(s.AdminURL); err != nil {
 			v.add("sharePoint.adminUrl", "%v", err)
@@ -695,6 +744,25 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 			}
 		}
 	}
+	collect(privilegeType, env.Privileges, "privileges")
+	privilegeNames := map[string]bool{}
+	for _, name := range env.seededPrivileges() {
+		privilegeNames[name] = true
+	}
+	for i, r := range env.Privileges {
+		name, _ := r["name"].(string)
+		rp := fmt.Sprintf("%s.privileges[%d].name", p, i)
+		switch {
+		case name == "":
+			v.add(rp, "required (the privilege name, e.g. prvReadAccount)")
+		case privilegeNames[name]:
+			v.add(rp, "duplicate privilege %s (the SharePoint site and document location privileges are seeded)", name)
+		}
+		privilegeNames[name] = true
+		if id, ok := r["privilegeid"].(string); ok && seededPrivilegeID(id) {
+			v.add(fmt.Sprintf("%s.privileges[%d].privilegeid", p, i), "%s is the id of a seeded privilege", id)
+		}
+	}
 	collect(siteType, env.SharePointSites, "sharepointsites")
 	collect(locationType, env.DocumentLocations, "sharepointdocumentlocations")
 	collect(roleType, env.Roles, "roles")
@@ -705,7 +773,7 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 		et   *entityType
 		rows []Row
 		name string
-	}{{teamType, env.Teams, "teams"}, {userType, env.SystemUsers, "systemusers"}} {
+	}{{roleType, env.Roles, "roles"}, {teamType, env.Teams, "teams"}, {userType, env.SystemUsers, "systemusers"}} {
 		for i, r := range sets.rows {
 			for nav, target := range sets.et.navs {
 				list, ok := r[nav]
@@ -720,6 +788,9 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 				}
 				for j, it := range items {
 					s, ok := it.(string)
+					if target == "privileges" && ok && (privilegeNames[s] || (seededPrivilegeID(s) && len(env.seededPrivileges()) > 0)) {
+						continue // a privilege by name, or a seeded one by id
+					}
 					if !ok || !ids[target][strings.ToLower(s)] {
 						v.add(fmt.Sprintf("%s[%d]", rp, j), "%v is not the id of a row in %s", it, target)
 					}

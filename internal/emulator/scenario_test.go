@@ -106,6 +106,9 @@ caller: {type: app, objectId: 0d0d0d0d-1111-4222-8333-444444444444}
 		{"wrong-audience with scope", base("faults:\n  - kind: wrong-audience\n    match: {scope: inner}\n"), "a wrong-audience fault matches by host only", 6},
 		{"bad grant consent type", base("oauth2PermissionGrants:\n  - {id: g, clientId: 0a0a0a0a-1111-4222-8333-444444444444, resourceId: 0a0a0a0a-1111-4222-8333-444444444444, consentType: Everyone}\n"), "must be AllPrincipals or Principal", 5},
 		{"bad conditional access policy", base("sharePoint: {adminUrl: https://a-admin.sharepoint.com, conditionalAccessPolicy: Maybe}\n"), `"Maybe" is not one of`, 4},
+		{"group setting without template", base("groupSettings:\n  - {displayName: Group.Unified}\n"), "groupSettings[0].templateId: required (a GUID)", 5},
+		{"group setting twice", base("groupSettings:\n  - {displayName: Group.Unified, templateId: 62375ab9-6b52-47ed-826b-58e47e0e304b}\n  - {displayName: Group.Unified, templateId: 62375AB9-6B52-47ED-826B-58E47E0E304B}\n"), "one settings object per template", 6},
+		{"group setting value without name", base("groupSettings:\n  - displayName: Group.Unified\n    templateId: 62375ab9-6b52-47ed-826b-58e47e0e304b\n    values: [{value: x}]\n"), "groupSettings[0].values[0].name: required", 0},
 		{"yaml syntax", "tenant: {id: [\n", "", 0},
 	}
 	for _, tc := range tests {

@@ -32,6 +32,9 @@ type entityType struct {
 	// "<name>@odata.bind" to the lookup column they fill and the entity set
 	// the bound URL must name ("" = any set).
 	binds map[string]bind
+	// derived, when set, makes the set a read-only intersect entity whose
+	// rows are made from the environment's navigation links at each read.
+	derived func(env *envState) []row
 }
 
 type bind struct{ column, set string }
@@ -130,7 +133,8 @@ var (
 		"parentsiteorlocation_sharepointdocumentlocation": {"_parentsiteorlocation_value", "sharepointdocumentlocations"},
 		"regardingobjectid":                               {"_regardingobjectid_value", ""},
 	})
-	roleType = newEntityType("roles", "role", "roleid", nil,
+	roleType = newEntityType("roles", "role", "roleid",
+		map[string]string{"roleprivileges_association": "privileges"},
 		column{name: "name", typ: query.String},
 		column{name: "_roletemplateid_value", typ: query.GUID, readOnly: true},
 		column{name: "_businessunitid_value", typ: query.GUID, readOnly: true},
@@ -154,7 +158,46 @@ var (
 	sdkMessageType = newEntityType("sdkmessages", "sdkmessage", "sdkmessageid", nil,
 		column{name: "name", typ: query.String},
 	)
+	// privilegeType holds privileges by name (fleet facts §2b); buildEnv
+	// seeds the SharePoint site and document location privileges.
+	privilegeType = newEntityType("privileges", "privilege", "privilegeid", nil,
+		column{name: "name", typ: query.String},
+	)
+	// The intersect entities of the many-to-many relationships (fleet facts
+	// §2b: GET RetrieveMultiple only), made from the navigation links.
+	userRoleType = derivedType(newEntityType("systemuserrolescollection", "systemuserroles", "systemuserroleid", nil,
+		column{name: "systemuserid", typ: query.GUID, readOnly: true},
+		column{name: "roleid", typ: query.GUID, readOnly: true},
+	), func(env *envState) []row {
+		return env.intersect("systemusers", "systemuserroles_association", "systemuserroleid", "systemuserid", "roleid", nil)
+	})
+	teamRoleType = derivedType(newEntityType("teamrolescollection", "teamroles", "teamroleid", nil,
+		column{name: "teamid", typ: query.GUID, readOnly: true},
+		column{name: "roleid", typ: query.GUID, readOnly: true},
+	), func(env *envState) []row {
+		return env.intersect("teams", "teamroles_association", "teamroleid", "teamid", "roleid", nil)
+	})
+	teamMembershipType = derivedType(newEntityType("teammemberships", "teammembership", "teammembershipid", nil,
+		column{name: "systemuserid", typ: query.GUID, readOnly: true},
+		column{name: "teamid", typ: query.GUID, readOnly: true},
+	), func(env *envState) []row {
+		return env.intersect("systemusers", "teammembership_association", "teammembershipid", "systemuserid", "teamid", nil)
+	})
+	rolePrivilegeType = derivedType(newEntityType("roleprivilegescollection", "roleprivileges", "roleprivilegeid", nil,
+		column{name: "roleid", typ: query.GUID, readOnly: true},
+		column{name: "privilegeid", typ: query.GUID, readOnly: true},
+		// 1 Basic, 2 Local, 4 Deep, 8 Global (fleet facts §2b); the
+		// emulator grants every privilege at Global depth.
+		column{name: "privilegedepthmask", typ: query.Int, readOnly: true},
+	), func(env *envState) []row {
+		return env.intersect("roles", "roleprivileges_association", "roleprivilegeid", "roleid", "privilegeid", row{"privilegedepthmask": int64(8)})
+	})
 )
+
+func derivedType(et *entityType, rows func(env *envState) []row) *entityType {
+	et.derived = rows
+	return et
+}
 
 func withBinds(et *entityType, b map[string]bind) *entityType {
 	et.binds = b
@@ -178,7 +221,8 @@ func (et *entityType) bindFor(name string) (bind, bool) {
 var entityTypes = map[string]*entityType{}
 
 func init() {
-	for _, et := range []*entityType{organizationType, siteType, locationType, roleType, teamType, userType, sdkMessageType} {
+	for _, et := range []*entityType{organizationType, siteType, locationType, roleType, teamType, userType, sdkMessageType,
+		privilegeType, userRoleType, teamRoleType, teamMembershipType, rolePrivilegeType} {
 		entityTypes[et.set] = et
 	}
 }

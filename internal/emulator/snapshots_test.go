@@ -183,6 +183,19 @@ func checkTenant(t *testing.T, s *Server, tn map[string]any) {
 			t.Errorf("/me = %v, snapshot caller %v / %v", m, caller["objectId"], caller["userPrincipalName"])
 		}
 	}
+	if gs, ok := tn["groupSettings"].(map[string]any); !ok {
+		t.Errorf("tenant %s: the snapshot has no groupSettings section", tn["id"])
+	} else if body, ok := r.section("groupSettings", gs); ok {
+		var got struct{ Value []map[string]any }
+		mustJSON(t, body, &got)
+		want := gs["settings"].([]any)
+		if len(got.Value) != len(want) {
+			t.Errorf("group settings: %d, snapshot has %d", len(got.Value), len(want))
+		}
+		for i := 0; i < len(want) && i < len(got.Value); i++ {
+			compareFields(t, fmt.Sprintf("group setting %d", i), got.Value[i], want[i].(map[string]any), nil)
+		}
+	}
 	sp := tn["sharePoint"].(map[string]any)
 	if body, ok := r.section("sharePoint", sp, "Accept: application/json;odata=nometadata"); ok {
 		got := fmt.Sprint(decode(t, body)["ConditionalAccessPolicy"])
@@ -245,6 +258,11 @@ func checkEnvironment(t *testing.T, s *Server, en map[string]any) {
 			}
 		}
 	}
+	if rp, ok := en["rolePrivileges"].(map[string]any); !ok {
+		t.Errorf("environment %s: the snapshot has no rolePrivileges section", env)
+	} else {
+		checkRolePrivileges(t, r, env, rp)
+	}
 	caller := en["caller"].(map[string]any)
 	if body, ok := r.section("environment caller", caller); ok {
 		_, who := r.get("GET " + env + "/api/data/v9.2/WhoAmI")
@@ -275,6 +293,87 @@ func checkEnvironment(t *testing.T, s *Server, en map[string]any) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("caller roles\n got %v\nwant %v", got, want)
 		}
+	}
+}
+
+// checkRolePrivileges replays the privileges read and derives, from the
+// intersect entities, each held role's enabled holders and privileges.
+func checkRolePrivileges(t *testing.T, r *replay, env string, rp map[string]any) {
+	body, ok := r.section("rolePrivileges", rp)
+	if !ok {
+		return
+	}
+	ids := map[string]string{} // privilege id → name
+	for _, v := range decode(t, body)["value"].([]any) {
+		row := v.(map[string]any)
+		ids[row["privilegeid"].(string)] = row["name"].(string)
+	}
+	found := map[string]string{}
+	for _, v := range rp["privileges"].([]any) {
+		p := v.(map[string]any)
+		found[p["privilegeId"].(string)] = p["name"].(string)
+	}
+	if !reflect.DeepEqual(ids, found) {
+		t.Errorf("privileges found %v, replay %v", found, ids)
+	}
+	rows := func(path string) []map[string]any {
+		_, b := r.get("GET " + env + "/api/data/v9.2/" + path)
+		var out []map[string]any
+		for _, v := range decode(t, b)["value"].([]any) {
+			out = append(out, v.(map[string]any))
+		}
+		return out
+	}
+	enabled := map[any]bool{}
+	for _, u := range rows("systemusers?$select=systemuserid&$filter=isdisabled eq false") {
+		enabled[u["systemuserid"]] = true
+	}
+	holders := map[any]map[any]bool{}
+	hold := func(role, user any) {
+		if !enabled[user] {
+			return
+		}
+		if holders[role] == nil {
+			holders[role] = map[any]bool{}
+		}
+		holders[role][user] = true
+	}
+	for _, l := range rows("systemuserrolescollection?$select=systemuserid,roleid") {
+		hold(l["roleid"], l["systemuserid"])
+	}
+	members := rows("teammemberships?$select=systemuserid,teamid")
+	for _, tr := range rows("teamrolescollection?$select=teamid,roleid") {
+		for _, m := range members {
+			if m["teamid"] == tr["teamid"] {
+				hold(tr["roleid"], m["systemuserid"])
+			}
+		}
+	}
+	var want []string
+	for role, users := range holders {
+		var privs []string
+		for _, g := range rows(fmt.Sprintf("roleprivilegescollection?$select=privilegeid&$filter=roleid eq %v", role)) {
+			if name := ids[g["privilegeid"].(string)]; name != "" {
+				privs = append(privs, name)
+			}
+		}
+		sort.Strings(privs)
+		want = append(want, fmt.Sprintf("%v|%d|%v", role, len(users), privs))
+	}
+	var got []string
+	for _, v := range rp["roles"].([]any) {
+		role := v.(map[string]any)
+		var privs []string
+		for _, p := range role["privileges"].([]any) {
+			privs = append(privs, p.(string))
+		}
+		sort.Strings(privs)
+		got = append(got, fmt.Sprintf("%v|%v|%v", role["roleId"], role["userCount"], privs))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("held roles\n got %v\nwant %v", got, want)
 	}
 }
 

@@ -236,14 +236,41 @@ func buildEnv(ts *tenantState, e *Environment) (*envState, error) {
 		return nil, err
 	}
 	env.orgID = env.tables["organizations"].rows[0]["organizationid"].(string)
+	for _, name := range e.seededPrivileges() {
+		// A fixed version, so seeding renumbers no scenario row.
+		if err := add(privilegeType, Row{"privilegeid": seededPrivilege(name), "name": name, "versionnumber": 1}); err != nil {
+			return nil, err
+		}
+	}
+	privilegeByName := map[string]string{}
+	for _, r := range e.Privileges {
+		if err := add(privilegeType, r); err != nil {
+			return nil, err
+		}
+	}
+	for _, r := range env.tables["privileges"].rows {
+		privilegeByName[r["name"].(string)] = r["privilegeid"].(string)
+	}
 	for _, set := range []struct {
 		et   *entityType
 		rows []Row
 	}{{siteType, e.SharePointSites}, {locationType, e.DocumentLocations}, {roleType, e.Roles}, {teamType, e.Teams}, {userType, e.SystemUsers}} {
 		for _, r := range set.rows {
+			if set.et == roleType {
+				r = withPrivilegeIDs(r, privilegeByName)
+			}
 			if err := add(set.et, r); err != nil {
 				return nil, err
 			}
+		}
+	}
+	// A role that lists no privileges holds every one, at Global depth.
+	for i, r := range env.tables["roles"].rows {
+		if _, listed := e.Roles[i]["roleprivileges_association"]; listed {
+			continue
+		}
+		for _, p := range env.tables["privileges"].rows {
+			env.addLink("roles", r["roleid"].(string), "roleprivileges_association", p["privilegeid"].(string))
 		}
 	}
 	for gi, g := range e.Generate {
@@ -302,6 +329,76 @@ func buildEnv(ts *tenantState, e *Environment) (*envState, error) {
 		env.entities = append(env.entities, def)
 	}
 	return env, nil
+}
+
+// pinPrivileges are the privileges every environment is seeded with: Create,
+// Read, Write, Append, AppendTo and Delete on SharePoint Site and Document
+// Location, named prv<Verb><SchemaName> (fleet facts §2b, INFERENCE).
+var pinPrivileges = func() []string {
+	var out []string
+	for _, table := range []string{"SharePointSite", "SharePointDocumentLocation"} {
+		for _, verb := range []string{"Create", "Read", "Write", "Append", "AppendTo", "Delete"} {
+			out = append(out, "prv"+verb+table)
+		}
+	}
+	return out
+}()
+
+// seededPrivilege is the id of a seeded privilege, the same in every
+// environment.
+func seededPrivilege(name string) string { return derivedGUID("privilege", name) }
+
+func seededPrivilegeID(id string) bool {
+	for _, name := range pinPrivileges {
+		if strings.EqualFold(id, seededPrivilege(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// withPrivilegeIDs returns a role row whose roleprivileges_association names
+// privileges by id, resolving names.
+func withPrivilegeIDs(r Row, byName map[string]string) Row {
+	list, ok := r["roleprivileges_association"].([]any)
+	if !ok {
+		return r
+	}
+	out := Row{}
+	for k, v := range r {
+		out[k] = v
+	}
+	ids := make([]any, len(list))
+	for i, it := range list {
+		ids[i] = it
+		if s, _ := it.(string); byName[s] != "" {
+			ids[i] = byName[s]
+		}
+	}
+	out["roleprivileges_association"] = ids
+	return out
+}
+
+// intersect makes the rows of an intersect entity from the links of nav on
+// set: key derived from both ids, from the row's id, to the linked id.
+func (env *envState) intersect(set, nav, key, from, to string, extra row) []row {
+	tbl := env.tables[set]
+	target := env.tables[tbl.et.navs[nav]]
+	var out []row
+	for _, r := range tbl.rows {
+		id := r[tbl.et.key].(string)
+		for _, t := range env.links[linkKey{set, id, nav}] {
+			if _, ok := target.byID[t]; !ok {
+				continue
+			}
+			ir := row{key: derivedGUID(set, nav, id, t), from: id, to: t, "versionnumber": int64(1), "createdon": nil, "modifiedon": nil}
+			for k, v := range extra {
+				ir[k] = v
+			}
+			out = append(out, ir)
+		}
+	}
+	return out
 }
 
 func (env *envState) addLink(set, id, nav, target string) {

@@ -42,6 +42,9 @@ var sectionNeeds = map[string][]need{
 		{"sites/root", "the Microsoft Graph permission Sites.Read.All, to find the SharePoint admin site from the root site (INFERENCE from the Graph site-get reference, not in the reference facts), or sharePointAdminUrl set in tenants.yaml"},
 		{"", "the SharePoint Administrator or Global Administrator role, for GET /_api/SPO.Tenant on the admin site (NOT CONFIRMED by an official REST reference)"},
 	},
+	"tenant.groupSettings": {
+		{"", "the Microsoft Graph permission Directory.Read.All (least privileged for GET /groupSettings, fleet facts §2a)"},
+	},
 	"environment.organization": {
 		{"", dataverseRole("read on the Organization table (prvReadOrganization: INFERENCE, named by Dataverse's prv + verb + SchemaName rule)")},
 	},
@@ -57,6 +60,9 @@ var sectionNeeds = map[string][]need{
 	"environment.caller": {
 		{"WhoAmI", dataverseRole("nothing but a user in the environment for WhoAmI (INFERENCE: no privilege is documented for it)")},
 		{"", dataverseRole("read on User, Security Role and Team, to list the caller's roles directly and through teams (INFERENCE: prvReadUser, prvReadRole, prvReadTeam; not in the reference facts)")},
+	},
+	"environment.rolePrivileges": {
+		{"", dataverseRole("read on User, Security Role, Team and the privilege tables, to list the roles enabled users hold and what each grants (INFERENCE: not in the reference facts, fleet facts §2b)")},
 	},
 }
 
@@ -88,6 +94,10 @@ func sectionAt(t *snapshot.Tenant, e *snapshot.Environment, path string) *snapsh
 		return &t.Caller.Section
 	case "tenant.sharePoint":
 		return &t.SharePoint.Section
+	case "tenant.groupSettings":
+		if t.GroupSettings != nil {
+			return &t.GroupSettings.Section
+		}
 	case "environment.organization":
 		return &e.Organization.Section
 	case "environment.sharePointSites":
@@ -98,6 +108,10 @@ func sectionAt(t *snapshot.Tenant, e *snapshot.Environment, path string) *snapsh
 		return &e.Entities.Section
 	case "environment.caller":
 		return &e.Caller.Section
+	case "environment.rolePrivileges":
+		if e.RolePrivileges != nil {
+			return &e.RolePrivileges.Section
+		}
 	}
 	return nil
 }

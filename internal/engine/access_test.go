@@ -21,9 +21,9 @@ func TestPermissionTableDocumented(t *testing.T) {
 		t.Fatal("docs/configuration.md has no permissions section")
 	}
 	sections := []string{
-		"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint",
+		"tenant.licenses", "tenant.consent", "tenant.caller", "tenant.sharePoint", "tenant.groupSettings",
 		"environment.organization", "environment.sharePointSites", "environment.documentLocations",
-		"environment.entities", "environment.caller",
+		"environment.entities", "environment.caller", "environment.rolePrivileges",
 	}
 	if len(sectionNeeds) != len(sections) {
 		t.Errorf("the table has %d sections, want %d", len(sectionNeeds), len(sections))

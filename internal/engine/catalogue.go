@@ -25,11 +25,14 @@ const (
 
 // Rule is one catalogue entry, read from a policy's METADATA annotation.
 type Rule struct {
-	ID          string               `json:"id"`
-	Title       string               `json:"title"`
-	Description string               `json:"description"`
-	Severity    finding.Severity     `json:"severity"`
-	ErrorCode   string               `json:"errorCode,omitempty"`
+	ID          string           `json:"id"`
+	Title       string           `json:"title"`
+	Description string           `json:"description"`
+	Severity    finding.Severity `json:"severity"`
+	ErrorCode   string           `json:"errorCode,omitempty"`
+	// Explains are other error texts, verbatim from the docs, that the rule
+	// lies behind (METADATA custom.explains); explain finds rules by them too.
+	Explains    []string             `json:"explains,omitempty"`
 	Experiences []finding.Experience `json:"experiences"`
 	Scope       Scope                `json:"scope"`
 	Docs        string               `json:"docs,omitempty"`
@@ -146,6 +149,19 @@ func ruleFromAnnotation(ref *ast.AnnotationsRef) (Rule, error) {
 			return r, fmt.Errorf("rule %s: automated_fix.action is required", r.ID)
 		}
 		r.Fix = &finding.Fix{Action: action, Description: desc}
+	}
+	if v, ok := m["explains"]; ok {
+		list, isList := v.([]any)
+		if !isList {
+			return r, fmt.Errorf("rule %s: METADATA custom.explains must be a list of error texts", r.ID)
+		}
+		for _, e := range list {
+			text, isText := e.(string)
+			if !isText || strings.TrimSpace(text) == "" {
+				return r, fmt.Errorf("rule %s: METADATA custom.explains entries must be non-empty strings", r.ID)
+			}
+			r.Explains = append(r.Explains, text)
+		}
 	}
 	if as, ok := m["assumptions"].([]any); ok {
 		for _, s := range as {

@@ -53,8 +53,8 @@ func readSnapshot(t testing.TB, name string) *snapshot.Snapshot {
 }
 
 var catalogueIDs = []string{
-	"TL-CONSENT-001", "TL-ENT-001", "TL-ENT-002", "TL-ENV-001", "TL-ENV-002",
-	"TL-LIC-001", "TL-LIC-002", "TL-ROLE-001", "TL-ROLE-002",
+	"TL-CONSENT-001", "TL-ENT-001", "TL-ENT-002", "TL-ENV-001", "TL-ENV-002", "TL-GRP-001",
+	"TL-LIC-001", "TL-LIC-002", "TL-MAN-001", "TL-MAN-002", "TL-MAN-003", "TL-ROLE-001", "TL-ROLE-002", "TL-ROLE-003",
 	"TL-SP-001", "TL-SP-002", "TL-SP-003", "TL-SP-004", "TL-SP-005",
 }
 
@@ -123,12 +123,14 @@ func TestEvaluateSamples(t *testing.T) {
 		{"sp-absolute-locations", map[string]want{"https://wingtip.crm.dynamics.com": blockedBoth("TL-SP-003")}},
 		{"sp-onpremises", map[string]want{"https://litware.crm3.dynamics.com": blockedBoth("TL-SP-004")}},
 		{"spo-limited", map[string]want{"https://adatum.crm.dynamics.com": ready}},
+		{"group-naming-policy", map[string]want{"https://bellows.crm.dynamics.com": ready}},
+		{"role-missing-privileges", map[string]want{"https://graphicdesign.crm.dynamics.com": ready}},
 		{"spo-blocked", map[string]want{"https://woodgrove.crm.dynamics.com": blockedBoth("TL-SP-005")}},
 		{"consent-missing", map[string]want{"https://proseware.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},
 		{"consent-missing-scope", map[string]want{"https://lamna.crm.dynamics.com": blockedEnhanced("TL-CONSENT-001")}},
 		{"not-sysadmin", map[string]want{"https://relecloud.crm.dynamics.com": blockedBoth("TL-ROLE-001")}},
 		{"not-global-admin", map[string]want{"https://alpineskihouse.crm.dynamics.com": blockedEnhanced("TL-ROLE-002")}},
-		{"custom-table-no-docmgmt", map[string]want{"https://cohowinery.crm.dynamics.com": blockedBoth("TL-ENT-001(new_project)", "TL-ENT-002(new_project)")}},
+		{"custom-table-no-docmgmt", map[string]want{"https://cohowinery.crm.dynamics.com": blockedBoth("TL-ENT-001(new_project)")}},
 		{"no-ce-licence", map[string]want{"https://fourthcoffee.crm.dynamics.com": blockedBoth("TL-LIC-001")}},
 		{"no-teams-licence", map[string]want{"https://treyresearch.crm.dynamics.com": blockedBoth("TL-LIC-002")}},
 		{"sections-errored", map[string]want{
@@ -391,6 +393,32 @@ func TestUserPolicy(t *testing.T) {
 	}
 }
 
+// TestManualStatus: a rule may return manual, which the engine keeps as it
+// is: never an internal error, never blocking a verdict, never failing a run.
+func TestManualStatus(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "manual")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Evaluate(t.Context(), readSnapshot(t, "ready"), engine.Options{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := findRule(rep.Environments[0].Findings, "X-HAND-001")
+	if f == nil || f.Internal || f.Status != finding.StatusManual {
+		t.Fatalf("manual finding = %+v", f)
+	}
+	for _, v := range rep.Environments[0].Verdicts {
+		if slices.Contains(v.Blocking, "X-HAND-001") || slices.Contains(v.Unknown, "X-HAND-001") {
+			t.Errorf("verdict %+v counts the manual check", v)
+		}
+	}
+	if got := rep.ExitCode(finding.FailOnWarn); got != finding.ExitClean {
+		t.Errorf("exit code %d with a manual finding, want %d", got, finding.ExitClean)
+	}
+}
+
 // TestTenantIsolation loads tenant rules that reach the environment, or an
 // option a tenant evaluation does not have, in the ways Rego allows; each
 // must be refused when the policies load.
@@ -621,9 +649,9 @@ func TestCancelledContext(t *testing.T) {
 // TestManualStatus: a rule may answer manual. It is never an internal error,
 // blocks no verdict, fails no run at any --fail-on, and is counted under its
 // own name.
-func TestManualStatus(t *testing.T) {
+func TestManualVerdict(t *testing.T) {
 	t.Parallel()
-	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "manual")}})
+	eng, err := engine.New(t.Context(), engine.Config{PolicyDirs: []string{filepath.Join("testdata", "byhand")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,7 +668,7 @@ func TestManualStatus(t *testing.T) {
 		t.Errorf("X-BYHAND-001: remediation %q, fix %+v; a manual finding keeps the steps and never carries a fix", f.Remediation, f.Fix)
 	}
 	for _, x := range finding.Experiences {
-		if v := env.Verdict(x); v.Readiness != finding.Ready || !slices.Equal(v.Manual, []string{"X-BYHAND-001"}) {
+		if v := env.Verdict(x); v.Readiness != finding.Ready || !slices.Contains(v.Manual, "X-BYHAND-001") {
 			t.Errorf("%s verdict %+v, want READY with the manual check listed", x, v)
 		}
 	}
@@ -649,8 +677,9 @@ func TestManualStatus(t *testing.T) {
 			t.Errorf("--fail-on %s: exit %d, want 0", failOn, code)
 		}
 	}
-	if rep.Summary[finding.StatusManual] != 1 {
-		t.Errorf("summary %v, want one manual", rep.Summary)
+	// The built-in manual checks (TL-MAN-*) and this one.
+	if want := 1 + len(manualRules(eng)); rep.Summary[finding.StatusManual] != want {
+		t.Errorf("summary %v, want %d manual", rep.Summary, want)
 	}
 }
 
@@ -922,4 +951,15 @@ func TestReadinessFollowsTheToggle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manualRules are the built-in checks made by hand.
+func manualRules(eng *engine.Engine) []string {
+	var ids []string
+	for _, r := range eng.Rules() {
+		if strings.HasPrefix(r.ID, "TL-MAN-") {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
 }

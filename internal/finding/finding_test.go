@@ -97,6 +97,9 @@ func TestParsers(t *testing.T) {
 	if _, err := ParseStatus("maybe"); err == nil {
 		t.Error("ParseStatus accepted maybe")
 	}
+	if s, err := ParseStatus("manual"); err != nil || s != StatusManual {
+		t.Errorf("ParseStatus(manual) = %q, %v", s, err)
+	}
 	if s, err := ParseStatus(" FAIL "); err != nil || s != StatusFail {
 		t.Errorf("ParseStatus(FAIL) = %q, %v", s, err)
 	}

@@ -98,6 +98,15 @@ func fullSnapshot() *Snapshot {
 				Error:      "every request was refused: 403 Forbidden",
 				HTTPStatus: 403,
 			},
+			GroupSettings: &GroupSettings{
+				Section: section("https://graph.microsoft.com/v1.0/groupSettings"),
+				Settings: []GroupSetting{{
+					ID:          "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+					DisplayName: "Group.Unified",
+					TemplateID:  "62375ab9-6b52-47ed-826b-58e47e0e304b",
+					Values:      []SettingValue{{Name: "PrefixSuffixNamingRequirement", Value: "GRP_[GroupName]"}},
+				}},
+			},
 		}},
 		Environments: []Environment{{
 			TenantID:     "3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61",
@@ -167,6 +176,20 @@ func fullSnapshot() *Snapshot {
 					Via:            "team",
 					TeamID:         "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b",
 				}},
+			},
+			RolePrivileges: &RolePrivileges{
+				Section:                       section("https://contoso-sales.crm.dynamics.com/api/data/v9.2/privileges"),
+				Privileges:                    []Privilege{{PrivilegeID: "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e", Name: "prvCreateSharePointSite"}},
+				EnabledUserCount:              5000,
+				EnabledUserCountLimitExceeded: true,
+				Roles: []HeldRole{{
+					RoleID:         "d4f6b8c0-5e7a-4c9d-9f3b-2a4e6c8d0f35",
+					Name:           "Salesperson",
+					RoleTemplateID: "c2f4a6b8-0d1e-4f3a-8b5c-7d9e1f3a5b46",
+					UserCount:      12,
+					Privileges:     []string{"prvCreateSharePointSite"},
+				}},
+				Truncated: []string{"systemusers"},
 			},
 		}},
 	}

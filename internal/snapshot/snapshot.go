@@ -69,6 +69,9 @@ type Tenant struct {
 	Consent    Consent    `json:"consent"`
 	Caller     Principal  `json:"caller"`
 	SharePoint SharePoint `json:"sharePoint"`
+	// GroupSettings is nil in snapshots written before teamslink read it;
+	// a rule that needs it then reports the section missing.
+	GroupSettings *GroupSettings `json:"groupSettings,omitempty"`
 	// SignIn is set when the tenant's sign-in failed, so that nothing of it
 	// could be read; nil when it worked. Snapshots written before it
 	// existed have none, and their failed sections still say why.
@@ -173,6 +176,29 @@ type SharePoint struct {
 	ConditionalAccessPolicyRaw string `json:"conditionalAccessPolicyRaw,omitempty"`
 }
 
+// GroupSettings are the tenant-wide directory settings of Microsoft 365
+// groups (Graph groupSettings), among them the Group.Unified naming policy.
+// A tenant starts with none: defaults apply until an admin creates one.
+type GroupSettings struct {
+	Section
+	Settings []GroupSetting `json:"settings"`
+}
+
+// GroupSetting is one directory settings object, created from a template.
+type GroupSetting struct {
+	ID          string         `json:"id"`
+	DisplayName string         `json:"displayName"`
+	TemplateID  string         `json:"templateId"`
+	Values      []SettingValue `json:"values"`
+}
+
+// SettingValue is one name and value of a settings object; every value is
+// a string, e.g. "true".
+type SettingValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
 // Environment is one Dataverse environment's state, collected once per environment.
 type Environment struct {
 	TenantID string `json:"tenantId"`
@@ -190,6 +216,9 @@ type Environment struct {
 	DocumentLocations DocumentLocations `json:"documentLocations"`
 	Entities          Entities          `json:"entities"`
 	Caller            EnvironmentCaller `json:"caller"`
+	// RolePrivileges is nil in snapshots written before teamslink read it;
+	// a rule that needs it then reports the section missing.
+	RolePrivileges *RolePrivileges `json:"rolePrivileges,omitempty"`
 }
 
 // Overrides are per-environment assumptions from config that replace a
@@ -314,6 +343,46 @@ type SecurityRole struct {
 	// Via is "user" for a direct assignment or "team" for one through a team.
 	Via    string `json:"via"`
 	TeamID string `json:"teamId,omitempty"`
+}
+
+// RolePrivileges are the security roles enabled users hold, directly or
+// through a team, with the privileges pinning a record needs (Create, Read,
+// Write, Append, AppendTo and Delete on SharePoint Site and Document
+// Location) that each grants. Counts, not user lists: each role carries the
+// number of enabled users holding it.
+type RolePrivileges struct {
+	Section
+	// Privileges are the privileges pinning needs, as found by name in the
+	// environment; a name the environment does not know is not among them.
+	Privileges []Privilege `json:"privileges"`
+	// EnabledUserCount is the server's count of enabled users, capped at
+	// 5,000 (EnabledUserCountLimitExceeded).
+	EnabledUserCount              int  `json:"enabledUserCount"`
+	EnabledUserCountLimitExceeded bool `json:"enabledUserCountLimitExceeded"`
+	// Roles are the roles at least one enabled user holds, most users first.
+	Roles []HeldRole `json:"roles"`
+	// Truncated names the reads that returned more than was read (a page
+	// with more to follow, or more roles or teams than are checked): roles
+	// may then be missing and user counts are lower bounds.
+	Truncated []string `json:"truncated"`
+}
+
+// Privilege is one privilege found by name.
+type Privilege struct {
+	PrivilegeID string `json:"privilegeId"`
+	Name        string `json:"name"`
+}
+
+// HeldRole is one security role enabled users hold.
+type HeldRole struct {
+	RoleID         string `json:"roleId"`
+	Name           string `json:"name"`
+	RoleTemplateID string `json:"roleTemplateId,omitempty"`
+	// UserCount is the number of enabled users holding the role, directly
+	// or through a team.
+	UserCount int `json:"userCount"`
+	// Privileges are the names of the pinning privileges the role grants.
+	Privileges []string `json:"privileges"`
 }
 
 // Merge combines snapshots into one, for evaluating several at once. Tenants

@@ -155,10 +155,10 @@ consent_001 := {
 	"id": "TL-CONSENT-001",
 	"status": "fail",
 	"message": sprintf(
-		"the collaboration app has only per-user consent (%d Principal grants) and no admin consent (AllPrincipals)",
-		[count(per_user)],
+		"the collaboration app has only per-user consent (%s) and no admin consent (AllPrincipals)",
+		[lib.counted(count(per_user), false, "Principal grant", "Principal grants")],
 	),
-	"evidence": object.union(c.evidence, {"grants": c.clientGrants, "missingScopes": facts.required_consent_scopes}),
+	"evidence": object.union(c.evidence, {"grants": c.clientGrants, "missingScopes": c.missingScopes}),
 } if {
 	input.options.experience == "enhanced"
 	input.tenant.consent.status == "ok"
@@ -170,7 +170,7 @@ consent_001 := {
 	"id": "TL-CONSENT-001",
 	"status": "fail",
 	"message": "the collaboration app has no admin-consent (AllPrincipals) permission grant to Microsoft Graph",
-	"evidence": object.union(c.evidence, {"grants": c.clientGrants, "missingScopes": facts.required_consent_scopes}),
+	"evidence": object.union(c.evidence, {"grants": c.clientGrants, "missingScopes": c.missingScopes}),
 } if {
 	input.options.experience == "enhanced"
 	input.tenant.consent.status == "ok"
@@ -180,8 +180,8 @@ consent_001 := {
 	"id": "TL-CONSENT-001",
 	"status": "fail",
 	"message": sprintf(
-		"the collaboration app's admin consent lacks the delegated scope(s) %s",
-		[concat(", ", c.missingScopes)],
+		"the collaboration app's admin consent lacks the delegated %s %s",
+		[{true: "scope", false: "scopes"}[count(c.missingScopes) == 1], concat(", ", c.missingScopes)],
 	),
 	"evidence": object.union(c.evidence, {"grants": c.adminGrants, "missingScopes": c.missingScopes}),
 } if {

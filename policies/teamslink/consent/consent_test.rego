@@ -53,7 +53,8 @@ test_consent_001_fail_only_per_user_consent if {
 	])
 	fx.expect(consent.tenant_results, "TL-CONSENT-001", "fail") with input as inp
 	r := fx.one(consent.tenant_results, "TL-CONSENT-001") with input as inp
-	contains(r.message, "per-user")
+	contains(r.message, "per-user consent (1 Principal grant)")
+	r.evidence.missingScopes == ["Group.ReadWrite.All", "User.Read.All"]
 }
 
 test_consent_001_fail_no_grants if {
@@ -68,8 +69,19 @@ test_consent_001_fail_scope_missing if {
 	fx.expect(consent.tenant_results, "TL-CONSENT-001", "fail") with input as inp
 	r := fx.one(consent.tenant_results, "TL-CONSENT-001") with input as inp
 	r.evidence.missingScopes == ["User.Read.All"]
-	contains(r.message, "User.Read.All")
+	endswith(r.message, "lacks the delegated scope User.Read.All")
 	not contains(r.message, "Group.ReadWrite.All")
+}
+
+test_consent_001_fail_missing_scopes_lists_only_the_missing if {
+	# Both required scopes granted, but to one user: admin consent lacks
+	# both, and the evidence lists exactly those two.
+	inp := fx.patched([fx.replace(sprintf("%s/scope", [_grant]), "Chat.ReadWrite.All")])
+	r := fx.one(consent.tenant_results, "TL-CONSENT-001") with input as inp
+	r.status == "fail"
+	endswith(r.message, "lacks the delegated scopes Group.ReadWrite.All, User.Read.All")
+	r.evidence.missingScopes == ["Group.ReadWrite.All", "User.Read.All"]
+	not "Chat.ReadWrite.All" in r.evidence.missingScopes
 }
 
 test_consent_001_fail_grant_to_another_resource if {

@@ -144,7 +144,9 @@ ent_001(table) := {
 #   remediation: |
 #     Call the Web API action msdyn_SetTeamsDocumentStatus with Enable true and
 #     LogicalEntityNames set to the table's logical name, after Teams
-#     integration is turned on.
+#     integration is turned on. Before that it does not stop the feature being
+#     turned on (a warn under profile preflight); once the feature is on, or
+#     under profile enabled, the table does not work with Teams (a fail).
 #   automated_fix:
 #     action: set-teams-document-status
 #     description: >-
@@ -156,6 +158,10 @@ ent_001(table) := {
 #     - >-
 #       INFERENCE: EntityMetadata.IsMSTeamsIntegrationEnabled is the per-table
 #       flag msdyn_SetTeamsDocumentStatus switches.
+#     - >-
+#       INFERENCE: Teams integration is on when organization.ismsteamsenabled
+#       (Basic toggle) or ismsteamscollaborationenabled (Enhanced toggle) is
+#       true; no public doc maps the toggles to columns.
 #     - >-
 #       INFERENCE: the logical names of the out-of-box tables the docs list by
 #       display name are inferred: Agreement (msdyn_agreement), Case (incident),
@@ -195,15 +201,41 @@ ent_002(table) := {
 	"table": table,
 	"status": "fail",
 	"message": sprintf(
-		"Teams document status is not enabled for table %s, which is outside the out-of-box set: %s",
-		[table, "the channel file library will not appear"],
+		"Teams document status is not enabled for table %s, which is outside the out-of-box set, and %s: %s",
+		[
+			table, on.why,
+			"users can pin its records but the channel file library does not appear; call msdyn_SetTeamsDocumentStatus for it",
+		],
 	),
-	"evidence": {"table": m},
+	"evidence": {"table": m, "profile": input.options.profile, "teamsIntegration": on},
 } if {
 	input.environment.entities.status == "ok"
 	m := _metadata[table]
 	m.exists == true
 	object.get(m, "isMSTeamsIntegrationEnabled", null) == false
+	on := _teams_on_or_required
+} else := {
+	"id": "TL-ENT-002",
+	"table": table,
+	"status": "warn",
+	"message": sprintf(
+		"Teams document status is not enabled for table %s, which is outside the out-of-box set: %s%s",
+		[
+			table,
+			concat(" ", [
+				"this does not stop the feature being turned on, but once it is on the table's records show no channel file library;",
+				"call msdyn_SetTeamsDocumentStatus for it after enabling",
+			]),
+			{true: "", false: " (whether Teams integration is on already could not be read from environment.organization)"}[_organization_readable],
+		],
+	),
+	"evidence": {"table": m, "profile": "preflight", "teamsIntegration": _teams_state},
+} if {
+	input.environment.entities.status == "ok"
+	m := _metadata[table]
+	m.exists == true
+	object.get(m, "isMSTeamsIntegrationEnabled", null) == false
+	input.options.profile == "preflight"
 } else := {
 	"id": "TL-ENT-002",
 	"table": table,
@@ -221,4 +253,32 @@ ent_002(table) := {
 } else := r if {
 	p := lib.section_problems["environment.entities"]
 	r := lib.table_problem_result("TL-ENT-002", table, p)
+} else := r if {
+	p := lib.profile_problem
+	r := object.union(lib.option_result("TL-ENT-002", p), {"table": table})
 } else := lib.table_undecided("TL-ENT-002", table)
+
+default _organization_readable := false
+
+_organization_readable if lib.usable(["environment.organization"])
+
+# _teams_state says whether Teams integration is on in the environment, from
+# the organization toggles; null values when the section cannot be read.
+_teams_state := {
+	"ismsteamsenabled": object.get(record, "ismsteamsenabled", null),
+	"ismsteamscollaborationenabled": object.get(record, "ismsteamscollaborationenabled", null),
+} if {
+	input.environment.organization.status == "ok"
+	record := input.environment.organization.record
+	is_object(record)
+} else := {"ismsteamsenabled": null, "ismsteamscollaborationenabled": null}
+
+# _teams_on_or_required holds, with the reason, when a table without Teams
+# document status is a failure: the profile requires the feature on, or
+# the organization says it is on.
+_teams_on_or_required := object.union(_teams_state, {"why": "profile enabled requires Teams integration on"}) if {
+	input.options.profile == "enabled"
+} else := object.union(state, {"why": "Teams integration is on in this environment"}) if {
+	state := _teams_state
+	true in [state.ismsteamsenabled == true, state.ismsteamscollaborationenabled == true]
+}

@@ -92,9 +92,55 @@ test_ent_002_pass_custom_table_enabled if {
 	fx.expect_table(entities.results, "TL-ENT-002", "new_project", "pass") with input as fx.base_input
 }
 
-test_ent_002_fail_custom_table_not_enabled if {
+test_ent_002_warn_custom_table_not_enabled_preflight if {
 	inp := fx.patched([fx.replace(sprintf("%s/isMSTeamsIntegrationEnabled", [_project]), false)])
+	fx.expect_table(entities.results, "TL-ENT-002", "new_project", "warn") with input as inp
+	r := fx.one_table(entities.results, "TL-ENT-002", "new_project") with input as inp
+	contains(r.message, "does not stop the feature being turned on")
+	contains(r.message, "call msdyn_SetTeamsDocumentStatus for it after enabling")
+	not contains(r.message, "could not be read")
+	r.evidence.teamsIntegration.ismsteamsenabled == false
+}
+
+test_ent_002_fail_custom_table_not_enabled_profile_enabled if {
+	inp := fx.patched([
+		fx.replace(sprintf("%s/isMSTeamsIntegrationEnabled", [_project]), false),
+		fx.replace("/options/profile", "enabled"),
+	])
 	fx.expect_table(entities.results, "TL-ENT-002", "new_project", "fail") with input as inp
+	r := fx.one_table(entities.results, "TL-ENT-002", "new_project") with input as inp
+	contains(r.message, "profile enabled requires Teams integration on")
+}
+
+test_ent_002_fail_custom_table_not_enabled_feature_on if {
+	every column in ["ismsteamsenabled", "ismsteamscollaborationenabled"] {
+		inp := fx.patched([
+			fx.replace(sprintf("%s/isMSTeamsIntegrationEnabled", [_project]), false),
+			fx.replace(sprintf("/environment/organization/record/%s", [column]), true),
+		])
+		fx.expect_table(entities.results, "TL-ENT-002", "new_project", "fail") with input as inp
+		r := fx.one_table(entities.results, "TL-ENT-002", "new_project") with input as inp
+		contains(r.message, "Teams integration is on in this environment")
+	}
+}
+
+test_ent_002_warn_when_organization_unreadable_preflight if {
+	inp := fx.patched(array.concat(
+		[fx.replace(sprintf("%s/isMSTeamsIntegrationEnabled", [_project]), false)],
+		fx.section_error("/environment/organization"),
+	))
+	fx.expect_table(entities.results, "TL-ENT-002", "new_project", "warn") with input as inp
+	r := fx.one_table(entities.results, "TL-ENT-002", "new_project") with input as inp
+	contains(r.message, "could not be read from environment.organization")
+	r.evidence.teamsIntegration.ismsteamsenabled == null
+}
+
+test_ent_002_error_invalid_profile if {
+	inp := fx.patched([
+		fx.replace(sprintf("%s/isMSTeamsIntegrationEnabled", [_project]), false),
+		fx.replace("/options/profile", "strict"),
+	])
+	fx.expect_table_section_error(entities.results, "TL-ENT-002", "new_project", "options.profile") with input as inp
 }
 
 test_ent_002_skip_table_does_not_exist if {

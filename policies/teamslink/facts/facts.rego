@@ -96,6 +96,33 @@ system_administrator_role_template_id := "627090ff-40a3-4053-8790-584edc5be201"
 # Entra Global Administrator role template id (facts §9, CONFIRMED).
 global_administrator_role_template_id := "62e90394-69f5-4237-9190-012177145e10"
 
+# Entra Teams Administrator role template id. INFERENCE: the facts reference
+# does not give it; this is the id Entra's built-in roles list for Teams
+# Administrator. The FAQ says Teams admin privileges are not enough (facts §0).
+teams_administrator_role_template_id := "69091246-20e8-4a56-aa4d-066075b2a7a8"
+
+# The privileges pinning a record needs (fleet facts §2b): Create, Read,
+# Write, Append, AppendTo and Delete on SharePoint Site and Document Location
+# (CONFIRMED), named prv<Verb><SchemaName> (INFERENCE; resolved by name at run
+# time, and a name the environment does not know is reported).
+pin_privileges := [sprintf("prv%s%s", [verb, table]) |
+	some table in ["SharePointSite", "SharePointDocumentLocation"]
+	some verb in ["Create", "Read", "Write", "Append", "AppendTo", "Delete"]
+]
+
+# The error users see without them (facts §6, CONFIRMED).
+pin_privileges_error := "User does not have permissions to create SharePoint Site or Document Location"
+
+# Entra group settings (fleet facts §2a, CONFIRMED): the template of the
+# tenant-wide Group.Unified settings object, and the values that make team
+# or channel creation from the Collaborate button fail when set.
+group_unified_template_id := "62375ab9-6b52-47ed-826b-58e47e0e304b"
+
+group_naming_values := {
+	"prefixSuffix": "PrefixSuffixNamingRequirement",
+	"blockedWords": "CustomBlockedWordsList",
+}
+
 # The collaboration enterprise app. The display name is CONFIRMED (facts §0);
 # the appId is NOT CONFIRMED officially, community-sourced (facts §9).
 collaboration_app := {

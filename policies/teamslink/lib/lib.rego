@@ -57,11 +57,13 @@ section_paths := {
 	"tenant.consent",
 	"tenant.caller",
 	"tenant.sharePoint",
+	"tenant.groupSettings",
 	"environment.organization",
 	"environment.sharePointSites",
 	"environment.documentLocations",
 	"environment.entities",
 	"environment.caller",
+	"environment.rolePrivileges",
 }
 
 # tenant_unusable_sections are the tenant sections of section_paths that
@@ -76,6 +78,8 @@ tenant_unusable_sections contains "tenant.consent" if not input.tenant.consent.s
 tenant_unusable_sections contains "tenant.caller" if not input.tenant.caller.status == "ok"
 
 tenant_unusable_sections contains "tenant.sharePoint" if not input.tenant.sharePoint.status == "ok"
+
+tenant_unusable_sections contains "tenant.groupSettings" if not input.tenant.groupSettings.status == "ok"
 
 # unusable_sections are the sections of section_paths that cannot be used:
 # those of tenant_unusable_sections, and the environment sections that are
@@ -92,6 +96,8 @@ unusable_sections contains "environment.documentLocations" if not input.environm
 unusable_sections contains "environment.entities" if not input.environment.entities.status == "ok"
 
 unusable_sections contains "environment.caller" if not input.environment.caller.status == "ok"
+
+unusable_sections contains "environment.rolePrivileges" if not input.environment.rolePrivileges.status == "ok"
 
 unusable_sections contains "environment.organization" if not _record_is_object
 
@@ -314,3 +320,10 @@ same_id(a, b) if {
 count_text(n, exceeded) := sprintf("%v+", [n]) if {
 	exceeded == true
 } else := sprintf("%v", [n])
+
+# counted renders a count with its noun, singular or plural: "1 role",
+# "2 roles", and "5000+ roles" when Dataverse capped the count.
+counted(n, exceeded, singular, plural) := sprintf("%s %s", [count_text(n, exceeded), singular]) if {
+	n == 1
+	exceeded != true
+} else := sprintf("%s %s", [count_text(n, exceeded), plural])

@@ -103,6 +103,13 @@ test_sharepoint_integration_undefined_on_unread_data if {
 	not lib.sharepoint_integration with input as inp
 }
 
+test_counted_singular_and_plural if {
+	lib.counted(1, false, "role", "roles") == "1 role"
+	lib.counted(0, false, "role", "roles") == "0 roles"
+	lib.counted(2, false, "role", "roles") == "2 roles"
+	lib.counted(5000, true, "role", "roles") == "5000+ roles"
+}
+
 test_count_text if {
 	lib.count_text(5000, true) == "5000+"
 	lib.count_text(12, false) == "12"

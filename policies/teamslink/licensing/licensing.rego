@@ -28,6 +28,20 @@ _sku_fields(sku) := {
 }
 
 # _sku_summary names every SKU, for the evidence of a failed rule.
+# _none_of_skus and _none_of_skus_contains open the failure messages, in the
+# singular or plural the number of subscribed SKUs calls for.
+_none_of_skus := "the tenant has no subscribed SKU, so none is" if {
+	count(_skus) == 0
+} else := "the tenant's 1 subscribed SKU is not" if {
+	count(_skus) == 1
+} else := sprintf("none of the tenant's %d subscribed SKUs is", [count(_skus)])
+
+_none_of_skus_contains := "the tenant has no subscribed SKU, so none contains" if {
+	count(_skus) == 0
+} else := "the tenant's 1 subscribed SKU does not contain" if {
+	count(_skus) == 1
+} else := sprintf("none of the tenant's %d subscribed SKUs contains", [count(_skus)])
+
 _sku_summary := [_sku_fields(sku) | some sku in _skus]
 
 # _licences reads the tenant's SKUs once per evaluation: the customer
@@ -204,10 +218,7 @@ lic_001 := {
 } else := {
 	"id": "TL-LIC-001",
 	"status": "fail",
-	"message": sprintf(
-		"none of the tenant's %d subscribed SKUs is a Dynamics 365 customer engagement app licence",
-		[count(_skus)],
-	),
+	"message": sprintf("%s a Dynamics 365 customer engagement app licence", [_none_of_skus]),
 	"evidence": {"matches": [], "skus": _sku_summary},
 } if {
 	input.tenant.licenses.status == "ok"
@@ -257,10 +268,7 @@ lic_002 := {
 } else := {
 	"id": "TL-LIC-002",
 	"status": "fail",
-	"message": sprintf(
-		"none of the tenant's %d subscribed SKUs contains the Microsoft Teams service plan TEAMS1",
-		[count(_skus)],
-	),
+	"message": sprintf("%s the Microsoft Teams service plan TEAMS1", [_none_of_skus_contains]),
 	"evidence": {"matches": [], "skus": _sku_summary},
 } if {
 	input.tenant.licenses.status == "ok"

@@ -66,6 +66,17 @@ test_lic_001_fail_no_customer_engagement_sku if {
 	}]
 }
 
+test_lic_001_fail_message_singular_and_none if {
+	one := fx.patched([fx.remove("/tenant/licenses/skus/0")])
+	r1 := fx.one(licensing.tenant_results, "TL-LIC-001") with input as one
+	r1.message == "the tenant's 1 subscribed SKU is not a Dynamics 365 customer engagement app licence"
+	none := fx.patched([fx.replace("/tenant/licenses/skus", [])])
+	r0 := fx.one(licensing.tenant_results, "TL-LIC-001") with input as none
+	r0.message == "the tenant has no subscribed SKU, so none is a Dynamics 365 customer engagement app licence"
+	r2 := fx.one(licensing.tenant_results, "TL-LIC-002") with input as none
+	r2.message == "the tenant has no subscribed SKU, so none contains the Microsoft Teams service plan TEAMS1"
+}
+
 test_lic_001_fail_suspended_sku if {
 	inp := fx.patched([fx.replace("/tenant/licenses/skus/0/capabilityStatus", "Suspended")])
 	fx.expect(licensing.tenant_results, "TL-LIC-001", "fail") with input as inp
@@ -110,6 +121,8 @@ test_lic_002_pass_upper_case_plan_id if {
 test_lic_002_fail_no_teams_plan if {
 	inp := fx.patched([fx.remove(_teams_plan)])
 	fx.expect(licensing.tenant_results, "TL-LIC-002", "fail") with input as inp
+	r := fx.one(licensing.tenant_results, "TL-LIC-002") with input as inp
+	r.message == "none of the tenant's 2 subscribed SKUs contains the Microsoft Teams service plan TEAMS1"
 }
 
 test_lic_002_fail_teams_plan_disabled if {

@@ -93,8 +93,8 @@ role_001 := {
 	"id": "TL-ROLE-001",
 	"status": "fail",
 	"message": sprintf(
-		"the caller holds none of the System Administrator security role's copies (%d roles checked)",
-		[count(roles)],
+		"the caller holds none of the System Administrator security role's copies (%s checked)",
+		[lib.counted(count(roles), false, "role", "roles")],
 	),
 	"evidence": {
 		"userId": object.get(input.environment.caller, "userId", null),
@@ -126,6 +126,15 @@ _global_admin := [role |
 	template := facts.global_administrator_role_template_id
 }
 
+# _teams_admin holds when the caller holds the Teams Administrator directory
+# role (matched on its role template id), which the FAQ says is not enough.
+default _teams_admin := false
+
+_teams_admin if {
+	some role in _directory_roles
+	lower(lib.str(object.get(role, "roleTemplateId", null))) == facts.teams_administrator_role_template_id
+}
+
 _caller_summary := {
 	"objectId": object.get(caller, "objectId", null),
 	"userPrincipalName": object.get(caller, "userPrincipalName", null),
@@ -154,6 +163,10 @@ _caller_summary := {
 #     Administrator role for the enabling user (PIM-eligible roles must be active).
 #   assumptions:
 #     - "INFERENCE: PIM-eligible roles that are not activated are not listed among the caller's directory roles."
+#     - >-
+#       INFERENCE: the Teams Administrator role template id is
+#       69091246-20e8-4a56-aa4d-066075b2a7a8 (not in the facts reference);
+#       it only adds to the message that Teams admin privileges are not enough.
 role_002 := {
 	# lib.enhanced_only_skip("TL-ROLE-002"), written out so the result is constant
 	"id": "TL-ROLE-002",
@@ -191,8 +204,11 @@ role_002 := {
 	"id": "TL-ROLE-002",
 	"status": "fail",
 	"message": sprintf(
-		"the caller %v does not hold the Global Administrator directory role needed to enable the Enhanced experience",
-		[caller.userPrincipalName],
+		"the caller %v does not hold the Global Administrator directory role needed to enable the Enhanced experience%s",
+		[caller.userPrincipalName, {
+			true: "; the caller is a Teams Administrator, which is not enough: enabling needs tenant admin permission, not Teams admin privileges",
+			false: "",
+		}[_teams_admin]],
 	),
 	"evidence": {
 		"caller": caller,

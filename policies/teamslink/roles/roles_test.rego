@@ -43,6 +43,7 @@ test_role_001_fail_other_roles_only if {
 	fx.expect(roles.results, "TL-ROLE-001", "fail") with input as inp
 	r := fx.one(roles.results, "TL-ROLE-001") with input as inp
 	r.evidence.roles[0].name == "Salesperson"
+	endswith(r.message, "(1 role checked)")
 }
 
 test_role_001_fail_localised_name_without_template if {
@@ -77,6 +78,17 @@ test_role_002_fail_not_global_administrator if {
 	fx.expect(roles.tenant_results, "TL-ROLE-002", "fail") with input as inp
 	r := fx.one(roles.tenant_results, "TL-ROLE-002") with input as inp
 	r.evidence.directoryRoles[0].displayName == "Teams Administrator"
+	contains(r.message, "the caller is a Teams Administrator, which is not enough: enabling needs tenant admin permission")
+}
+
+test_role_002_fail_other_role_does_not_mention_teams if {
+	inp := fx.patched([fx.replace("/tenant/caller/directoryRoles", [{
+		"roleTemplateId": "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+		"displayName": "SharePoint Administrator",
+	}])])
+	r := fx.one(roles.tenant_results, "TL-ROLE-002") with input as inp
+	r.status == "fail"
+	not contains(r.message, "Teams Administrator")
 }
 
 test_role_002_fail_no_directory_roles if {

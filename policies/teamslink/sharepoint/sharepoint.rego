@@ -150,7 +150,6 @@ sp_002 := {
 	"evidence": {
 		"activeCount": 0,
 		"countLimitExceeded": false,
-		"count": "0",
 		"sample": [],
 		"sharePointIntegration": integration,
 	},
@@ -171,13 +170,16 @@ sp_002 := {
 	"id": "TL-SP-002",
 	"status": "fail",
 	"message": sprintf(
-		"%s active SharePoint site record(s) exist while %s (error 800503ca)%s",
-		[shown, _not_configured, examples],
+		"%s %s while %s (error 800503ca)%s",
+		[
+			lib.counted(active, exceeded, "active SharePoint site record", "active SharePoint site records"),
+			{true: "exists", false: "exist"}[shown == "1"], _not_configured, examples,
+		],
 	),
 	"evidence": {
-		"activeCount": active,
+		# a capped count only as shown, "5000+"
+		"activeCount": {true: shown, false: active}[exceeded],
 		"countLimitExceeded": exceeded,
-		"count": shown,
 		"sample": sample,
 		"sharePointIntegration": integration,
 	},
@@ -258,7 +260,6 @@ sp_003 := {
 	"evidence": {
 		"absoluteUrlCount": 0,
 		"countLimitExceeded": false,
-		"count": "0",
 		"sample": [],
 		"sharePointIntegration": integration,
 	},
@@ -279,13 +280,16 @@ sp_003 := {
 	"id": "TL-SP-003",
 	"status": "fail",
 	"message": sprintf(
-		"%s document location(s) with an absolute URL exist while %s (error 800503ca)%s",
-		[shown, _not_configured, examples],
+		"%s with an absolute URL %s while %s (error 800503ca)%s",
+		[
+			lib.counted(absolute, exceeded, "document location", "document locations"),
+			{true: "exists", false: "exist"}[shown == "1"], _not_configured, examples,
+		],
 	),
 	"evidence": {
-		"absoluteUrlCount": absolute,
+		# a capped count only as shown, "5000+"
+		"absoluteUrlCount": {true: shown, false: absolute}[exceeded],
 		"countLimitExceeded": exceeded,
-		"count": shown,
 		"sample": sample,
 		"sharePointIntegration": integration,
 	},

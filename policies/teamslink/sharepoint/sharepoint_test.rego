@@ -135,15 +135,17 @@ test_sp_002_fail_active_site if {
 	r := fx.one(sharepoint.results, "TL-SP-002") with input as inp
 	r.evidence.sample[0].sharepointsiteid == _other_site.sharepointsiteid
 	contains(r.message, _other_site.absoluteurl)
-	r.evidence.count == "1"
+	startswith(r.message, "1 active SharePoint site record exists while ")
+	r.evidence.activeCount == 1
 }
 
 test_sp_002_fail_count_limit_exceeded if {
 	inp := fx.patched(_active_sites(5000, true))
 	fx.expect(sharepoint.results, "TL-SP-002", "fail") with input as inp
 	r := fx.one(sharepoint.results, "TL-SP-002") with input as inp
-	startswith(r.message, "5000+ ")
-	r.evidence.count == "5000+"
+	startswith(r.message, "5000+ active SharePoint site records exist while ")
+	not contains(r.message, "5000 ")
+	r.evidence.activeCount == "5000+"
 }
 
 test_sp_002_fail_default_site_not_validated if {
@@ -193,13 +195,14 @@ test_sp_003_fail_absolute_location if {
 	r := fx.one(sharepoint.results, "TL-SP-003") with input as inp
 	r.evidence.sample[0].sharepointdocumentlocationid == _location.sharepointdocumentlocationid
 	contains(r.message, _location.absoluteurl)
+	startswith(r.message, "1 document location with an absolute URL exists while ")
 }
 
 test_sp_003_fail_count_limit_exceeded if {
 	inp := fx.patched(_absolute_locations(5000, true))
 	r := fx.one(sharepoint.results, "TL-SP-003") with input as inp
 	r.status == "fail"
-	r.evidence.count == "5000+"
+	r.evidence.absoluteUrlCount == "5000+"
 }
 
 test_sp_003_skip_integration_configured if {
@@ -319,7 +322,7 @@ test_sp_002_fail_message_lists_up_to_five_examples if {
 	])
 	r := fx.one(sharepoint.results, "TL-SP-002") with input as inp
 	r.message == concat("", [
-		"6 active SharePoint site record(s) exist while server-based SharePoint integration is not configured ",
+		"6 active SharePoint site records exist while server-based SharePoint integration is not configured ",
 		"(error 800503ca) (e.g. https://contoso.sharepoint.com/sites/s1, https://contoso.sharepoint.com/sites/s2, ",
 		"https://contoso.sharepoint.com/sites/s3, https://contoso.sharepoint.com/sites/s4, ",
 		"https://contoso.sharepoint.com/sites/s5)",
@@ -332,7 +335,7 @@ test_sp_002_fail_sample_only_without_count if {
 	r := fx.one(sharepoint.results, "TL-SP-002") with input as inp
 	r.status == "fail"
 	r.message == concat("", [
-		"0 active SharePoint site record(s) exist while server-based SharePoint integration is not configured ",
+		"0 active SharePoint site records exist while server-based SharePoint integration is not configured ",
 		"(error 800503ca) (e.g. )",
 	])
 }
@@ -340,7 +343,7 @@ test_sp_002_fail_sample_only_without_count if {
 test_sp_003_pass_message if {
 	r := fx.one(sharepoint.results, "TL-SP-003") with input as fx.base_input
 	r.message == "there are no document locations with an absolute URL while server-based SharePoint integration is not configured"
-	r.evidence.count == "0"
+	r.evidence.absoluteUrlCount == 0
 }
 
 test_sp_003_fail_count_limit_exceeded_without_sample if {
@@ -350,7 +353,7 @@ test_sp_003_fail_count_limit_exceeded_without_sample if {
 	])
 	r := fx.one(sharepoint.results, "TL-SP-003") with input as inp
 	r.message == concat("", [
-		"5000+ document location(s) with an absolute URL exist while ",
+		"5000+ document locations with an absolute URL exist while ",
 		"server-based SharePoint integration is not configured (error 800503ca)",
 	])
 }

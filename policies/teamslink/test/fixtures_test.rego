@@ -98,6 +98,13 @@ base_input := {
 			"conditionalAccessPolicy": "AllowFullAccess",
 			"conditionalAccessPolicyRaw": "0",
 		},
+		"groupSettings": {
+			"status": "ok",
+			"httpStatus": 200,
+			"source": "GET https://graph.microsoft.com/v1.0/groupSettings",
+			"collectedAt": "2026-11-02T09:15:00Z",
+			"settings": [],
+		},
 	},
 	"environment": {
 		"tenantId": "3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61",
@@ -193,6 +200,87 @@ base_input := {
 					"via": "user",
 				},
 			],
+		},
+		"rolePrivileges": {
+			"status": "ok",
+			"httpStatus": 200,
+			"source": "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/privileges?$select=privilegeid,name&$filter=name eq 'prvCreateSharePointSite' or name eq 'prvReadSharePointSite' or name eq 'prvWriteSharePointSite' or name eq 'prvAppendSharePointSite' or name eq 'prvAppendToSharePointSite' or name eq 'prvDeleteSharePointSite' or name eq 'prvCreateSharePointDocumentLocation' or name eq 'prvReadSharePointDocumentLocation' or name eq 'prvWriteSharePointDocumentLocation' or name eq 'prvAppendSharePointDocumentLocation' or name eq 'prvAppendToSharePointDocumentLocation' or name eq 'prvDeleteSharePointDocumentLocation'",
+			"collectedAt": "2026-11-02T09:15:00Z",
+			"privileges": [
+				{
+					"privilegeId": "5317562c-a9c8-5f51-8950-bba971cfb99c",
+					"name": "prvCreateSharePointSite",
+				},
+				{
+					"privilegeId": "9de15cc7-c73a-5632-929e-66956acaeb6a",
+					"name": "prvReadSharePointSite",
+				},
+				{
+					"privilegeId": "ff3c00cf-8e8b-539c-ada3-d7a9dbc58e11",
+					"name": "prvWriteSharePointSite",
+				},
+				{
+					"privilegeId": "e0043ec5-e6cf-56ca-9112-cb81162ffd7f",
+					"name": "prvAppendSharePointSite",
+				},
+				{
+					"privilegeId": "795916ae-0a6a-5ef7-86ec-59a1bf79b263",
+					"name": "prvAppendToSharePointSite",
+				},
+				{
+					"privilegeId": "ad1f88e3-f15b-5e91-8ef4-156ad556aee0",
+					"name": "prvDeleteSharePointSite",
+				},
+				{
+					"privilegeId": "662881cd-3042-5cb7-978c-f4722006fad4",
+					"name": "prvCreateSharePointDocumentLocation",
+				},
+				{
+					"privilegeId": "d41b3093-d949-5def-8eed-a1802de95c0e",
+					"name": "prvReadSharePointDocumentLocation",
+				},
+				{
+					"privilegeId": "350621ee-d6a4-55a1-b3c0-b4cb2aa25e0e",
+					"name": "prvWriteSharePointDocumentLocation",
+				},
+				{
+					"privilegeId": "051ee565-0995-5cf9-a641-58c9f69599d5",
+					"name": "prvAppendSharePointDocumentLocation",
+				},
+				{
+					"privilegeId": "a85fe8ab-2232-5a9f-b4a1-cfc83ea87f16",
+					"name": "prvAppendToSharePointDocumentLocation",
+				},
+				{
+					"privilegeId": "fb1b2d7f-356c-5555-bb09-9eb47941e045",
+					"name": "prvDeleteSharePointDocumentLocation",
+				},
+			],
+			"enabledUserCount": 1,
+			"enabledUserCountLimitExceeded": false,
+			"roles": [
+				{
+					"roleId": "a1c3e5f7-2b4d-4f6a-8c0e-9d1b3f5a7c92",
+					"name": "System Administrator",
+					"roleTemplateId": "627090ff-40a3-4053-8790-584edc5be201",
+					"userCount": 1,
+					"privileges": [
+						"prvCreateSharePointSite",
+						"prvReadSharePointSite",
+						"prvWriteSharePointSite",
+						"prvAppendSharePointSite",
+						"prvAppendToSharePointSite",
+						"prvDeleteSharePointSite",
+						"prvCreateSharePointDocumentLocation",
+						"prvReadSharePointDocumentLocation",
+						"prvWriteSharePointDocumentLocation",
+						"prvAppendSharePointDocumentLocation",
+						"prvAppendToSharePointDocumentLocation",
+						"prvDeleteSharePointDocumentLocation",
+					],
+				},
+			],
+			"truncated": [],
 		},
 	},
 	"options": {
