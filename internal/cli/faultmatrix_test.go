@@ -200,37 +200,37 @@ var matrixCalls = []matrixCall{
 
 	{name: "Graph $batch", caller: "user", class: classOuter, hostCall: true, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/\$batch$`, Scope: "outer"}, sections: graphMain, host: graphAll},
-	{name: "Graph subscribedSkus", caller: "user", class: classInnerGraph,
+	{name: "Graph subscribedSkus", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/subscribedSkus\?`, Scope: "inner"}, sections: []string{secLicenses}, batch: graphMain, token: graphMain},
-	{name: "Graph servicePrincipals by appId (collaboration app)", caller: "user", class: classInnerGraph,
+	{name: "Graph servicePrincipals by appId (collaboration app)", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\(appId='a8adde6c-aeb4-4fd6-9d8f-c2dfdecac60a'\)`, Scope: "inner"}, sections: []string{secConsent}, batch: graphMain,
 		token: []string{secConsent, secTCaller, secGroups}},
-	{name: "Graph servicePrincipals by displayName", caller: "user", class: classInnerGraph,
+	{name: "Graph servicePrincipals by displayName", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\?\$filter=startswith\(displayName`, Scope: "inner"}, batch: graphMain,
 		token: []string{secConsent, secTCaller, secGroups}},
-	{name: "Graph servicePrincipals by appId (Microsoft Graph)", caller: "user", class: classInnerGraph,
+	{name: "Graph servicePrincipals by appId (Microsoft Graph)", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\(appId='00000003-0000-0000-c000-000000000000'\)`, Scope: "inner"}, sections: []string{secConsent}, batch: graphMain,
 		token: []string{secConsent, secTCaller, secGroups}},
-	{name: "Graph me", caller: "user", class: classInnerGraph,
+	{name: "Graph me", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/me\?`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller, secGroups}},
-	{name: "Graph me/memberOf", caller: "user", class: classInnerGraph,
+	{name: "Graph me/memberOf", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/me/memberOf/`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller, secGroups}},
-	{name: "Graph groupSettings", caller: "user", class: classInnerGraph,
+	{name: "Graph groupSettings", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/groupSettings`, Scope: "inner"}, sections: []string{secGroups}, batch: graphMain, token: []string{secGroups}},
 	{name: "Graph $batch (follow-up)", caller: "user", class: classOuter, skip: 1, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/\$batch$`, Scope: "outer"}, sections: []string{secConsent}},
-	{name: "Graph oauth2PermissionGrants", caller: "user", class: classInnerGraph,
+	{name: "Graph oauth2PermissionGrants", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/oauth2PermissionGrants\?`, Scope: "inner"}, sections: []string{secConsent}, batch: []string{secConsent}, token: []string{secConsent}},
 	{name: "Graph sites/root", caller: "user", class: classOuter, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/sites/root\?`}, sections: []string{secSharePoint}},
 	{name: "SharePoint _api/SPO.Tenant", caller: "user", class: classOuter, hostCall: true, cae: true,
 		match: emulator.FaultMatch{Host: spoHost, Path: `/_api/SPO\.Tenant$`}, sections: []string{secSharePoint}, host: []string{secSharePoint}},
 
-	{name: "Graph servicePrincipals by appId (the caller, an application)", caller: "app", class: classInnerGraph,
+	{name: "Graph servicePrincipals by appId (the caller, an application)", caller: "app", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/servicePrincipals\(appId='` + matrixClient + `'\)`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller}},
 	{name: "Graph $batch (follow-up, application caller)", caller: "app", class: classOuter, skip: 1, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/\$batch$`, Scope: "outer"}, sections: []string{secConsent, secTCaller}},
-	{name: "Graph roleAssignments (application caller)", caller: "app", class: classInnerGraph,
+	{name: "Graph roleAssignments (application caller)", caller: "app", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/roleManagement/directory/roleAssignments\?`, Scope: "inner"}, sections: []string{secTCaller}, batch: []string{secConsent, secTCaller}, token: []string{secTCaller}},
 }
 
@@ -462,7 +462,8 @@ func expect(c matrixCall, f matrixFault) (outcome, bool) {
 		}
 		return failed(c.batchSections(), "not found"), true
 	case fExpiredToken:
-		if c.cae && !inner {
+		if c.cae && (!inner || c.class == classInnerGraph) {
+			// Inside a Graph $batch too: the refused parts are sent again.
 			return retried("the claims challenge brings a new token"), true
 		}
 		return failed(c.token, "the token is refused from then on"), true

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,16 +109,26 @@ func (c *Client) GraphBatch(ctx context.Context, reqs []GraphRequest) ([]GraphRe
 	for i := range pending {
 		pending[i] = i
 	}
+	challenged := false
 	for {
-		var throttled []int
+		var throttled, refused []int
 		var maxWait time.Duration
 		hasWait := false
+		claims := ""
 		for start := 0; start < len(pending); start += MaxGraphBatchRequests {
 			chunk := pending[start:min(start+MaxGraphBatchRequests, len(pending))]
 			if err := c.graphRound(ctx, items, chunk, out, b); err != nil {
 				return nil, err
 			}
 			for _, i := range chunk {
+				if out[i].Status == http.StatusUnauthorized && !challenged {
+					// A claims challenge on an inner answer (continuous
+					// access evaluation revoked the token mid-batch): the
+					// request is re-sent once with a token for the claims.
+					if cl := claimsChallenge([]string{headerValue(out[i].Header, "WWW-Authenticate")}); cl != "" {
+						refused, claims = append(refused, i), cl
+					}
+				}
 				if out[i].Status != http.StatusTooManyRequests {
 					continue
 				}
@@ -129,6 +140,22 @@ func (c *Client) GraphBatch(ctx context.Context, reqs []GraphRequest) ([]GraphRe
 				if h := c.opts.Hooks.OnThrottle; h != nil {
 					h(http.StatusTooManyRequests, out[i].retryAfter)
 				}
+			}
+		}
+		if len(refused) > 0 {
+			challenged = true
+			if _, err := c.tokens.challenge(ctx, c.tokens.current(), claims); err == nil {
+				if h := c.opts.Hooks.OnRetry; h != nil {
+					h(ReasonUnauthorized, 0)
+				}
+				if len(throttled) == 0 {
+					pending = refused
+					continue
+				}
+				// The throttled ones wait their Retry-After; the refused
+				// ones go with them.
+				throttled = slices.Concat(throttled, refused)
+				slices.Sort(throttled)
 			}
 		}
 		if len(throttled) == 0 {
