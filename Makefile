@@ -17,9 +17,28 @@ build: ## build bin/teamslink (version from git)
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/teamslink
 
 .PHONY: test
-test: fmt-check ## gofmt check, go vet, and every Go and Rego test with the race detector
+test: fmt-check test-deps ## gofmt check, go vet, and every Go and Rego test with the race detector
 	$(GO) vet ./...
 	$(GO) test -race -shuffle=on ./...
+
+# What the tests run that Go cannot fetch: headless Chromium (the HTML
+# report is rendered in a real browser), xmllint (JUnit is validated against
+# its XSD) and a font for the screenshot. Installed from Debian's packages
+# when running as root; otherwise the target stops with the command to run.
+TEST_PACKAGES := chromium libxml2-utils fonts-liberation
+
+.PHONY: test-deps
+test-deps: ## install what the tests need that Go cannot fetch (chromium, xmllint)
+	@missing=""; \
+	for p in $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing the test tools:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing >/dev/null || exit 1; \
+		else \
+			echo "the tests need:$$missing"; echo "install them with: sudo apt-get install -y$$missing"; exit 1; \
+		fi; \
+	fi
 
 .PHONY: fmt-check
 fmt-check:

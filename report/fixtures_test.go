@@ -3,6 +3,8 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/teamslink/teamslink/internal/finding"
@@ -147,6 +149,55 @@ func newReport(envs ...finding.Environment) *finding.Report {
 		Environments:  envs,
 	}
 	r.Summary = r.Summarize()
+	r.Rules = catalogue(envs)
+	return r
+}
+
+// catalogue is the report's catalogue: the entries of the fixture rules its
+// environments' findings name, sorted by id, as the engine carries them.
+func catalogue(envs []finding.Environment) []finding.RuleInfo {
+	ids := map[string]bool{}
+	for _, e := range envs {
+		for _, f := range e.Findings {
+			ids[f.Rule] = true
+		}
+	}
+	var out []finding.RuleInfo
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		r, ok := rules[id]
+		if !ok {
+			continue // a rule no catalogue has, as a --policy-dir rule the report was rendered without
+		}
+		out = append(out, finding.RuleInfo{
+			ID: r.id, Title: r.title, Description: r.title + ".", Severity: r.severity,
+			Scope: cmp.Or(scopes[id], finding.ScopeEnvironment), Experiences: r.exp, ErrorCode: r.errCode,
+			Docs: r.docs, Remediation: r.remedy, Fix: r.fix, Builtin: true,
+		})
+	}
+	return out
+}
+
+// declared places each environment on its own line of tenants.yaml, as a
+// scan with --config does.
+func declared(envs ...finding.Environment) []finding.Environment {
+	for i := range envs {
+		envs[i].DeclaredAt = &finding.SourceLine{File: "tenants.yaml", Line: 8 + 6*i}
+	}
+	return envs
+}
+
+// fleetReport is every kind of environment in one report, declared in
+// tenants.yaml, with a waiver that expired and one that matched nothing.
+func fleetReport() *finding.Report {
+	r := newReport(declared(readyEnv(), blockedEnv(), unknownEnv(), basicEnv(), enabledEnv(), brokenEnv())...)
+	r.Waivers = []finding.WaiverNotice{
+		{Problem: finding.WaiverExpired, Rule: "TL-SP-005", Tenant: contosoID, Reason: "Web-only access accepted for the pilot", Owner: "sec@contoso.example",
+			Expires: "2026-10-31", Source: "tenants.yaml:44", Findings: 1,
+			Message: "waiver of TL-SP-005 expired on 2026-10-31: the findings it covered count again; fix them, or renew the waiver with a new expiry"},
+		{Problem: finding.WaiverUnmatched, Rule: "TL-ENT-001", Environment: "https://contoso-old.crm.dynamics.com", Table: "new_project",
+			Reason: "Retired table", Owner: "crm@contoso.example", Source: "tenants.yaml:50",
+			Message: "waiver of TL-ENT-001 matched no finding that needs one: check its rule, tenant, environment and table, or remove it if the problem is fixed"},
+	}
 	return r
 }
 
@@ -236,7 +287,8 @@ func blockedEnv() finding.Environment {
 	}
 	waived := e.finding("TL-ROLE-002", "", finding.StatusWaived, "The caller is not a Global Administrator.",
 		map[string]any{"directoryRoles": []any{"Dynamics 365 Administrator"}})
-	waived.Waiver = &finding.Waiver{Reason: "A Global Administrator enables Enhanced in the change window", Owner: "it-ops@fabrikam.example", Expires: "2026-12-31"}
+	waived.Waiver = &finding.Waiver{Reason: "A Global Administrator enables Enhanced in the change window", Owner: "it-ops@fabrikam.example",
+		Expires: "2026-12-31", Source: "tenants.yaml:31", Was: finding.StatusFail}
 	return e.environment(
 		e.finding("TL-LIC-001", "", finding.StatusPass, "The tenant has an enabled Dynamics 365 customer engagement licence.", nil),
 		e.finding("TL-SP-002", "", finding.StatusFail,
@@ -347,7 +399,7 @@ func fixtures() []struct {
 		{"enabled", newReport(enabledEnv())},
 		{"broken", newReport(brokenEnv())},
 		{"signin", signInReport()},
-		{"fleet", newReport(readyEnv(), blockedEnv(), unknownEnv(), basicEnv(), enabledEnv(), brokenEnv())},
+		{"fleet", fleetReport()},
 		{"empty", newReport()},
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/teamslink/teamslink/internal/finding"
 )
 
 // JSONSchema is the JSON Schema (2020-12) of the json format, the
-// teamslink.report/v2 contract. Consumers validate reports against it.
+// teamslink.report/v3 contract. Consumers validate reports against it.
 //
 //go:embed schema/report.schema.json
 var JSONSchema []byte
@@ -55,21 +57,19 @@ type SchemaVersionError struct {
 }
 
 func (e *SchemaVersionError) Error() string {
-	return fmt.Sprintf("report schemaVersion %q is not %q", e.Got, finding.ReportSchemaVersion)
+	return fmt.Sprintf("report schemaVersion %q is not one teamslink reads (%s)", e.Got, strings.Join(finding.ReadableReportVersions, ", "))
 }
 
 // contractReport returns a copy of r shaped as the schema requires: the
-// schema version set, lists never null, the summary counted when absent.
-// r itself is not modified.
+// current schema version set (a report of an older readable version is
+// carried forward, what it lacks left absent), lists never null, the summary
+// counted when absent. r itself is not modified.
 func contractReport(r *finding.Report) (*finding.Report, error) {
 	out := *r
-	switch out.SchemaVersion {
-	case "":
-		out.SchemaVersion = finding.ReportSchemaVersion
-	case finding.ReportSchemaVersion:
-	default:
+	if out.SchemaVersion != "" && !slices.Contains(finding.ReadableReportVersions, out.SchemaVersion) {
 		return nil, &SchemaVersionError{Got: out.SchemaVersion}
 	}
+	out.SchemaVersion = finding.ReportSchemaVersion
 	if out.Summary == nil {
 		out.Summary = r.Summarize()
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/teamslink/teamslink/internal/finding"
 )
 
-const schemaURL = "urn:teamslink:report:v2"
+const schemaURL = "urn:teamslink:report:v3"
 
 // compileSchema compiles JSONSchema with format assertions on.
 func compileSchema(t *testing.T) *jsonschema.Schema {
@@ -309,7 +309,7 @@ func TestJSONContract(t *testing.T) {
 			r.Summary = r.Summarize()
 			return r
 		}},
-		{name: "other schema version refused", wantErr: `report schemaVersion "teamslink.report/v1" is not "teamslink.report/v2"`,
+		{name: "other schema version refused", wantErr: `report schemaVersion "teamslink.report/v1" is not one teamslink reads (teamslink.report/v2, teamslink.report/v3)`,
 			report: func() *finding.Report {
 				r := newReport(readyEnv())
 				r.SchemaVersion = "teamslink.report/v1"
@@ -362,7 +362,7 @@ func TestJSONContract(t *testing.T) {
 func TestJSONIsIndentedAndUnescaped(t *testing.T) {
 	t.Parallel()
 	out := string(render(t, "json", newReport(blockedEnv()), fixedOptions(false)))
-	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v2\",\n") {
+	if !strings.HasPrefix(out, "{\n  \"schemaVersion\": \"teamslink.report/v3\",\n") {
 		t.Errorf("output does not start with the 2-space indented schemaVersion:\n%.200s", out)
 	}
 	if !strings.HasSuffix(out, "}\n") {

@@ -198,7 +198,7 @@ func TestEvalWritesFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &rep); err != nil || rep.SchemaVersion != "teamslink.report/v2" || len(rep.Environments) != 2 {
+	if err := json.Unmarshal(b, &rep); err != nil || rep.SchemaVersion != "teamslink.report/v3" || len(rep.Environments) != 2 {
 		t.Fatalf("report file: %v %+v", err, rep)
 	}
 }

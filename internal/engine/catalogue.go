@@ -47,6 +47,15 @@ type Rule struct {
 	Builtin bool `json:"builtin"`
 }
 
+// Info is the rule's catalogue entry as a report carries it.
+func (r Rule) Info() finding.RuleInfo {
+	return finding.RuleInfo{
+		ID: r.ID, Title: r.Title, Description: r.Description, Severity: r.Severity,
+		Scope: r.Scope, Experiences: slices.Clone(r.Experiences), ErrorCode: r.ErrorCode,
+		Docs: r.Docs, Remediation: r.Remediation, Fix: r.Fix, Builtin: r.Builtin,
+	}
+}
+
 // AppliesTo reports whether the rule is a prerequisite of experience x.
 func (r Rule) AppliesTo(x finding.Experience) bool { return slices.Contains(r.Experiences, x) }
 

@@ -43,6 +43,9 @@ type Options struct {
 	Now func() time.Time
 	// ToolVersion goes into the report.
 	ToolVersion string
+	// Waivers turn the fail, warn and manual findings they cover into
+	// waived; every rule they name must be in the catalogue.
+	Waivers []finding.WaiverRule
 }
 
 // ParseProfile validates a profile name.
@@ -73,14 +76,19 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 	if now == nil {
 		return nil, errors.New("evaluate: no clock (Options.Now)")
 	}
+	if err := e.CheckWaivers(opts.Waivers); err != nil {
+		return nil, err
+	}
 	tenants, err := tenantValues(snap)
 	if err != nil {
 		return nil, err
 	}
+	generated := now().UTC()
+	waivers := finding.NewWaivers(opts.Waivers, generated)
 	rep := &finding.Report{
 		SchemaVersion: finding.ReportSchemaVersion,
 		Tool:          finding.Tool{Name: "teamslink", Version: opts.ToolVersion},
-		GeneratedAt:   now().UTC(),
+		GeneratedAt:   generated,
 		SnapshotAt:    snap.CollectedAt,
 		Profile:       profile,
 		SignInErrors:  []finding.SignInError{},
@@ -119,14 +127,44 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 			}
 			tenantRuns[run] = tenantResults
 		}
-		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults, signIns[tenant.ID])
+		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults, signIns[tenant.ID], waivers)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
 		rep.Environments = append(rep.Environments, out)
 	}
 	rep.Summary = rep.Summarize()
+	rep.Waivers = waivers.Notices()
+	for _, r := range e.rules {
+		rep.Rules = append(rep.Rules, r.Info())
+	}
 	return rep, nil
+}
+
+// UnknownWaiverRuleError is returned for a waiver of a rule the catalogue
+// does not have: a typo would otherwise waive nothing, silently.
+type UnknownWaiverRuleError struct {
+	Rule   string
+	Source string // where the waiver is declared
+}
+
+func (e *UnknownWaiverRuleError) Error() string {
+	where := "waiver"
+	if e.Source != "" {
+		where = e.Source + ": waiver"
+	}
+	return fmt.Sprintf("%s: no rule %q in the catalogue (teamslink rules lists them)", where, e.Rule)
+}
+
+// CheckWaivers returns an *UnknownWaiverRuleError for the first waiver whose
+// rule is not in the catalogue.
+func (e *Engine) CheckWaivers(ws []finding.WaiverRule) error {
+	for _, w := range ws {
+		if _, ok := e.Rule(w.Rule); !ok {
+			return &UnknownWaiverRuleError{Rule: w.Rule, Source: w.Source}
+		}
+	}
+	return nil
 }
 
 // checkTables rejects an environment that lists a table twice, as the
@@ -226,7 +264,7 @@ func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value) (*collec
 	return c, nil
 }
 
-func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError) (finding.Environment, error) {
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError, waivers *finding.Waivers) (finding.Environment, error) {
 	input, err := environmentInput(tenantValue, env, a)
 	if err != nil {
 		return finding.Environment{}, err
@@ -244,6 +282,7 @@ func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenan
 		Findings:   e.findings(finding.Key{Tenant: tenant.ID, Environment: env.URL}, a.tables, tenantResults, envResults),
 	}
 	adviseAll(out.Findings, tenant, env, signIn)
+	waivers.Apply(out.Findings)
 	for _, x := range finding.Experiences {
 		if a.experience.Includes(x) {
 			out.Verdicts = append(out.Verdicts, finding.Decide(x, turnedOn(x, out.Findings), out.Findings))

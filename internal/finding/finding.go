@@ -170,9 +170,14 @@ type Access struct {
 
 // Waiver is the config entry that turned a finding into StatusWaived.
 type Waiver struct {
-	Reason  string `json:"reason"`
-	Owner   string `json:"owner"`
+	Reason string `json:"reason"`
+	Owner  string `json:"owner"`
+	// Expires is the last day the waiver applies (YYYY-MM-DD, UTC).
 	Expires string `json:"expires,omitempty"`
+	// Source is where the waiver is declared, e.g. tenants.yaml:42.
+	Source string `json:"source,omitempty"`
+	// Was is the status the finding had before the waiver covered it.
+	Was Status `json:"was,omitempty"`
 }
 
 // Finding is the result of one rule on one target.

@@ -8,12 +8,20 @@ import (
 
 // ReportSchemaVersion names the JSON contract of a Report.
 //
+// v3 (from v2): the report carries the catalogue entries of its rules
+// (rules), the waivers that did not apply (waivers), each environment's
+// place in tenants.yaml (declaredAt), and a waived finding's source and
+// earlier status. A v2 report still reads (report render, diff, merge): what
+// v3 adds is absent from it, never invented.
+//
 // v2 (from v1): the status manual (and its summary count); the readiness
 // states ENABLED and BROKEN and each verdict's turnedOn; a finding's scope
 // and access (how to read what an error could not); the report's
 // signInErrors; summaries that count a tenant-wide finding once per tenant.
-// No teamslink command reads reports back, so nothing reads v1 any more.
-const ReportSchemaVersion = "teamslink.report/v2"
+const ReportSchemaVersion = "teamslink.report/v3"
+
+// ReadableReportVersions are the contract versions teamslink reads back.
+var ReadableReportVersions = []string{"teamslink.report/v2", ReportSchemaVersion}
 
 // Readiness is the verdict on one experience in one environment.
 type Readiness string
@@ -73,6 +81,15 @@ type Environment struct {
 	Experience Experience `json:"experience"`
 	Verdicts   []Verdict  `json:"verdicts"`
 	Findings   []Finding  `json:"findings"`
+	// DeclaredAt is where tenants.yaml declares the environment; nil when
+	// it was not scanned from a config (eval of a snapshot, --env).
+	DeclaredAt *SourceLine `json:"declaredAt,omitempty"`
+}
+
+// SourceLine is a line of a file, e.g. tenants.yaml line 14.
+type SourceLine struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
 }
 
 // Verdict returns the verdict for e, or NotAssessed.
@@ -103,6 +120,38 @@ type Report struct {
 	SignInErrors []SignInError `json:"signInErrors"`
 	Environments []Environment `json:"environments"`
 	Summary      Summary       `json:"summary"`
+	// Rules are the catalogue entries of the rules evaluated, so a saved
+	// report renders (SARIF rules, help text) without the policies.
+	Rules []RuleInfo `json:"rules,omitempty"`
+	// Waivers are the declared waivers that did not apply: expired, or
+	// matching nothing.
+	Waivers []WaiverNotice `json:"waivers,omitempty"`
+}
+
+// RuleInfo is the catalogue entry of a rule, as a report carries it.
+type RuleInfo struct {
+	ID          string       `json:"id"`
+	Title       string       `json:"title"`
+	Description string       `json:"description,omitempty"`
+	Severity    Severity     `json:"severity"`
+	Scope       Scope        `json:"scope"`
+	Experiences []Experience `json:"experiences"`
+	ErrorCode   string       `json:"errorCode,omitempty"`
+	Docs        string       `json:"docs,omitempty"`
+	Remediation string       `json:"remediation,omitempty"`
+	Fix         *Fix         `json:"automatedFix,omitempty"`
+	// Builtin is false for a --policy-dir rule.
+	Builtin bool `json:"builtin"`
+}
+
+// Rule returns the catalogue entry of id, if the report carries it.
+func (r *Report) Rule(id string) (RuleInfo, bool) {
+	for _, ri := range r.Rules {
+		if ri.ID == id {
+			return ri, true
+		}
+	}
+	return RuleInfo{}, false
 }
 
 // SignInError says that nothing of a tenant could be read because its
