@@ -30,6 +30,22 @@ type Options struct {
 	// Now is the clock used for relative times ("snapshot 2h old"). It is
 	// required: the process injects its one clock, tests pin theirs.
 	Now func() time.Time
+	// SARIF tunes the sarif format; the other formats ignore it.
+	SARIF SARIFOptions
+}
+
+// SARIFOptions say where SARIF results point and how the run is named.
+type SARIFOptions struct {
+	// Root is the repository root that artifact URIs are relative to
+	// (--sarif-root; the CLI defaults it to the git top level of the
+	// working directory). Empty: paths are written as given, slashed.
+	Root string
+	// Anchor is the file a result points at when its environment has no
+	// line in tenants.yaml (--sarif-anchor, else the snapshot file).
+	Anchor string
+	// Category is the first part of runAutomationDetails.id
+	// (category/run-id); empty means "teamslink".
+	Category string
 }
 
 // factory builds the writer of one format.
