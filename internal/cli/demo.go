@@ -138,6 +138,6 @@ func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Sn
 		{format: "json", path: filepath.Join(dir, "report.json")},
 		{format: "table", path: filepath.Join(dir, "report.txt")},
 	}
-	files := append([]outputFile{snapshotFile(filepath.Join(dir, "snapshot.json"), snap)}, reportFiles(cmd.Context(), specs, rep, deps.Now)...)
+	files := append([]outputFile{snapshotFile(filepath.Join(dir, "snapshot.json"), snap)}, reportFiles(cmd.Context(), specs, rep, rendering{opts: report.Options{Now: deps.Now}})...)
 	return writeFiles(cmd.Context(), files)
 }

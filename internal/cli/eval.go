@@ -43,7 +43,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return assessAndReport(cmd, deps, eng, snap, &o, p)
+			return assessAndReport(cmd, deps, eng, snap, &o, p, assessment{anchor: args[0]})
 		},
 	}
 	o.register(cmd)

@@ -2,12 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -77,16 +77,16 @@ func isFormat(name string) bool {
 	return false
 }
 
-// reportFiles are the requested reports that go to files.
-// now is the clock for relative times in the reports.
-func reportFiles(ctx context.Context, specs []outputSpec, rep *finding.Report, now func() time.Time) []outputFile {
+// reportFiles are the requested reports that go to files, rendered as rd
+// says.
+func reportFiles(ctx context.Context, specs []outputSpec, rep *finding.Report, rd rendering) []outputFile {
 	var files []outputFile
 	for _, s := range specs {
 		if s.path == "" {
 			continue
 		}
 		files = append(files, outputFile{what: s.format + " report", path: s.path, render: func(w io.Writer) error {
-			rw, err := report.New(s.format, w, report.Options{Now: now})
+			rw, err := report.New(s.format, w, rd.opts)
 			if err != nil {
 				return &UsageError{Err: err}
 			}
@@ -98,7 +98,7 @@ func reportFiles(ctx context.Context, specs []outputSpec, rep *finding.Report, n
 
 // writeStdoutReport renders rep to standard output in the one format that
 // goes there, if any.
-func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report, now func() time.Time) error {
+func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSpec, rep *finding.Report, rd rendering) error {
 	for _, s := range specs {
 		if s.path != "" {
 			continue
@@ -107,7 +107,9 @@ func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSp
 			return err
 		}
 		out := cmd.OutOrStdout()
-		w, err := report.New(s.format, out, report.Options{Color: isTerminal(out), Now: now})
+		opts := rd.opts
+		opts.Color = isTerminal(out)
+		w, err := report.New(s.format, out, opts)
 		if err != nil {
 			return &UsageError{Err: err}
 		}
@@ -173,9 +175,11 @@ type assessOptions struct {
 	failOn     string
 	policyDirs []string
 	profile    string
+	render     renderOptions
 }
 
 func (o *assessOptions) register(cmd *cobra.Command) {
+	o.render.register(cmd)
 	f := cmd.Flags()
 	f.StringVarP(&o.format, "format", "f", "table", "report format ("+strings.Join(report.Formats(), ", ")+"); several as json=FILE,table")
 	f.StringVarP(&o.output, "output", "o", "", "write the report to `FILE` instead of standard output")
@@ -244,24 +248,48 @@ func exitFor(rep *finding.Report, failOn finding.FailOn) error {
 	return nil
 }
 
+// assessment is what eval and scan know about where their targets came
+// from: the file to anchor SARIF results at, the config's waivers, and
+// where the config declares each environment.
+type assessment struct {
+	anchor   string
+	waivers  []finding.WaiverRule
+	declared func(tenant, url string) *finding.SourceLine
+}
+
 // assessAndReport evaluates snap, writes the extra files and every requested
 // report, and turns the result into the command's exit: the second half of
 // eval and scan.
-func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, extra ...outputFile) error {
+func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, in assessment, extra ...outputFile) error {
+	rd, err := o.render.resolve(deps.Now, in.anchor)
+	if err != nil {
+		return err
+	}
 	rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
 		Experience:  p.experience,
 		Tables:      trimAll(o.entities),
 		Profile:     p.profile,
 		Now:         deps.now,
 		ToolVersion: deps.Version,
+		Waivers:     in.waivers,
 	})
 	if err != nil {
+		var unknown *engine.UnknownWaiverRuleError
+		if errors.As(err, &unknown) {
+			return &UsageError{Err: err}
+		}
 		return err
 	}
-	if err := writeFiles(cmd.Context(), slices.Concat(extra, reportFiles(cmd.Context(), p.outputs, rep, deps.Now))); err != nil {
+	if in.declared != nil {
+		for i := range rep.Environments {
+			e := &rep.Environments[i]
+			e.DeclaredAt = in.declared(e.Tenant, e.URL)
+		}
+	}
+	if err := writeFiles(cmd.Context(), slices.Concat(extra, reportFiles(cmd.Context(), p.outputs, rep, rd))); err != nil {
 		return err
 	}
-	if err := writeStdoutReport(cmd.Context(), cmd, p.outputs, rep, deps.Now); err != nil {
+	if err := writeStdoutReport(cmd.Context(), cmd, p.outputs, rep, rd); err != nil {
 		return err
 	}
 	return exitFor(rep, p.failOn)

@@ -54,7 +54,7 @@ Examples:
 			if snapshotOut != "" {
 				extra = append(extra, snapshotFile(snapshotOut, snap))
 			}
-			return assessAndReport(cmd, deps, eng, snap, &assess, p, extra...)
+			return assessAndReport(cmd, deps, eng, snap, &assess, p, assessment{anchor: targets.configPath}, extra...)
 		},
 	}
 	targets.register(cmd)
