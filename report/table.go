@@ -83,9 +83,35 @@ func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Re
 			return fmt.Errorf("environment %d (%s): %w", i, e.URL, err)
 		}
 	}
+	t.waiverNotices(w, r.Waivers)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, t.summary(r))
 	return nil
+}
+
+// waiverNotices lists the declared waivers that did not apply, so that an
+// expired or mistyped waiver is never silent.
+func (t *tableWriter) waiverNotices(w io.Writer, notices []finding.WaiverNotice) {
+	if len(notices) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, t.pal.bold(t.pal.paint(yellow, fmt.Sprintf("Waivers that did not apply (%d)", len(notices)))))
+	for _, n := range notices {
+		head := "  " + clean(string(n.Problem)) + ": " + clean(n.Rule)
+		for _, part := range []string{n.Tenant, n.Environment, n.Table} {
+			if part != "" {
+				head += " " + clean(part)
+			}
+		}
+		if n.Source != "" {
+			head += " (" + clean(n.Source) + ")"
+		}
+		fmt.Fprintln(w, head)
+		for _, l := range wrap("    "+prose(n.Message), messageWidth+titleWidth) {
+			fmt.Fprintln(w, l)
+		}
+	}
 }
 
 // signIns says first, once per tenant, that a tenant's sign-in failed:
@@ -326,7 +352,10 @@ func waiver(w finding.Waiver) string {
 		meta = append(meta, "owner "+w.Owner)
 	}
 	if w.Expires != "" {
-		meta = append(meta, "expires "+w.Expires)
+		meta = append(meta, "until "+w.Expires)
+	}
+	if w.Source != "" {
+		meta = append(meta, w.Source)
 	}
 	if len(meta) > 0 {
 		s += " (" + strings.Join(meta, ", ") + ")"

@@ -353,7 +353,7 @@ func TestConfigCheckCancelled(t *testing.T) {
 func TestConfigCheck(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := run(t, "config", "check", filepath.Join("..", "..", "testdata", "demo", "tenants.yaml"))
-	if code != 0 || !strings.Contains(out, "valid: 20 tenant(s), 22 environment(s)") {
+	if code != 0 || !strings.Contains(out, "valid: 20 tenant(s), 22 environment(s), 0 waiver(s)") {
 		t.Errorf("valid config: exit %d, %q %q", code, out, errOut)
 	}
 	bad := filepath.Join(t.TempDir(), "tenants.yaml")

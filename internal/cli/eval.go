@@ -5,12 +5,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
 func newEvalCommand(deps Deps) *cobra.Command {
-	var o assessOptions
+	var (
+		o          assessOptions
+		configPath string
+	)
 	cmd := &cobra.Command{
 		Use:   "eval SNAPSHOT...",
 		Short: "Evaluate a collected snapshot against every prerequisite",
@@ -22,7 +26,8 @@ Examples:
   teamslink eval snapshot.json
   teamslink eval snapshot.json --experience basic --entities account,contact,new_project
   teamslink eval snapshot.json --format json --output report.json
-  teamslink eval snapshot.json --format table,json=report.json --fail-on warn`,
+  teamslink eval snapshot.json --format table,json=report.json --fail-on warn
+  teamslink eval snapshot.json --config tenants.yaml --format sarif=teamslink.sarif`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := o.parse()
@@ -43,10 +48,22 @@ Examples:
 			if err != nil {
 				return err
 			}
-			return assessAndReport(cmd, deps, eng, snap, &o, p, assessment{anchor: args[0]})
+			in := assessment{anchor: args[0]}
+			if configPath != "" {
+				cfg, err := config.LoadContext(cmd.Context(), configPath)
+				if err != nil {
+					return &UsageError{Err: err}
+				}
+				if err := eng.CheckWaivers(cfg.WaiverRules()); err != nil {
+					return &UsageError{Err: err}
+				}
+				in = assessment{anchor: configPath, waivers: cfg.WaiverRules(), declared: cfg.DeclaredAt}
+			}
+			return assessAndReport(cmd, deps, eng, snap, &o, p, in)
 		},
 	}
 	o.register(cmd)
+	cmd.Flags().StringVarP(&configPath, "config", "c", "", "tenants.yaml whose waivers apply, and whose lines SARIF results point at")
 	return cmd
 }
 

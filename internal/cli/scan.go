@@ -46,6 +46,10 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if err := eng.CheckWaivers(cfg.WaiverRules()); err != nil {
+				// Before any request: a typo in a waiver is a usage error.
+				return &UsageError{Err: err}
+			}
 			snap, err := collectSnapshot(cmd.Context(), cfg, deps, trimAll(assess.entities))
 			if err != nil {
 				return err
@@ -54,7 +58,11 @@ Examples:
 			if snapshotOut != "" {
 				extra = append(extra, snapshotFile(snapshotOut, snap))
 			}
-			return assessAndReport(cmd, deps, eng, snap, &assess, p, assessment{anchor: targets.configPath}, extra...)
+			in := assessment{anchor: targets.configPath}
+			if targets.configPath != "" {
+				in.waivers, in.declared = cfg.WaiverRules(), cfg.DeclaredAt
+			}
+			return assessAndReport(cmd, deps, eng, snap, &assess, p, in, extra...)
 		},
 	}
 	targets.register(cmd)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -83,6 +84,8 @@ func TestScanSignInFails(t *testing.T) {
 			}
 		}
 	}
+	// The config lives in a temporary directory; the golden names it tenants.yaml.
+	b = bytes.ReplaceAll(b, []byte(strconv.Quote(config)), []byte(`"tenants.yaml"`))
 	goldenFile(t, filepath.Join("testdata", "scan-signin.json.golden"), b)
 
 	// collect says it once on stderr too, instead of once per section.

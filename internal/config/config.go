@@ -9,8 +9,8 @@
 // The file never holds a secret value, only where to find one: the name of
 // an environment variable or the path of a file.
 //
-// Top-level keys reserved for later versions — waivers, schedule and
-// fleet — are rejected today with "not supported yet", so a file written
+// Top-level keys reserved for later versions — schedule and fleet — are
+// rejected today with "not supported yet", so a file written
 // for a newer teamslink fails loudly instead of being half-read.
 package config
 
@@ -45,6 +45,8 @@ type Config struct {
 	Defaults Defaults `yaml:"defaults"`
 	// Tenants are scanned in order.
 	Tenants []Tenant `yaml:"tenants"`
+	// Waivers accept findings until a date; see Waiver.
+	Waivers []Waiver `yaml:"waivers"`
 
 	src *source // where the config came from; nil when built in code
 }

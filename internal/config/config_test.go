@@ -33,7 +33,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-empty.yaml", ": empty config: expected a tenants list"},
 		{"invalid-multiple-documents.yaml", ":9: more than one YAML document; tenants.yaml holds exactly one"},
 		{"invalid-unknown-key.yaml", ":9: tenants[0].environments[0].tabels: unknown key (valid: url, name, tables, experience, sharePointIntegrationConfigured, profile)"},
-		{"invalid-reserved-key.yaml", ":1: waivers: not supported yet: reserved for a later version of teamslink"},
+		{"invalid-reserved-key.yaml", ":1: schedule: not supported yet: reserved for a later version of teamslink"},
 		{"invalid-inline-secret.yaml", ":6: tenants[0].auth.clientSecret: unknown key: tenants.yaml never holds a secret value; name an environment variable (secretEnv, certificatePasswordEnv) or a file (secretFile, certificateFile) instead"},
 		{"invalid-type.yaml", ":9: tenants[0].environments[0].tables: must be a list, not a string"},
 		{"invalid-type-mapping.yaml", ":3: tenants[0].auth: must be a mapping, not a string"},
@@ -85,6 +85,12 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-profile.yaml", `:9: tenants[0].environments[0].profile: unknown profile "strict" (valid: preflight, enabled)`},
 		{"invalid-table-name.yaml", `:9: tenants[0].environments[0].tables[1]: "Opportunity Product" is not a table logical name (lower case letters, digits and _, e.g. account, new_project)`},
 		{"invalid-table-duplicate.yaml", ":12: tenants[0].environments[0].tables[2]: account is listed twice"},
+		// Waivers.
+		{"invalid-waiver-tenant.yaml", `:10: waivers[0].tenant: no tenant of this file has the id or name "Fabrikam"`},
+		{"invalid-waiver-environment.yaml", `:10: waivers[0].environment: no environment of this file has the URL or name "https://contoso-old.crm.dynamics.com"`},
+		{"invalid-waiver-expires.yaml", `:12: waivers[0].expires: "31/01/2027" is not a date YYYY-MM-DD`},
+		{"invalid-waiver-incomplete.yaml", ":9: waivers[0].reason: required: why the finding is accepted\n" + "testdata/invalid-waiver-incomplete.yaml:9: waivers[0].expires: required: the last day the waiver applies, YYYY-MM-DD, so that it is looked at again"},
+		{"invalid-waiver-rule.yaml", `:9: waivers[0].rule: "SP 5" is not a rule id (e.g. TL-SP-005; teamslink rules lists them)`},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -180,7 +180,7 @@ func lastKey(p string) string {
 }
 
 // reservedKeys are top-level keys a later version will define.
-var reservedKeys = map[string]bool{"waivers": true, "schedule": true, "fleet": true}
+var reservedKeys = map[string]bool{"schedule": true, "fleet": true}
 
 // secretKeys are keys people reach for when they mean to put a secret
 // value in the file, which it never holds.

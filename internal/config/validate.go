@@ -81,6 +81,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	if len(v.errs) == 0 {
+		// Waivers name tenants and environments: check them against a
+		// valid list.
+		v.waivers(c)
+	}
+	if len(v.errs) == 0 {
 		return nil
 	}
 	if v.src != nil {

@@ -1,6 +1,9 @@
 package finding
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // WaiverRule is one waiver as the config declares it: which findings it
 // covers (a rule, and optionally a tenant, an environment and a table), why,
@@ -35,8 +38,8 @@ func Waivable(s Status) bool {
 // Covers reports whether w covers the finding f.
 func (w WaiverRule) Covers(f Finding) bool {
 	return w.Rule == f.Rule &&
-		(w.Tenant == "" || w.Tenant == f.Tenant) &&
-		(w.Environment == "" || w.Environment == f.Environment) &&
+		(w.Tenant == "" || strings.EqualFold(w.Tenant, f.Tenant)) &&
+		(w.Environment == "" || strings.EqualFold(w.Environment, f.Environment)) &&
 		(w.Table == "" || w.Table == f.Table)
 }
 
