@@ -28,6 +28,10 @@ func (o *renderOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.sarifAnchor, "sarif-anchor", "", "`FILE` SARIF results point at when tenants.yaml does not declare the environment (default: the config or snapshot file)")
 	f.StringVar(&o.sarifCategory, "sarif-category", "teamslink", "code scanning category of the SARIF run (runAutomationDetails.id)")
 	f.StringVar(&o.sarifSplit, "sarif-split", "", "write one SARIF file per tenant (tenant), for fleets beyond GitHub's limits")
+	// Hidden until the sarif format they shape is registered.
+	for _, name := range []string{"sarif-root", "sarif-anchor", "sarif-category", "sarif-split"} {
+		_ = f.MarkHidden(name)
+	}
 }
 
 // rendering is what the render flags resolved to: the report options and
@@ -45,7 +49,8 @@ func (o *renderOptions) resolve(now func() time.Time, anchor string) (rendering,
 	switch o.sarifSplit {
 	case "":
 	case "tenant":
-		rd.splitByTenant = true
+		// Until the sarif format lands there is nothing to split.
+		return rd, usageErrorf("--sarif-split: not supported yet: this teamslink writes no SARIF")
 	default:
 		return rd, usageErrorf("--sarif-split: unknown value %q (valid: tenant)", o.sarifSplit)
 	}
