@@ -54,9 +54,7 @@ Examples:
 				if err != nil {
 					return &UsageError{Err: err}
 				}
-				if err := eng.CheckWaivers(cfg.WaiverRules()); err != nil {
-					return &UsageError{Err: err}
-				}
+				// Evaluate refuses a waiver of an unknown rule (exit 2).
 				in = assessment{anchor: configPath, waivers: cfg.WaiverRules(), declared: cfg.DeclaredAt}
 			}
 			return assessAndReport(cmd, deps, eng, snap, &o, p, in)

@@ -34,11 +34,9 @@ func (o *renderOptions) register(cmd *cobra.Command) {
 	}
 }
 
-// rendering is what the render flags resolved to: the report options and
-// whether SARIF goes to one file per tenant.
+// rendering is what the render flags resolved to: the report options.
 type rendering struct {
-	opts          report.Options
-	splitByTenant bool
+	opts report.Options
 }
 
 // resolve checks the flags and fills the defaults. anchor is the file the
@@ -89,11 +87,4 @@ func gitTopLevel(dir string) string {
 		}
 		d = parent
 	}
-}
-
-// perTenantPath is the file of one tenant's share of a split report: the
-// tenant id before the extension, out.sarif → out.<tenant>.sarif.
-func perTenantPath(path, tenant string) string {
-	ext := filepath.Ext(path)
-	return strings.TrimSuffix(path, ext) + "." + tenant + ext
 }

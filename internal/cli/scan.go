@@ -46,7 +46,8 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if err := eng.CheckWaivers(cfg.WaiverRules()); err != nil {
+			waivers := cfg.WaiverRules()
+			if err := eng.CheckWaivers(waivers); err != nil {
 				// Before any request: a typo in a waiver is a usage error.
 				return &UsageError{Err: err}
 			}
@@ -60,7 +61,7 @@ Examples:
 			}
 			in := assessment{anchor: targets.configPath}
 			if targets.configPath != "" {
-				in.waivers, in.declared = cfg.WaiverRules(), cfg.DeclaredAt
+				in.waivers, in.declared = waivers, cfg.DeclaredAt
 			}
 			return assessAndReport(cmd, deps, eng, snap, &assess, p, in, extra...)
 		},
