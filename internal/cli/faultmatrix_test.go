@@ -101,8 +101,8 @@ const (
 // the fault waits longer. The other cells keep the default deadline (30 s),
 // so that a scan slowed by a busy machine never looks like a fault.
 const (
-	matrixRequestTimeout = 3 * time.Second
-	matrixDelay          = "4s"
+	matrixRequestTimeout = 5 * time.Second
+	matrixDelay          = "7s"
 )
 
 // callClass is how a call travels, which decides what a fault does to it.
@@ -512,13 +512,13 @@ func (c matrixCell) wait() time.Duration {
 	}
 	switch c.fault.id {
 	case fLatency:
-		return 25 * time.Second // five deadlines and the backoff between them
+		return 40 * time.Second // five deadlines and the backoff between them
 	case f429NoRetryAfter, f503, fReset, fTLS, fTruncate:
 		return 15 * time.Second // the backoff: about 1 s + 2 s + 4 s + 8 s
 	case f429:
 		return 4 * time.Second // Retry-After: 1 s, four times
 	case fLatencyOnce:
-		return 4 * time.Second
+		return 6 * time.Second
 	case f429Once, f429NoRetryAfterOnce, f502Once, f503Once, f504Once, fResetOnce, fTLSOnce, fTruncateOnce:
 		return time.Second
 	}
