@@ -226,10 +226,7 @@ func (m *markdownWriter) blocks(ctx context.Context, r *finding.Report) ([]mdBlo
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		text, err := restSection(e)
-		if err != nil {
-			return nil, fmt.Errorf("environment %s: %w", e.URL, err)
-		}
+		text := restSection(e)
 		if i == 0 {
 			text = "### Other environments\n\n" + text
 		}
@@ -522,7 +519,7 @@ func attentionSection(e finding.Environment) (string, error) {
 	list(failTitle, byStatus(finding.StatusFail), adviceItem)
 	var unknown []finding.Finding
 	for _, f := range fs {
-		if f.Status == finding.StatusError || !knownStatus(f.Status) {
+		if f.Status == finding.StatusError || !f.Status.Valid() {
 			unknown = append(unknown, f)
 		}
 	}
@@ -544,7 +541,7 @@ func attentionSection(e finding.Environment) (string, error) {
 }
 
 // restSection is an environment that needs no attention, folded.
-func restSection(e finding.Environment) (string, error) {
+func restSection(e finding.Environment) string {
 	fs := sortFindings(e.Findings)
 	var b strings.Builder
 	states := make([]string, 0, len(finding.Experiences))
@@ -571,10 +568,8 @@ func restSection(e finding.Environment) (string, error) {
 		b.WriteString("\nNo findings.\n")
 	}
 	b.WriteString("\n</details>\n")
-	return b.String(), nil
+	return b.String()
 }
-
-func knownStatus(s finding.Status) bool { return s.Valid() }
 
 // findingHead is a finding's first line as a list item: status, rule,
 // title, table and message.
