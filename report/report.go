@@ -53,9 +53,11 @@ type factory func(w io.Writer, opts Options) Writer
 
 // formats is the registry: one line per format, its constructor in its own file.
 var formats = map[string]factory{
-	"json":   newJSONWriter,
-	"matrix": newMatrixWriter,
-	"table":  newTableWriter,
+	"json":     newJSONWriter,
+	"junit":    newJUnitWriter,
+	"markdown": newMarkdownWriter,
+	"matrix":   newMatrixWriter,
+	"table":    newTableWriter,
 }
 
 // Formats returns the names of every format New accepts, sorted.
