@@ -50,12 +50,16 @@ const unknownEnvironment = "unknown"
 // https://contoso-dev.crm4.dynamics.com/). It is short, stable across runs
 // and renames of the environment's display name, never a URL, and unique in
 // practice within a tenant; EnvironmentLabels settles the rare collision.
+// An IP address is kept whole.
 // The configured or discovered name is not used: display names change and
 // repeat, and a label that changes splits a series' history.
 func EnvironmentLabel(rawURL string) string {
 	host := hostOf(rawURL)
 	if host == "" {
 		return unknownEnvironment
+	}
+	if net.ParseIP(host) != nil {
+		return host
 	}
 	first, _, _ := strings.Cut(host, ".")
 	return first
