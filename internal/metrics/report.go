@@ -3,6 +3,7 @@ package metrics
 import (
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,10 +44,22 @@ var statusRank = map[finding.Status]int{
 	finding.StatusWaived: 3, finding.StatusManual: 4, finding.StatusPass: 5,
 }
 
+// sortedMetric is a built series with its sort key: its label values in
+// the order of their names, as the registry sorts a family's series.
+type sortedMetric struct {
+	key string
+	m   prometheus.Metric
+}
+
+// sortKey joins label values with the lowest byte, so that comparing keys
+// compares the values one after the other.
+func sortKey(values ...string) string { return strings.Join(values, "\x00") }
+
 // tenantState is what one tenant exports.
 type tenantState struct {
-	// series are the readiness and rule series, built once per report.
-	series []prometheus.Metric
+	// readiness and rules are the tenant's readiness and rule series,
+	// built once per report.
+	readiness, rules []sortedMetric
 	// sections are the sections that could not be read, each once per
 	// environment (or tenant).
 	sections map[string]int
@@ -62,6 +75,12 @@ type tenantState struct {
 type reportCollector struct {
 	mu      sync.RWMutex
 	tenants map[string]*tenantState
+	// sorted holds every tenant's readiness then rule series, each family
+	// in the registry's order, so that its sort of tens of thousands of
+	// series finds them sorted; rebuilt on the first Collect after a
+	// change (dirty).
+	sorted []prometheus.Metric
+	dirty  bool
 }
 
 func newReportCollector() *reportCollector {
@@ -134,6 +153,7 @@ func (c *reportCollector) observe(r *finding.Report, at time.Time, extra []strin
 		}
 		c.tenants[t] = st
 	}
+	c.dirty = true
 }
 
 // tenantSeries builds the series of one tenant's environments.
@@ -153,8 +173,9 @@ func tenantSeries(tenant string, envs []finding.Environment) *tenantState {
 				continue
 			}
 			seen[v.Experience] = true
-			st.series = append(st.series, prometheus.MustNewConstMetric(readinessDesc, prometheus.GaugeValue, 1,
-				tenant, env, labelValue(string(v.Experience)), labelValue(string(v.Readiness))))
+			x, state := labelValue(string(v.Experience)), labelValue(string(v.Readiness))
+			st.readiness = append(st.readiness, sortedMetric{sortKey(env, x, state, tenant),
+				prometheus.MustNewConstMetric(readinessDesc, prometheus.GaugeValue, 1, tenant, env, x, state)})
 		}
 		type worst struct {
 			status   finding.Status
@@ -179,8 +200,9 @@ func tenantSeries(tenant string, envs []finding.Environment) *tenantState {
 		}
 		for _, id := range slices.Sorted(maps.Keys(rules)) {
 			w := rules[id]
-			st.series = append(st.series, prometheus.MustNewConstMetric(ruleDesc, prometheus.GaugeValue, 1,
-				tenant, env, labelValue(id), labelValue(string(w.severity)), string(w.status)))
+			rule, sev, status := labelValue(id), labelValue(string(w.severity)), string(w.status)
+			st.rules = append(st.rules, sortedMetric{sortKey(env, rule, sev, status, tenant),
+				prometheus.MustNewConstMetric(ruleDesc, prometheus.GaugeValue, 1, tenant, env, rule, sev, status)})
 		}
 		for s := range envSections {
 			st.sections[labelValue(s)]++
@@ -211,8 +233,41 @@ func (c *reportCollector) retain(keep map[string]bool) {
 	for t := range c.tenants {
 		if !keep[t] {
 			delete(c.tenants, t)
+			c.dirty = true
 		}
 	}
+}
+
+// sortedSeries returns the readiness and rule series of every tenant in
+// the registry's order, rebuilding them after a change.
+func (c *reportCollector) sortedSeries() []prometheus.Metric {
+	c.mu.RLock()
+	if !c.dirty {
+		defer c.mu.RUnlock()
+		return c.sorted
+	}
+	c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.dirty {
+		return c.sorted
+	}
+	var readiness, rules []sortedMetric
+	for _, st := range c.tenants {
+		readiness = append(readiness, st.readiness...)
+		rules = append(rules, st.rules...)
+	}
+	byKey := func(a, b sortedMetric) int { return strings.Compare(a.key, b.key) }
+	slices.SortFunc(readiness, byKey)
+	slices.SortFunc(rules, byKey)
+	out := make([]prometheus.Metric, 0, len(readiness)+len(rules))
+	for _, list := range [][]sortedMetric{readiness, rules} {
+		for _, sm := range list {
+			out = append(out, sm.m)
+		}
+	}
+	c.sorted, c.dirty = out, false
+	return out
 }
 
 // Describe implements prometheus.Collector.
@@ -224,13 +279,14 @@ func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
+	// The slice is never modified once built: a change builds a new one.
+	for _, m := range c.sortedSeries() {
+		ch <- m
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	sections := map[string]int{}
 	for t, st := range c.tenants {
-		for _, m := range st.series {
-			ch <- m
-		}
 		if !st.lastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess), t)
 		}
