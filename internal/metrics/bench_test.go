@@ -50,7 +50,7 @@ func BenchmarkGather(b *testing.B) {
 	r := largeFleet(benchEnvironments, benchPerTenant)
 	m.ObserveReport(r, fixedNow)
 	for i := 0; i < len(r.Environments); i += benchPerTenant {
-		m.ObserveScan(r.Environments[i].Tenant, time.Minute, nil)
+		m.ObserveScan(time.Minute, nil)
 	}
 	mfs, err := reg.Gather()
 	if err != nil {

@@ -28,8 +28,8 @@ func filled(t *testing.T) (*prometheus.Registry, *metrics.Metrics) {
 	m := metrics.New(reg, testBuild)
 	m.ConfigReloaded(true, fixedNow)
 	m.ObserveReport(fleetReport(), fixedNow)
-	m.ObserveScan(contosoID, 42*time.Second, nil)
-	m.ObserveScan(fabrikamID, 3*time.Second, errors.New("collect: boom"))
+	m.ObserveScan(42*time.Second, nil)
+	m.ObserveScan(3*time.Second, errors.New("collect: boom"))
 
 	h := m.Hooks(metrics.APIDataverse)
 	h.OnResponse(200, time.Second)

@@ -138,11 +138,12 @@ func (m *Metrics) ConfigReloaded(ok bool, at time.Time) {
 	m.reloadTimestamp.Set(unixSeconds(at))
 }
 
-// ObserveScan records that the scan of target (a tenant id) took d and ended
-// with err: nil is a success, a context cancellation a canceled scan, any
-// other error a failed one. The report of a successful scan goes to
-// ObserveReport, which sets the tenant's last successful scan time.
-func (m *Metrics) ObserveScan(target string, d time.Duration, err error) {
+// ObserveScan records that the scan of a target took d and ended with err:
+// nil is a success, a context cancellation a canceled scan, any other error
+// a failed one. Both series are fleet-wide, with no tenant label, so that
+// they stay bounded; the report of a successful scan goes to ObserveReport,
+// which sets the tenant's last successful scan time.
+func (m *Metrics) ObserveScan(d time.Duration, err error) {
 	result := ResultSuccess
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -152,7 +153,6 @@ func (m *Metrics) ObserveScan(target string, d time.Duration, err error) {
 	}
 	m.scans.WithLabelValues(result).Inc()
 	m.scanDuration.Observe(d.Seconds())
-	m.report.scanned(labelValue(target), d)
 }
 
 // Retain drops every series of the tenants not listed: after a config

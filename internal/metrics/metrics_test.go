@@ -69,7 +69,7 @@ func TestEveryDescribedSeriesIsFilled(t *testing.T) {
 			t.Errorf("%s does not start with teamslink_", name)
 		}
 	}
-	if n < 15 {
+	if n < 14 {
 		t.Errorf("only %d metrics described", n)
 	}
 }
@@ -132,8 +132,8 @@ func TestSeriesBound(t *testing.T) {
 				tenants[e.Tenant] = true
 			}
 			if tt.scanEveryTen {
-				for tn := range tenants {
-					m.ObserveScan(tn, time.Minute, nil)
+				for range tenants {
+					m.ObserveScan(time.Minute, nil)
 				}
 			}
 			for _, api := range []string{metrics.APIDataverse, metrics.APIGraph, metrics.APISharePoint, metrics.APILogin, metrics.APIDiscovery} {
@@ -318,13 +318,6 @@ func TestReportSeries(t *testing.T) {
 			},
 		},
 		{
-			name: "last scan duration", metric: "teamslink_last_scan_duration_seconds",
-			want: []string{
-				`teamslink_last_scan_duration_seconds{tenant="` + contosoID + `"} 42`,
-				`teamslink_last_scan_duration_seconds{tenant="` + fabrikamID + `"} 3`,
-			},
-		},
-		{
 			name: "build info", metric: "teamslink_build_info",
 			want: []string{`teamslink_build_info{goversion="go1.26.8",revision="4f9c2e1",version="1.2.3"} 1`},
 		},
@@ -420,7 +413,7 @@ func TestObserveScan(t *testing.T) {
 			t.Parallel()
 			reg := prometheus.NewRegistry()
 			m := metrics.New(reg, testBuild)
-			m.ObserveScan(contosoID, 90*time.Second, tt.err)
+			m.ObserveScan(90*time.Second, tt.err)
 			mfs := gather(t, reg)
 			got := samples(mfs, "teamslink_scans_total", map[string]string{"result": tt.want})
 			if want := []string{`teamslink_scans_total{result="` + tt.want + `"} 1`}; !slices.Equal(got, want) {
@@ -473,7 +466,7 @@ func TestNilRegisterer(t *testing.T) {
 	t.Parallel()
 	m := metrics.New(nil, metrics.BuildInfo{})
 	m.ObserveReport(fleetReport(), fixedNow)
-	m.ObserveScan(contosoID, time.Second, nil)
+	m.ObserveScan(time.Second, nil)
 	m.ConfigReloaded(true, fixedNow)
 }
 
@@ -505,7 +498,7 @@ func TestConcurrentUse(t *testing.T) {
 				part := newReport(fleetEnvs()[g%len(fleetEnvs()) : g%len(fleetEnvs())+1]...)
 				m.ObserveReport(part, fixedNow.Add(time.Duration(i)*time.Second))
 				m.ObserveReport(r, fixedNow)
-				m.ObserveScan(contosoID, time.Second, nil)
+				m.ObserveScan(time.Second, nil)
 				m.Hooks(metrics.APIGraph).OnResponse(200, time.Millisecond)
 				if i%5 == 0 {
 					m.Retain(contosoID)

@@ -15,7 +15,8 @@ import (
 // The series derived from reports. Each environment has at most one
 // readiness series per experience and one rule series per rule, so the
 // report-derived series of E environments number at most E × (rules +
-// experiences), plus two per tenant and one per unreadable section.
+// experiences), plus one per tenant (its last successful scan, and its
+// credential while its sign-in fails) and one per unreadable section.
 var (
 	readinessDesc = prometheus.NewDesc(namespace+"_environment_readiness",
 		"The verdict of the latest report on the experience in the environment: one series with the value 1 whose state label is ENABLED, READY, BLOCKED, BROKEN or UNKNOWN; an experience the run was not asked about has none.",
@@ -25,9 +26,6 @@ var (
 		[]string{"tenant", "environment", "rule", "severity", "status"}, nil)
 	lastSuccessDesc = prometheus.NewDesc(namespace+"_last_successful_scan_timestamp_seconds",
 		"When the latest report of the tenant whose sign-in succeeded was made, in seconds since the Unix epoch.",
-		[]string{"tenant"}, nil)
-	lastDurationDesc = prometheus.NewDesc(namespace+"_last_scan_duration_seconds",
-		"How long the latest scan of the tenant took, whatever its result.",
 		[]string{"tenant"}, nil)
 	credentialDesc = prometheus.NewDesc(namespace+"_credential_failed",
 		"1 while the latest report of the tenant says its sign-in failed (nothing of it could be read), by the tenants.yaml auth method; absent once it signs in.",
@@ -67,8 +65,6 @@ type tenantState struct {
 	signInFailed bool
 	method       string
 	lastSuccess  time.Time
-	lastDuration time.Duration
-	scanned      bool
 }
 
 // reportCollector exports the state of every tenant's latest report.
@@ -146,7 +142,6 @@ func (c *reportCollector) observe(r *finding.Report, at time.Time, extra []strin
 	defer c.mu.Unlock()
 	for t, st := range built {
 		if old, ok := c.tenants[t]; ok {
-			st.lastDuration, st.scanned = old.lastDuration, old.scanned
 			if st.signInFailed {
 				st.lastSuccess = old.lastSuccess
 			}
@@ -214,18 +209,6 @@ func tenantSeries(tenant string, envs []finding.Environment) *tenantState {
 	return st
 }
 
-// scanned records how long the latest scan of tenant took.
-func (c *reportCollector) scanned(tenant string, d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	st, ok := c.tenants[tenant]
-	if !ok {
-		st = &tenantState{sections: map[string]int{}}
-		c.tenants[tenant] = st
-	}
-	st.lastDuration, st.scanned = d, true
-}
-
 // retain drops every tenant not in keep.
 func (c *reportCollector) retain(keep map[string]bool) {
 	c.mu.Lock()
@@ -272,7 +255,7 @@ func (c *reportCollector) sortedSeries() []prometheus.Metric {
 
 // Describe implements prometheus.Collector.
 func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{readinessDesc, ruleDesc, lastSuccessDesc, lastDurationDesc, credentialDesc, collectionErrorsDesc} {
+	for _, d := range []*prometheus.Desc{readinessDesc, ruleDesc, lastSuccessDesc, credentialDesc, collectionErrorsDesc} {
 		ch <- d
 	}
 }
@@ -289,9 +272,6 @@ func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
 	for t, st := range c.tenants {
 		if !st.lastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, unixSeconds(st.lastSuccess), t)
-		}
-		if st.scanned {
-			ch <- prometheus.MustNewConstMetric(lastDurationDesc, prometheus.GaugeValue, st.lastDuration.Seconds(), t)
 		}
 		if st.signInFailed {
 			ch <- prometheus.MustNewConstMetric(credentialDesc, prometheus.GaugeValue, 1, t, st.method)
