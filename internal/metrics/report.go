@@ -61,10 +61,12 @@ type tenantState struct {
 	// sections are the sections that could not be read, each once per
 	// environment (or tenant).
 	sections map[string]int
-	// method is the auth method of a failed sign-in; "" when it succeeded.
+	// signInFailed says the report's sign-in failed, with the auth method.
 	signInFailed bool
 	method       string
-	lastSuccess  time.Time
+	// lastSuccess is when the latest report whose sign-in succeeded was
+	// made; zero before one.
+	lastSuccess time.Time
 }
 
 // reportCollector exports the state of every tenant's latest report.
