@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -180,20 +181,30 @@ func matrixCell(t *testing.T, v *visit, envName, experience string) cellSeen {
 }
 
 // shown reports how the element a selector finds is displayed: its
-// computed display and visibility, and whether it has a box on the page.
+// computed display and visibility, and whether the browser renders it at
+// all (checkVisibility: false inside a display:none ancestor or a closed
+// details element).
 func shown(t *testing.T, v *visit, selector string) string {
 	t.Helper()
 	return eval[string](t, v, fmt.Sprintf(`(() => {
   const el = document.querySelector(%q);
   if (!el) return "absent";
   const cs = getComputedStyle(el);
-  const box = el.getClientRects().length > 0;
-  return cs.display + "/" + cs.visibility + "/" + (box ? "box" : "nobox");
+  const seen = el.checkVisibility({visibilityProperty: true, opacityProperty: true});
+  return cs.display + "/" + cs.visibility + "/" + (seen ? "seen" : "unseen");
 })()`, selector))
 }
 
 func isShown(s string) bool {
-	return !strings.HasPrefix(s, "none/") && strings.Contains(s, "/visible/") && strings.HasSuffix(s, "/box")
+	return !strings.HasPrefix(s, "none/") && strings.Contains(s, "/visible/") && strings.HasSuffix(s, "/seen")
+}
+
+// media emulates a CSS media type ("print"), or stops ("").
+func media(typ string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: typ})
+		return err
+	})
 }
 
 // rgb is a palette colour as getComputedStyle writes it.
@@ -361,6 +372,27 @@ func TestHTMLInChromium(t *testing.T) {
 			}
 			if s := shown(t, v, `section#env-5 tr.finding.status-fail`); !isShown(s) {
 				t.Errorf("with only findings that need attention, a failing finding is hidden (%s)", s)
+			}
+
+			// Printed, the page has no filters and shows everything: the rows
+			// filtered out on screen, and evidence folded on screen.
+			folded := `section#env-1 details.evidence:not([open]) pre` // a pass's evidence
+			if s := shown(t, v, folded); isShown(s) {
+				t.Errorf("on screen, the folded evidence of a pass is shown (%s)", s)
+			}
+			if err := chromedp.Do(v.ctx, media("print")); err != nil {
+				t.Fatalf("emulate print: %v", err)
+			}
+			if s := shown(t, v, "#filters"); !strings.HasPrefix(s, "none/") {
+				t.Errorf("printed, the filters are shown (%s)", s)
+			}
+			for _, sel := range []string{ready, readySection, passing, folded} {
+				if s := shown(t, v, sel); !isShown(s) {
+					t.Errorf("printed, %s is hidden (%s)", sel, s)
+				}
+			}
+			if err := chromedp.Do(v.ctx, media("")); err != nil {
+				t.Fatalf("stop emulating print: %v", err)
 			}
 
 			// "Show everything" brings every row back.
