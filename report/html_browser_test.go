@@ -335,7 +335,7 @@ func TestHTMLInChromium(t *testing.T) {
 			}
 
 			// Choosing a state filter hides the rows that do not match.
-			ready := `table.matrix tr.env[data-env="env-1"]`   // Contoso Sales, READY
+			ready := `table.matrix tr.env[data-env="env-1"]`    // Contoso Sales, READY
 			fabrikam := `table.matrix tr.env[data-env="env-5"]` // Fabrikam Production, BLOCKED
 			readySection := `section.environment#env-1`
 			for _, sel := range []string{ready, fabrikam, readySection} {
