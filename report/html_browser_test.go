@@ -107,8 +107,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 }, true);`
 
 // open shows pageURL in a new tab of browser, recording its requests and
-// complaints from before the navigation.
-func open(t *testing.T, browser context.Context, pageURL string) *visit {
+// complaints from before the navigation; noScript turns the page's
+// scripts off, as a reader's browser may.
+func open(t *testing.T, browser context.Context, pageURL string, noScript bool) *visit {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
@@ -138,6 +139,12 @@ func open(t *testing.T, browser context.Context, pageURL string) *visit {
 	})
 	if err != nil {
 		t.Fatalf("listen to the tab: %v", err)
+	}
+	if noScript {
+		if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled,
+			emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+			t.Fatalf("turn scripts off: %v", err)
+		}
 	}
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: violationRecorder}); err != nil {
@@ -266,8 +273,10 @@ func artifactDir(t *testing.T) string {
 // TestHTMLInChromium opens the fleet report in headless Chromium, from a
 // file and served over loopback HTTP, and checks what a person sees: the
 // state word and colour of a BLOCKED cell, that a state filter hides a
-// row that does not match, that the page asked for nothing but itself and
-// logged no error or policy violation. It keeps a screenshot of the matrix.
+// row that does not match, what a printed page shows, that the page asked
+// for nothing but itself and logged no error or policy violation. With
+// scripts off, it shows everything and no filters. It keeps a screenshot
+// of the matrix.
 func TestHTMLInChromium(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -293,157 +302,39 @@ func TestHTMLInChromium(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	browser := newBrowser(t)
+	fileURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String()
 	tests := []struct {
 		name       string
 		url        string
+		noScript   bool
 		screenshot bool
 	}{
-		{name: "file", url: (&url.URL{Scheme: "file", Path: filepath.ToSlash(file)}).String(), screenshot: true},
+		{name: "file", url: fileURL, screenshot: true},
 		{name: "served", url: srv.URL + "/reports/fleet.html"},
+		{name: "no script", url: fileURL, noScript: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			v := open(t, browser, tt.url)
-
-			if got := eval[string](t, v, `document.documentElement.getAttribute("data-filters") || "not run"`); got != "ready" {
-				t.Fatalf("the page's script did not run (data-filters = %q): %v", got, v.complaints())
-			}
-
-			// A BLOCKED environment: the word, and the colour of the palette.
-			blocked := swatchOf(t, "state-blocked")
-			cell := matrixCell(t, v, "Fabrikam Production", "Basic")
-			if cell.Text != "BLOCKED" {
-				t.Errorf("Fabrikam Production's Basic cell reads %q; want BLOCKED", cell.Text)
-			}
-			if want := rgb(t, blocked.bg); cell.Background != want {
-				t.Errorf("BLOCKED cell background = %s; want %s (%s)", cell.Background, want, blocked.bg)
-			}
-			if want := rgb(t, blocked.fg); cell.Color != want {
-				t.Errorf("BLOCKED cell text colour = %s; want %s (%s)", cell.Color, want, blocked.fg)
-			}
-			// Never a false pass: an environment that could not be read
-			// shows UNKNOWN, in no colour that a passing cell has.
-			unknown := matrixCell(t, v, "https://fabrikam-test.crm4.dynamics.com", "Basic")
-			if unknown.Text != "UNKNOWN" {
-				t.Errorf("the unreadable environment's Basic cell reads %q; want UNKNOWN", unknown.Text)
-			}
-			for _, good := range []string{"state-enabled", "state-ready", "status-pass"} {
-				if unknown.Background == rgb(t, swatchOf(t, good).bg) {
-					t.Errorf("the UNKNOWN cell has the background of %s (%s)", good, unknown.Background)
+			v := open(t, browser, tt.url, tt.noScript)
+			ran := eval[string](t, v, `document.documentElement.getAttribute("data-filters") || "not run"`)
+			switch {
+			case tt.noScript:
+				if ran != "not run" {
+					t.Fatalf("scripts are off, yet the page's script ran")
 				}
+				checkWithoutScript(t, v)
+			case ran != "ready":
+				t.Fatalf("the page's script did not run (data-filters = %q): %v", ran, v.complaints())
 			}
-
-			// Choosing a state filter hides the rows that do not match.
-			ready := `table.matrix tr.env[data-env="env-1"]`    // Contoso Sales, READY
-			fabrikam := `table.matrix tr.env[data-env="env-5"]` // Fabrikam Production, BLOCKED
-			readySection := `section.environment#env-1`
-			for _, sel := range []string{ready, fabrikam, readySection} {
-				if s := shown(t, v, sel); !isShown(s) {
-					t.Fatalf("before filtering, %s is not shown (%s)", sel, s)
-				}
+			checkMatrixCells(t, v)
+			if !tt.noScript {
+				checkFilters(t, v)
 			}
-			if err := chromedp.Do(v.ctx,
-				chromedp.SetValue(chromedp.CSS("#filter-state"), "BLOCKED"),
-				chromedp.Evaluate[chromedp.Void](`document.getElementById("filter-state").dispatchEvent(new Event("change", {bubbles: true}))`),
-			); err != nil {
-				t.Fatalf("choose the state filter: %v", err)
-			}
-			if s := shown(t, v, ready); isShown(s) || !strings.HasPrefix(s, "none/") {
-				t.Errorf("with the BLOCKED filter, the READY row is still shown (%s)", s)
-			}
-			if s := shown(t, v, readySection); isShown(s) {
-				t.Errorf("with the BLOCKED filter, the READY environment's findings are still shown (%s)", s)
-			}
-			if s := shown(t, v, fabrikam); !isShown(s) {
-				t.Errorf("with the BLOCKED filter, the BLOCKED row is hidden (%s)", s)
-			}
-			if got, err := chromedp.Run(v.ctx, chromedp.Text(chromedp.CSS("#filter-count"))); err != nil || got != "Showing 1 of 6 environments" {
-				t.Errorf("filter count reads %q (%v); want %q", got, err, "Showing 1 of 6 environments")
-			}
-
-			// The attention box, clicked as a person would, hides passing findings.
-			passing := `section#env-5 tr.finding.status-pass`
-			if err := chromedp.Do(v.ctx, chromedp.Click(chromedp.CSS("#filter-attention"))); err != nil {
-				t.Fatalf("click the attention box: %v", err)
-			}
-			if s := shown(t, v, passing); isShown(s) {
-				t.Errorf("with only findings that need attention, a passing finding is shown (%s)", s)
-			}
-			if s := shown(t, v, `section#env-5 tr.finding.status-fail`); !isShown(s) {
-				t.Errorf("with only findings that need attention, a failing finding is hidden (%s)", s)
-			}
-
-			// Printed, the page has no filters and shows everything: the rows
-			// filtered out on screen, and evidence folded on screen.
-			folded := `section#env-1 details.evidence:not([open]) pre` // a pass's evidence
-			if s := shown(t, v, folded); isShown(s) {
-				t.Errorf("on screen, the folded evidence of a pass is shown (%s)", s)
-			}
-			if err := chromedp.Do(v.ctx, media("print")); err != nil {
-				t.Fatalf("emulate print: %v", err)
-			}
-			if s := shown(t, v, "#filters"); !strings.HasPrefix(s, "none/") {
-				t.Errorf("printed, the filters are shown (%s)", s)
-			}
-			for _, sel := range []string{ready, readySection, passing, folded} {
-				if s := shown(t, v, sel); !isShown(s) {
-					t.Errorf("printed, %s is hidden (%s)", sel, s)
-				}
-			}
-			if err := chromedp.Do(v.ctx, media("")); err != nil {
-				t.Fatalf("stop emulating print: %v", err)
-			}
-
-			// "Show everything" brings every row back.
-			if err := chromedp.Do(v.ctx, chromedp.Click(chromedp.CSS(`#filters button[type="reset"]`))); err != nil {
-				t.Fatalf("click reset: %v", err)
-			}
-			if err := chromedp.Do(v.ctx, chromedp.Poll[chromedp.Void](
-				`document.getElementById("filter-count").textContent === "All 6 environments"`,
-				chromedp.WithPollingTimeout(10*time.Second))); err != nil {
-				t.Fatalf("after reset, the filters did not show everything: %v", err)
-			}
-			for _, sel := range []string{ready, readySection, passing} {
-				if s := shown(t, v, sel); !isShown(s) {
-					t.Errorf("after reset, %s is still hidden (%s)", sel, s)
-				}
-			}
-
 			if tt.screenshot {
-				png, err := chromedp.Run(v.ctx, chromedp.Screenshot(chromedp.CSS("#matrix")))
-				if err != nil {
-					t.Fatalf("screenshot the matrix: %v", err)
-				}
-				if !bytes.HasPrefix(png, []byte("\x89PNG")) {
-					t.Fatalf("the screenshot is not a PNG")
-				}
-				out := artifactDir(t)
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				path := filepath.Join(out, "html-report.png")
-				if err := os.WriteFile(path, png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				t.Logf("screenshot of the readiness matrix: %s", path)
+				screenshotMatrix(t, v)
 			}
-
-			// The page asked for nothing but itself, and complained of nothing.
-			for _, u := range v.requested() {
-				if u != tt.url {
-					t.Errorf("the page made a request for %s; it must load nothing but itself", u)
-				}
-			}
-			if n := len(v.requested()); n != 1 {
-				t.Errorf("the tab made %d requests (%v); want exactly the page", n, v.requested())
-			}
-			if vs := eval[[]string](t, v, `window.__violations`); len(vs) > 0 {
-				t.Errorf("Content-Security-Policy violations: %v", vs)
-			}
-			if c := v.complaints(); len(c) > 0 {
-				t.Errorf("console errors or warnings: %v", c)
-			}
+			checkQuiet(t, v, tt.url)
 			if tt.name == "served" {
 				hitsMu.Lock()
 				got := append([]string(nil), hits...)
@@ -453,5 +344,174 @@ func TestHTMLInChromium(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The fleet report's matrix rows and sections the checks look at.
+const (
+	readyRow     = `table.matrix tr.env[data-env="env-1"]` // Contoso Sales, READY
+	blockedRow   = `table.matrix tr.env[data-env="env-5"]` // Fabrikam Production, BLOCKED
+	readySection = `section.environment#env-1`
+	passingRow   = `section#env-5 tr.finding.status-pass`
+	failingRow   = `section#env-5 tr.finding.status-fail`
+	foldedPass   = `section#env-1 details.evidence:not([open]) pre` // a pass's evidence
+)
+
+// checkMatrixCells checks the state word and colours of matrix cells.
+func checkMatrixCells(t *testing.T, v *visit) {
+	t.Helper()
+	// A BLOCKED environment: the word, and the colour of the palette.
+	blocked := swatchOf(t, "state-blocked")
+	cell := matrixCell(t, v, "Fabrikam Production", "Basic")
+	if cell.Text != "BLOCKED" {
+		t.Errorf("Fabrikam Production's Basic cell reads %q; want BLOCKED", cell.Text)
+	}
+	if want := rgb(t, blocked.bg); cell.Background != want {
+		t.Errorf("BLOCKED cell background = %s; want %s (%s)", cell.Background, want, blocked.bg)
+	}
+	if want := rgb(t, blocked.fg); cell.Color != want {
+		t.Errorf("BLOCKED cell text colour = %s; want %s (%s)", cell.Color, want, blocked.fg)
+	}
+	// Never a false pass: an environment that could not be read
+	// shows UNKNOWN, in no colour that a passing cell has.
+	unknown := matrixCell(t, v, "https://fabrikam-test.crm4.dynamics.com", "Basic")
+	if unknown.Text != "UNKNOWN" {
+		t.Errorf("the unreadable environment's Basic cell reads %q; want UNKNOWN", unknown.Text)
+	}
+	for _, good := range []string{"state-enabled", "state-ready", "status-pass"} {
+		if unknown.Background == rgb(t, swatchOf(t, good).bg) {
+			t.Errorf("the UNKNOWN cell has the background of %s (%s)", good, unknown.Background)
+		}
+	}
+}
+
+// checkWithoutScript checks the page with scripts off: no filters that
+// could not work, and every environment shown.
+func checkWithoutScript(t *testing.T, v *visit) {
+	t.Helper()
+	if s := shown(t, v, "#filters"); isShown(s) {
+		t.Errorf("with scripts off, the filters are shown (%s)", s)
+	}
+	for _, sel := range []string{readyRow, blockedRow, readySection, passingRow} {
+		if s := shown(t, v, sel); !isShown(s) {
+			t.Errorf("with scripts off, %s is hidden (%s)", sel, s)
+		}
+	}
+}
+
+// checkFilters chooses filters as a person would and checks what they
+// hide, what a printed page shows, and that reset shows everything again.
+func checkFilters(t *testing.T, v *visit) {
+	t.Helper()
+	// Choosing a state filter hides the rows that do not match.
+	for _, sel := range []string{readyRow, blockedRow, readySection} {
+		if s := shown(t, v, sel); !isShown(s) {
+			t.Fatalf("before filtering, %s is not shown (%s)", sel, s)
+		}
+	}
+	if err := chromedp.Do(v.ctx,
+		chromedp.SetValue(chromedp.CSS("#filter-state"), "BLOCKED"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("filter-state").dispatchEvent(new Event("change", {bubbles: true}))`),
+	); err != nil {
+		t.Fatalf("choose the state filter: %v", err)
+	}
+	if s := shown(t, v, readyRow); isShown(s) || !strings.HasPrefix(s, "none/") {
+		t.Errorf("with the BLOCKED filter, the READY row is still shown (%s)", s)
+	}
+	if s := shown(t, v, readySection); isShown(s) {
+		t.Errorf("with the BLOCKED filter, the READY environment's findings are still shown (%s)", s)
+	}
+	if s := shown(t, v, blockedRow); !isShown(s) {
+		t.Errorf("with the BLOCKED filter, the BLOCKED row is hidden (%s)", s)
+	}
+	if got, err := chromedp.Run(v.ctx, chromedp.Text(chromedp.CSS("#filter-count"))); err != nil || got != "Showing 1 of 6 environments" {
+		t.Errorf("filter count reads %q (%v); want %q", got, err, "Showing 1 of 6 environments")
+	}
+
+	// The attention box, clicked as a person would, hides passing findings.
+	if err := chromedp.Do(v.ctx, chromedp.Click(chromedp.CSS("#filter-attention"))); err != nil {
+		t.Fatalf("click the attention box: %v", err)
+	}
+	if s := shown(t, v, passingRow); isShown(s) {
+		t.Errorf("with only findings that need attention, a passing finding is shown (%s)", s)
+	}
+	if s := shown(t, v, failingRow); !isShown(s) {
+		t.Errorf("with only findings that need attention, a failing finding is hidden (%s)", s)
+	}
+
+	// Printed, the page has no filters and shows everything: the rows
+	// filtered out on screen, and evidence folded on screen.
+	if s := shown(t, v, foldedPass); isShown(s) {
+		t.Errorf("on screen, the folded evidence of a pass is shown (%s)", s)
+	}
+	if err := chromedp.Do(v.ctx, media("print")); err != nil {
+		t.Fatalf("emulate print: %v", err)
+	}
+	if s := shown(t, v, "#filters"); !strings.HasPrefix(s, "none/") {
+		t.Errorf("printed, the filters are shown (%s)", s)
+	}
+	for _, sel := range []string{readyRow, readySection, passingRow, foldedPass} {
+		if s := shown(t, v, sel); !isShown(s) {
+			t.Errorf("printed, %s is hidden (%s)", sel, s)
+		}
+	}
+	if err := chromedp.Do(v.ctx, media("")); err != nil {
+		t.Fatalf("stop emulating print: %v", err)
+	}
+
+	// "Show everything" brings every row back.
+	if err := chromedp.Do(v.ctx, chromedp.Click(chromedp.CSS(`#filters button[type="reset"]`))); err != nil {
+		t.Fatalf("click reset: %v", err)
+	}
+	if err := chromedp.Do(v.ctx, chromedp.Poll[chromedp.Void](
+		`document.getElementById("filter-count").textContent === "All 6 environments"`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("after reset, the filters did not show everything: %v", err)
+	}
+	for _, sel := range []string{readyRow, readySection, passingRow} {
+		if s := shown(t, v, sel); !isShown(s) {
+			t.Errorf("after reset, %s is still hidden (%s)", sel, s)
+		}
+	}
+}
+
+// screenshotMatrix keeps a PNG of the readiness matrix as a test artifact.
+func screenshotMatrix(t *testing.T, v *visit) {
+	t.Helper()
+	png, err := chromedp.Run(v.ctx, chromedp.Screenshot(chromedp.CSS("#matrix")))
+	if err != nil {
+		t.Fatalf("screenshot the matrix: %v", err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("the screenshot is not a PNG")
+	}
+	out := artifactDir(t)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "html-report.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the readiness matrix: %s", path)
+}
+
+// checkQuiet checks that the page asked for nothing but itself, and
+// complained of nothing.
+func checkQuiet(t *testing.T, v *visit, pageURL string) {
+	t.Helper()
+	for _, u := range v.requested() {
+		if u != pageURL {
+			t.Errorf("the page made a request for %s; it must load nothing but itself", u)
+		}
+	}
+	if n := len(v.requested()); n != 1 {
+		t.Errorf("the tab made %d requests (%v); want exactly the page", n, v.requested())
+	}
+	if vs := eval[[]string](t, v, `window.__violations`); len(vs) > 0 {
+		t.Errorf("Content-Security-Policy violations: %v", vs)
+	}
+	if c := v.complaints(); len(c) > 0 {
+		t.Errorf("console errors or warnings: %v", c)
 	}
 }
