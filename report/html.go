@@ -19,8 +19,10 @@ import (
 
 // The html format is one self-contained page: its stylesheet and script are
 // inline, and a Content-Security-Policy allows exactly those two blocks (by
-// hash) and nothing else, so the page makes no request of its own, whether
-// it is opened from disk, served by teamslink serve or mailed to an auditor.
+// hash) and data: images (the empty icon that keeps a browser from asking
+// the server for /favicon.ico), nothing else. So the page makes no request
+// of its own, whether it is opened from disk, served by teamslink serve or
+// mailed to an auditor.
 //
 //go:embed html/report.html.tmpl html/report.css html/report.js
 var htmlAssets embed.FS
