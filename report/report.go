@@ -53,6 +53,7 @@ type factory func(w io.Writer, opts Options) Writer
 
 // formats is the registry: one line per format, its constructor in its own file.
 var formats = map[string]factory{
+	"html":     newHTMLWriter,
 	"json":     newJSONWriter,
 	"junit":    newJUnitWriter,
 	"markdown": newMarkdownWriter,

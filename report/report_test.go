@@ -109,8 +109,8 @@ func TestNew(t *testing.T) {
 		{name: "json", format: "json"},
 		{name: "table", format: "table"},
 		{name: "case and space insensitive", format: " JSON "},
-		{name: "unknown", format: "xml", wantErr: `unknown format "xml" (valid: json, junit, markdown, matrix, table)`},
-		{name: "empty", format: "", wantErr: `unknown format "" (valid: json, junit, markdown, matrix, table)`},
+		{name: "unknown", format: "xml", wantErr: `unknown format "xml" (valid: html, json, junit, markdown, matrix, table)`},
+		{name: "empty", format: "", wantErr: `unknown format "" (valid: html, json, junit, markdown, matrix, table)`},
 		{name: "nil destination", format: "json", noDst: true, wantErr: "new json writer: nil destination writer"},
 	}
 	for _, tt := range tests {
