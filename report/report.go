@@ -55,6 +55,7 @@ type factory func(w io.Writer, opts Options) Writer
 var formats = map[string]factory{
 	"json":   newJSONWriter,
 	"matrix": newMatrixWriter,
+	"sarif":  newSARIFWriter,
 	"table":  newTableWriter,
 }
 
