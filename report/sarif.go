@@ -115,6 +115,9 @@ func buildSARIF(ctx context.Context, r *finding.Report, opts SARIFOptions) (*sar
 	if err != nil {
 		return nil, err
 	}
+	if err := loc.check(r); err != nil {
+		return nil, err
+	}
 	run := sarif.NewRunWithInformationURI(sarifToolName, sarifToolURI)
 	if v := strings.TrimSpace(r.Tool.Version); v != "" {
 		run.Tool.Driver.WithVersion(v)
@@ -658,6 +661,24 @@ func newSARIFLocator(opts SARIFOptions) (*sarifLocator, error) {
 		l.root = abs
 	}
 	return l, nil
+}
+
+// check resolves every file a result of r could point at, so a file
+// outside the root is refused whether or not anything fails today.
+func (l *sarifLocator) check(r *finding.Report) error {
+	if l.anchor != "" {
+		if _, err := l.uri(l.anchor); err != nil {
+			return err
+		}
+	}
+	for _, e := range r.Environments {
+		if d := e.DeclaredAt; d != nil && d.File != "" {
+			if _, err := l.uri(d.File); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // environment is where e's results point: the line of tenants.yaml that

@@ -536,6 +536,13 @@ func TestSARIFLocations(t *testing.T) {
 			wantErr: ErrSARIFOutsideRoot, wantMsg: []string{"elsewhere.yaml", root}},
 		{name: "the root itself", report: declaredIn(root, 2), opts: SARIFOptions{Root: root},
 			wantErr: ErrSARIFOutsideRoot},
+		{name: "outside the root, nothing fails", report: func() *finding.Report {
+			e := readyEnv()
+			e.DeclaredAt = &finding.SourceLine{File: filepath.Join(root, "..", "elsewhere.yaml"), Line: 2}
+			return newReport(e)
+		}(), opts: SARIFOptions{Root: root}, wantErr: ErrSARIFOutsideRoot},
+		{name: "anchor outside the root", report: newReport(readyEnv()), opts: SARIFOptions{Root: root, Anchor: filepath.Join(root, "..", "s.json")},
+			wantErr: ErrSARIFOutsideRoot, wantMsg: []string{"s.json"}},
 		{name: "sign-in error with no location", report: func() *finding.Report {
 			r := signInReport()
 			r.Environments = nil
