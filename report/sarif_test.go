@@ -738,7 +738,7 @@ func bigReport(tenants, perTenant int) *finding.Report {
 
 func TestSARIFLimits(t *testing.T) {
 	t.Parallel()
-	t.Run("results per run, several tenants", func(t *testing.T) {
+	t.Run("results per run", func(t *testing.T) {
 		t.Parallel()
 		r := bigReport(2, 12_501)
 		err := CheckSARIFLimits(r, sarifOptions().SARIF)
@@ -755,23 +755,23 @@ func TestSARIFLimits(t *testing.T) {
 		if err := w.Write(t.Context(), r); !errors.As(err, &le) || buf.Len() != 0 {
 			t.Errorf("Write = %v after %d bytes; want the limit error and nothing written", err, buf.Len())
 		}
-		// Split, each tenant's file holds its own results, within the limit.
-		for _, share := range SplitByTenant(r) {
-			doc, err := buildSARIF(t.Context(), share, sarifOptions().SARIF)
-			if err != nil || len(doc.Runs[0].Results) != 12_501 {
-				t.Errorf("tenant %s: %v", ReportTenant(share), err)
-			}
-		}
 	})
-	t.Run("results per run, one tenant", func(t *testing.T) {
+	t.Run("advice", func(t *testing.T) {
 		t.Parallel()
-		err := CheckSARIFLimits(bigReport(1, 25_001), sarifOptions().SARIF)
-		var le *SARIFLimitError
-		if !errors.As(err, &le) || le.Got != 25_001 {
-			t.Fatalf("CheckSARIFLimits = %v", err)
-		}
-		if strings.Contains(err.Error(), "--sarif-split") {
-			t.Errorf("error %q advises a split that cannot help one tenant", err)
+		lim := githubSARIFLimits
+		lim.results = 1
+		for _, tt := range []struct {
+			report *finding.Report
+			split  bool
+		}{{fleetReport(), true}, {newReport(blockedEnv()), false}} {
+			doc, err := buildSARIF(t.Context(), tt.report, sarifOptions().SARIF)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = checkedSARIF(doc, tt.report, lim)
+			if err == nil || strings.Contains(err.Error(), "--sarif-split tenant") != tt.split {
+				t.Errorf("%d tenants: %v; want the split advice: %v", len(reportTenants(tt.report)), err, tt.split)
+			}
 		}
 	})
 

@@ -153,10 +153,12 @@ type outputFile struct {
 	what   string
 	path   string
 	render func(io.Writer) error
+	// snapshot marks the snapshot file, which SARIF results may point at.
+	snapshot bool
 }
 
 func snapshotFile(path string, snap *snapshot.Snapshot) outputFile {
-	return outputFile{what: "snapshot", path: path, render: func(w io.Writer) error { return snapshot.Write(w, snap) }}
+	return outputFile{what: "snapshot", path: path, snapshot: true, render: func(w io.Writer) error { return snapshot.Write(w, snap) }}
 }
 
 // writeFiles renders every file and then, unless ctx ended meanwhile, puts
@@ -291,7 +293,13 @@ type assessment struct {
 // report, and turns the result into the command's exit: the second half of
 // eval and scan.
 func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, in assessment, extra ...outputFile) error {
-	rd, err := o.render.resolve(deps.Now, in.anchor)
+	anchor := in.anchor
+	for _, x := range extra {
+		if anchor == "" && x.snapshot {
+			anchor = x.path // scan --env --snapshot-out: the snapshot it writes
+		}
+	}
+	rd, err := o.render.resolve(deps.Now, anchor)
 	if err != nil {
 		return err
 	}

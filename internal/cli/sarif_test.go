@@ -100,8 +100,9 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-// TestEvalSARIFSamples writes the SARIF of every sample snapshot, twice:
-// each validates, points at the snapshot, and the two files are identical.
+// TestEvalSARIFSamples writes the SARIF of every sample snapshot: each
+// validates and points at the snapshot. Two samples are written twice, and
+// the two files are identical (the report tests do that for every fixture).
 func TestEvalSARIFSamples(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(snapshotPath("*"))
@@ -113,8 +114,12 @@ func TestEvalSARIFSamples(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
+			runs := 1
+			if name == "sp-800503ca-all" || name == "sections-errored" {
+				runs = 2
+			}
 			var outs [][]byte
-			for i := range 2 {
+			for i := range runs {
 				out := filepath.Join(dir, name+string(rune('a'+i))+".sarif")
 				code, _, errOut := run(t, "eval", file, "--format", "sarif="+out, "--sarif-root", repoRoot)
 				if code != 0 && code != 1 && code != 3 {
@@ -122,7 +127,7 @@ func TestEvalSARIFSamples(t *testing.T) {
 				}
 				outs = append(outs, readFile(t, out))
 			}
-			if !bytes.Equal(outs[0], outs[1]) {
+			if runs == 2 && !bytes.Equal(outs[0], outs[1]) {
 				t.Error("two runs wrote different SARIF")
 			}
 			f := validateSARIF(t, outs[0])
