@@ -81,6 +81,9 @@ func (s *sarifWriter) Write(ctx context.Context, r *finding.Report) error {
 	if err := begin(ctx, r); err != nil {
 		return fmt.Errorf("write sarif report: %w", err)
 	}
+	if err := precheckSARIF(r, githubSARIFLimits); err != nil {
+		return fmt.Errorf("write sarif report: %w", err)
+	}
 	doc, err := buildSARIF(ctx, r, s.opts)
 	if err != nil {
 		return fmt.Errorf("write sarif report: %w", err)
@@ -485,13 +488,7 @@ func sarifFindingResult(e finding.Environment, f finding.Finding, loc *sarifLoca
 // sarifReadinessResult is the result of an environment whose verdict says
 // it is BLOCKED, BROKEN or UNKNOWN while no finding of it made a result.
 func sarifReadinessResult(e finding.Environment, loc *sarifLocator) (sarifResult, bool, error) {
-	var states []string
-	for _, v := range e.Verdicts {
-		switch v.Readiness {
-		case finding.Blocked, finding.Broken, finding.Unknown:
-			states = append(states, string(v.Experience)+" "+string(v.Readiness))
-		}
-	}
+	states := sarifUnsettledStates(e)
 	if len(states) == 0 {
 		return sarifResult{}, false, nil
 	}
@@ -508,6 +505,22 @@ func sarifReadinessResult(e finding.Environment, loc *sarifLocator) (sarifResult
 		properties: map[string]any{"tenant": e.Tenant, "environment": e.URL, "readiness": sarifReadiness(e)},
 	}, true, nil
 }
+
+// sarifUnsettledStates are e's verdicts that need attention, e.g. "basic
+// BLOCKED": BLOCKED, BROKEN and UNKNOWN.
+func sarifUnsettledStates(e finding.Environment) []string {
+	var states []string
+	for _, v := range e.Verdicts {
+		switch v.Readiness {
+		case finding.Blocked, finding.Broken, finding.Unknown:
+			states = append(states, string(v.Experience)+" "+string(v.Readiness))
+		}
+	}
+	return states
+}
+
+// sarifUnsettled reports whether any verdict of e needs attention.
+func sarifUnsettled(e finding.Environment) bool { return len(sarifUnsettledStates(e)) > 0 }
 
 // sarifSignInResult is the result of a tenant whose sign-in failed. It
 // points at the first environment of the tenant that tenants.yaml declares,

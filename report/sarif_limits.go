@@ -64,12 +64,37 @@ func CheckSARIFLimits(r *finding.Report, opts SARIFOptions) error {
 	if r == nil {
 		return errNilReport
 	}
+	if err := precheckSARIF(r, githubSARIFLimits); err != nil {
+		return err
+	}
 	doc, err := buildSARIF(context.Background(), r, opts)
 	if err != nil {
 		return err
 	}
 	_, err = checkedSARIF(doc, r, githubSARIFLimits)
 	return err
+}
+
+// precheckSARIF counts the results the SARIF of r would hold before any is
+// built, so a fleet far over the limit is refused at once.
+func precheckSARIF(r *finding.Report, lim sarifLimits) error {
+	n := len(r.SignInErrors)
+	for _, e := range r.Environments {
+		k := 0
+		for _, f := range e.Findings {
+			if sarifNeedsResult(f.Status) {
+				k++
+			}
+		}
+		if k == 0 && sarifUnsettled(e) {
+			k = 1 // the TL-READINESS result
+		}
+		n += k
+	}
+	if n > lim.results {
+		return &SARIFLimitError{Limit: "results per run", Got: n, Max: lim.results, Advice: sarifLimitAdvice(r)}
+	}
+	return nil
 }
 
 // checkedSARIF checks doc against lim, counting first and compressing only
