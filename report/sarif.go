@@ -449,7 +449,7 @@ func sarifFindingResult(e finding.Environment, f finding.Finding, loc *sarifLoca
 	if f.Table != "" {
 		where += ", table " + clean(f.Table)
 	}
-	msg = where + ": " + msg
+	msg = where + ": " + sarifSentence(msg)
 	switch {
 	case f.Status == finding.StatusError && f.Access != nil && f.Access.Advice != "":
 		msg += " To read it: " + prose(f.Access.Advice)
@@ -546,7 +546,7 @@ func sarifSignInResult(r *finding.Report, s finding.SignInError, loc *sarifLocat
 		credential += " (client id " + clean(s.ClientID) + ")"
 	}
 	msg := "Sign-in to tenant " + tenant + " with the " + credential + " failed, so nothing of the tenant could be read: " +
-		cmp.Or(prose(s.Error), "no reason given") + "."
+		sarifSentence(cmp.Or(prose(s.Error), "no reason given"))
 	if s.Fix != "" {
 		msg += " Fix: " + prose(s.Fix)
 	}
@@ -565,6 +565,14 @@ func sarifSignInResult(r *finding.Report, s finding.SignInError, loc *sarifLocat
 		uri: uri, line: line, fingerprint: SARIFFingerprint(finding.Key{Tenant: s.Tenant, Rule: SARIFSignInRule}),
 		properties: props,
 	}, nil
+}
+
+// sarifSentence ends s with a full stop unless it ends a sentence already.
+func sarifSentence(s string) string {
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?") {
+		return s
+	}
+	return s + "."
 }
 
 // sarifWhere names an environment and its tenant for a result's message.
