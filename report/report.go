@@ -58,6 +58,7 @@ var formats = map[string]factory{
 	"junit":    newJUnitWriter,
 	"markdown": newMarkdownWriter,
 	"matrix":   newMatrixWriter,
+	"sarif":    newSARIFWriter,
 	"table":    newTableWriter,
 }
 

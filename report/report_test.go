@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 }
 
 func fixedOptions(color bool) Options {
-	return Options{Color: color, Now: func() time.Time { return fixedNow }}
+	return Options{Color: color, Now: func() time.Time { return fixedNow },
+		SARIF: SARIFOptions{Root: ".", Anchor: "snapshot.json"}}
 }
 
 // render writes r in format and returns the output.
@@ -109,8 +110,8 @@ func TestNew(t *testing.T) {
 		{name: "json", format: "json"},
 		{name: "table", format: "table"},
 		{name: "case and space insensitive", format: " JSON "},
-		{name: "unknown", format: "xml", wantErr: `unknown format "xml" (valid: html, json, junit, markdown, matrix, table)`},
-		{name: "empty", format: "", wantErr: `unknown format "" (valid: html, json, junit, markdown, matrix, table)`},
+		{name: "unknown", format: "xml", wantErr: `unknown format "xml" (valid: html, json, junit, markdown, matrix, sarif, table)`},
+		{name: "empty", format: "", wantErr: `unknown format "" (valid: html, json, junit, markdown, matrix, sarif, table)`},
 		{name: "nil destination", format: "json", noDst: true, wantErr: "new json writer: nil destination writer"},
 	}
 	for _, tt := range tests {

@@ -155,7 +155,7 @@ func TestEvalUsageErrors(t *testing.T) {
 		{"malformed snapshot names the JSON path", []string{"eval", bad}, "environments[0].documentLocations.absoluteUrlCount"},
 		{"missing file", []string{"eval", "does-not-exist.json"}, "does-not-exist.json"},
 		{"no snapshot", []string{"eval"}, "requires at least 1 arg"},
-		{"unknown format", []string{"eval", snapshotPath("ready"), "--format", "xml"}, `unknown format "xml" (valid: html, json, junit, markdown, matrix, table)`},
+		{"unknown format", []string{"eval", snapshotPath("ready"), "--format", "xml"}, `unknown format "xml" (valid: html, json, junit, markdown, matrix, sarif, table)`},
 		{"unknown experience", []string{"eval", snapshotPath("ready"), "--experience", "premium"}, `unknown experience "premium"`},
 		{"bad table name", []string{"eval", snapshotPath("ready"), "--entities", "Account"}, `"Account" is not a table logical name`},
 		{"two formats to one file", []string{"eval", snapshotPath("ready"), "--format", "json=r.json,table=./r.json"}, "json and table both write ./r.json"},

@@ -78,22 +78,49 @@ func isFormat(name string) bool {
 }
 
 // reportFiles are the requested reports that go to files, rendered as rd
-// says.
+// says: under --sarif-split tenant, the sarif report is one file per
+// tenant, each with its own category (a report of no tenant stays one file).
 func reportFiles(ctx context.Context, specs []outputSpec, rep *finding.Report, rd rendering) []outputFile {
 	var files []outputFile
 	for _, s := range specs {
 		if s.path == "" {
 			continue
 		}
-		files = append(files, outputFile{what: s.format + " report", path: s.path, render: func(w io.Writer) error {
-			rw, err := report.New(s.format, w, rd.opts)
-			if err != nil {
-				return &UsageError{Err: err}
+		shares := []*finding.Report{rep}
+		if s.format == "sarif" && rd.splitByTenant {
+			if split := report.SplitByTenant(rep); len(split) > 0 {
+				shares = split
 			}
-			return rw.Write(ctx, rep)
-		}})
+		}
+		for _, share := range shares {
+			what, path, opts := s.format+" report", s.path, rd.opts
+			if share != rep {
+				tenant := report.ReportTenant(share)
+				what += " of tenant " + tenant
+				path = perTenantPath(s.path, tenant)
+				opts.SARIF.Category = report.SARIFTenantCategory(opts.SARIF.Category, tenant)
+			}
+			files = append(files, outputFile{what: what, path: path, render: func(w io.Writer) error {
+				rw, err := report.New(s.format, w, opts)
+				if err != nil {
+					return &UsageError{Err: err}
+				}
+				return renderError(rw.Write(ctx, share))
+			}})
+		}
 	}
 	return files
+}
+
+// renderError makes a usage error of what the user can fix by how they
+// call teamslink: a SARIF file beyond GitHub's limits (the message says to
+// split it), a result with no file to point at, a file outside --sarif-root.
+func renderError(err error) error {
+	var limit *report.SARIFLimitError
+	if errors.As(err, &limit) || errors.Is(err, report.ErrSARIFNoLocation) || errors.Is(err, report.ErrSARIFOutsideRoot) {
+		return &UsageError{Err: err}
+	}
+	return err
 }
 
 // writeStdoutReport renders rep to standard output in the one format that
@@ -113,7 +140,7 @@ func writeStdoutReport(ctx context.Context, cmd *cobra.Command, specs []outputSp
 		if err != nil {
 			return &UsageError{Err: err}
 		}
-		if err := w.Write(ctx, rep); err != nil {
+		if err := renderError(w.Write(ctx, rep)); err != nil {
 			return fmt.Errorf("write %s report: %w", s.format, err)
 		}
 	}
@@ -126,10 +153,12 @@ type outputFile struct {
 	what   string
 	path   string
 	render func(io.Writer) error
+	// snapshot marks the snapshot file, which SARIF results may point at.
+	snapshot bool
 }
 
 func snapshotFile(path string, snap *snapshot.Snapshot) outputFile {
-	return outputFile{what: "snapshot", path: path, render: func(w io.Writer) error { return snapshot.Write(w, snap) }}
+	return outputFile{what: "snapshot", path: path, snapshot: true, render: func(w io.Writer) error { return snapshot.Write(w, snap) }}
 }
 
 // writeFiles renders every file and then, unless ctx ended meanwhile, puts
@@ -203,6 +232,9 @@ func (o *assessOptions) parse() (parsedAssess, error) {
 	if p.outputs, err = parseOutputs(o.format, o.output); err != nil {
 		return p, err
 	}
+	if err := o.render.checkSplit(p.outputs); err != nil {
+		return p, err
+	}
 	if o.experience != "" {
 		if p.experience, err = finding.ParseExperience(o.experience); err != nil {
 			return p, &UsageError{Err: fmt.Errorf("--experience: %w", err)}
@@ -261,7 +293,13 @@ type assessment struct {
 // report, and turns the result into the command's exit: the second half of
 // eval and scan.
 func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, in assessment, extra ...outputFile) error {
-	rd, err := o.render.resolve(deps.Now, in.anchor)
+	anchor := in.anchor
+	for _, x := range extra {
+		if anchor == "" && x.snapshot {
+			anchor = x.path // scan --env --snapshot-out: the snapshot it writes
+		}
+	}
+	rd, err := o.render.resolve(deps.Now, anchor)
 	if err != nil {
 		return err
 	}

@@ -27,16 +27,14 @@ func (o *renderOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.sarifRoot, "sarif-root", "", "repository root SARIF paths are relative to (default: the git top level of the working directory)")
 	f.StringVar(&o.sarifAnchor, "sarif-anchor", "", "`FILE` SARIF results point at when tenants.yaml does not declare the environment (default: the config or snapshot file)")
 	f.StringVar(&o.sarifCategory, "sarif-category", "teamslink", "code scanning category of the SARIF run (runAutomationDetails.id)")
-	f.StringVar(&o.sarifSplit, "sarif-split", "", "write one SARIF file per tenant (tenant), for fleets beyond GitHub's limits")
-	// Hidden until the sarif format they shape is registered.
-	for _, name := range []string{"sarif-root", "sarif-anchor", "sarif-category", "sarif-split"} {
-		_ = f.MarkHidden(name)
-	}
+	f.StringVar(&o.sarifSplit, "sarif-split", "", "`tenant`: write one SARIF file per tenant (out.sarif → out.<tenant-id>.sarif, each with its own category), for fleets beyond GitHub's limits")
 }
 
-// rendering is what the render flags resolved to: the report options.
+// rendering is what the render flags resolved to: the report options and
+// whether SARIF goes to one file per tenant.
 type rendering struct {
-	opts report.Options
+	opts          report.Options
+	splitByTenant bool
 }
 
 // resolve checks the flags and fills the defaults. anchor is the file the
@@ -47,8 +45,7 @@ func (o *renderOptions) resolve(now func() time.Time, anchor string) (rendering,
 	switch o.sarifSplit {
 	case "":
 	case "tenant":
-		// Until the sarif format lands there is nothing to split.
-		return rd, usageErrorf("--sarif-split: not supported yet: this teamslink writes no SARIF")
+		rd.splitByTenant = true
 	default:
 		return rd, usageErrorf("--sarif-split: unknown value %q (valid: tenant)", o.sarifSplit)
 	}
@@ -87,4 +84,50 @@ func gitTopLevel(dir string) string {
 		}
 		d = parent
 	}
+}
+
+// checkSplit refuses --sarif-split where it cannot apply, before anything
+// is collected: it writes one file per tenant, so the sarif report must go
+// to a file.
+func (o *renderOptions) checkSplit(specs []outputSpec) error {
+	switch o.sarifSplit {
+	case "":
+		return nil
+	case "tenant":
+	default:
+		return usageErrorf("--sarif-split: unknown value %q (valid: tenant)", o.sarifSplit)
+	}
+	toFile := false
+	for _, s := range specs {
+		if s.format != "sarif" {
+			continue
+		}
+		if s.path == "" {
+			return usageErrorf("--sarif-split tenant writes one SARIF file per tenant: give the sarif report a file (--format sarif=FILE), not standard output")
+		}
+		toFile = true
+	}
+	if !toFile {
+		return usageErrorf("--sarif-split tenant: no sarif report to split (add --format sarif=FILE)")
+	}
+	return nil
+}
+
+// perTenantPath is the file of one tenant's share of a split report: the
+// tenant id before the extension, out.sarif → out.<tenant>.sarif.
+func perTenantPath(path, tenant string) string {
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return '_'
+	}, tenant)
+	if name == "" {
+		name = "no-tenant"
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "." + name + ext
 }
