@@ -164,7 +164,9 @@ func TestJSONMatchesSchema(t *testing.T) {
 		{"unknown change", func(d map[string]any) { firstEnv(d)["change"] = "worse" }},
 		{"missing summary count", func(d map[string]any) { delete(d["summary"].(map[string]any)["findings"].(map[string]any), "gone") }},
 		{"bad readiness", func(d map[string]any) { firstEnv(d)["readiness"].([]any)[0].(map[string]any)["new"] = "MAYBE" }},
-		{"unknown finding key", func(d map[string]any) { firstEnv(d)["findings"].([]any)[0].(map[string]any)["evidence"] = map[string]any{} }},
+		{"unknown finding key", func(d map[string]any) {
+			firstEnv(d)["findings"].([]any)[0].(map[string]any)["evidence"] = map[string]any{}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
