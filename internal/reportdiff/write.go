@@ -195,6 +195,15 @@ func verdictLine(d Diff, pal palette) string {
 	return pal.paint(green, "No regression.")
 }
 
+// Regressions says what regressed, e.g. "2 readiness states and 1 finding
+// regressed"; "" when nothing did.
+func (d Diff) Regressions() string {
+	if !d.HasRegression() {
+		return ""
+	}
+	return regressions(d)
+}
+
 // regressions says what regressed: "2 readiness states and 1 finding regressed".
 func regressions(d Diff) string {
 	var parts []string
