@@ -167,7 +167,8 @@ func versionRange(vs []string) (lo, hi int) {
 // SchemaError is a well-formed document that does not match the schema of
 // its version, or holds a value the report model cannot take.
 type SchemaError struct {
-	// Version is the document's schemaVersion.
+	// Version is the document's schemaVersion; empty when the document is
+	// not an object.
 	Version string
 	// Problems are in document order.
 	Problems []Problem
@@ -178,7 +179,11 @@ const maxPrintedProblems = 20
 
 func (e *SchemaError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "does not match the %s schema", e.Version)
+	if e.Version == "" {
+		b.WriteString("not a teamslink report")
+	} else {
+		fmt.Fprintf(&b, "does not match the %s schema", e.Version)
+	}
 	if len(e.Problems) == 1 {
 		b.WriteString(": ")
 		b.WriteString(e.Problems[0].String())
@@ -275,7 +280,7 @@ func decodeReport(data []byte) (*finding.Report, error) {
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
-		return nil, &SchemaError{Problems: []Problem{at(data, nil, "", "expected a JSON object (a teamslink report), got "+jsonKind(doc))}}
+		return nil, &SchemaError{Problems: []Problem{{Line: 1, Column: 1, Message: "expected a JSON object (a teamslink report), got " + jsonKind(doc)}}}
 	}
 	version, _ := obj["schemaVersion"].(string)
 	schema, ok := readSchemas[version]
@@ -452,12 +457,6 @@ func isIdentifier(s string) bool {
 		}
 	}
 	return true
-}
-
-// at is a problem located at the value the tokens point to.
-func at(data []byte, tokens []string, schema, msg string) Problem {
-	line, col := position(data, offsetOf(data, tokens))
-	return Problem{Line: line, Column: col, Path: jsonPath(tokens), Schema: schema, Message: msg}
 }
 
 func jsonKind(v any) string {

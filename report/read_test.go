@@ -164,7 +164,7 @@ func TestReadRefuses(t *testing.T) {
 		},
 			as: new(*SyntaxError), want: []string{"line 1, column 65: invalid JSON: nested deeper than 64 levels"}},
 		{name: "not an object", doc: func(*testing.T) string { return `[1, 2]` },
-			as: new(*SchemaError), want: []string{"expected a JSON object (a teamslink report), got an array"}},
+			as: new(*SchemaError), want: []string{"read report in.json: not a teamslink report: line 1, column 1: expected a JSON object (a teamslink report), got an array"}},
 		{name: "no version", doc: func(t *testing.T) string {
 			return replaceOnce(t, base, `"schemaVersion": "teamslink.report/v3",`, ``)
 		}, as: new(*VersionError), want: []string{"in.json: no schemaVersion: not a teamslink report (this teamslink reads teamslink.report/v2 and teamslink.report/v3)"}},

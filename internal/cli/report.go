@@ -25,7 +25,12 @@ Examples:
   teamslink report render report.json --format table
   teamslink report merge shard-0.json shard-1.json -o fleet.json
   teamslink report diff yesterday.json today.json --fail-on-regression`,
-		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("unknown command %q for \"teamslink report\" (valid: diff, merge, render)", args[0])
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.AddCommand(newReportRenderCommand(deps), newReportMergeCommand(deps), newReportDiffCommand(deps))
 	return cmd

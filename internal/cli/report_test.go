@@ -107,6 +107,13 @@ func TestReportRenderInputs(t *testing.T) {
 		{name: "unknown format", args: []string{v1, "--format", "pdf"}, code: 2, err: []string{`unknown format "pdf" (valid: `}},
 		{name: "no report", args: nil, code: 2, err: []string{"accepts 1 arg(s), received 0"}},
 	}
+	t.Run("unknown report command", func(t *testing.T) {
+		t.Parallel()
+		code, _, errOut := runMain(t, offlineDeps(reportClock), "report", "show", "x.json")
+		if code != 2 || !strings.Contains(errOut, `unknown command "show" for "teamslink report" (valid: diff, merge, render)`) {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
