@@ -342,21 +342,29 @@ func decodeProblem(data []byte, err error) Problem {
 // schemaProblems lists the failing leaves of a validation error, located in
 // the document, in document order.
 func schemaProblems(data []byte, verr *jsonschema.ValidationError, file string) []Problem {
-	type located struct {
-		offset int64
-		Problem
-	}
-	var out []located
+	var leaves []*jsonschema.OutputUnit
 	var walk func(u *jsonschema.OutputUnit)
 	walk = func(u *jsonschema.OutputUnit) {
 		for i := range u.Errors {
 			walk(&u.Errors[i])
 		}
-		if len(u.Errors) > 0 || u.Error == nil {
-			return
+		if len(u.Errors) == 0 && u.Error != nil {
+			leaves = append(leaves, u)
 		}
-		tokens := pointerTokens(u.InstanceLocation)
-		off := offsetOf(data, tokens)
+	}
+	walk(verr.DetailedOutput())
+	pointers := make(map[string]bool, len(leaves))
+	for _, u := range leaves {
+		pointers[u.InstanceLocation] = true
+	}
+	offsets := offsetsOf(data, pointers)
+	type located struct {
+		offset int64
+		Problem
+	}
+	out := make([]located, 0, len(leaves))
+	for _, u := range leaves {
+		off := offsets[u.InstanceLocation]
 		line, col := position(data, off)
 		// The absolute location is the keyword's place in the schema
 		// file; the library leaves it out where no $ref was followed.
@@ -365,10 +373,9 @@ func schemaProblems(data []byte, verr *jsonschema.ValidationError, file string) 
 			schema = file + "#" + frag
 		}
 		out = append(out, located{offset: off, Problem: Problem{
-			Line: line, Column: col, Path: jsonPath(tokens), Schema: schema, Message: describe(u.Error),
+			Line: line, Column: col, Path: jsonPath(pointerTokens(u.InstanceLocation)), Schema: schema, Message: describe(u.Error),
 		}})
 	}
-	walk(verr.DetailedOutput())
 	slices.SortStableFunc(out, func(a, b located) int {
 		return cmp.Or(cmp.Compare(a.offset, b.offset), strings.Compare(a.Message, b.Message))
 	})
@@ -596,57 +603,64 @@ func (p *docParser) syntaxError(err error) *SyntaxError {
 	return &SyntaxError{Line: line, Column: col, Msg: strings.TrimPrefix(err.Error(), "json: ")}
 }
 
-// offsetOf finds where the value that tokens (a JSON Pointer's reference
-// tokens, unescaped) point to starts in data, a document that parsed; where the path
-// leads nowhere it returns the start of the deepest value it reached.
-func offsetOf(data []byte, tokens []string) int64 {
+// offsetsOf finds, in one pass over data (a document that parsed), where
+// the value each JSON Pointer in pointers starts; a pointer that leads
+// nowhere is left out (offset 0, the document's start).
+func offsetsOf(data []byte, pointers map[string]bool) map[string]int64 {
+	// Only values on the way to a wanted one are entered.
+	onPath := map[string]bool{}
+	for p := range pointers {
+		for i := 0; i <= len(p); i++ {
+			if i == len(p) || p[i] == '/' {
+				onPath[p[:i]] = true
+			}
+		}
+	}
+	found := make(map[string]int64, len(pointers))
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	for _, want := range tokens {
+	var visit func(ptr string) error
+	visit = func(ptr string) error {
 		start := skipSpace(data, dec.InputOffset())
+		if pointers[ptr] {
+			found[ptr] = start
+		}
+		if !onPath[ptr] {
+			return skipValue(dec)
+		}
 		tok, err := dec.Token()
 		if err != nil {
-			return start
+			return err
 		}
 		switch tok {
 		case json.Delim('{'):
-			found := false
 			for dec.More() {
 				key, err := dec.Token()
 				if err != nil {
-					return start
+					return err
 				}
-				if key == want {
-					found = true
-					break
+				k, _ := key.(string)
+				if err := visit(ptr + "/" + pointerEscaper.Replace(k)); err != nil {
+					return err
 				}
-				if skipValue(dec) != nil {
-					return start
-				}
-			}
-			if !found {
-				return start
 			}
 		case json.Delim('['):
-			idx, err := strconv.Atoi(want)
-			if err != nil {
-				return start
-			}
-			i := 0
-			for ; i < idx && dec.More(); i++ {
-				if skipValue(dec) != nil {
-					return start
+			for i := 0; dec.More(); i++ {
+				if err := visit(ptr + "/" + strconv.Itoa(i)); err != nil {
+					return err
 				}
 			}
-			if i < idx || !dec.More() {
-				return start
-			}
 		default:
-			return start
+			return nil
 		}
+		_, err = dec.Token() // the closing delimiter
+		return err
 	}
-	return skipSpace(data, dec.InputOffset())
+	_ = visit("") // the document parsed; an error only ends the search early
+	return found
 }
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
 // skipValue reads past one value.
 func skipValue(dec *json.Decoder) error {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -334,4 +335,31 @@ func FuzzRead(f *testing.F) {
 			render(t, format, rep, fixedOptions(false))
 		}
 	})
+}
+
+// TestReadManyProblems: a large document with a problem in every finding is
+// located in one pass and said in a bounded message.
+func TestReadManyProblems(t *testing.T) {
+	t.Parallel()
+	e := blockedEnv()
+	one := e.Findings[1] // fail
+	e.Findings = nil
+	for i := range 5000 {
+		f := one
+		f.Table = fmt.Sprintf("new_table%04d", i)
+		e.Findings = append(e.Findings, f)
+	}
+	doc := strings.ReplaceAll(string(render(t, "json", newReport(e), fixedOptions(false))), `"status": "fail"`, `"status": "failed"`)
+	_, err := Read(strings.NewReader(doc), "many.json")
+	var se *SchemaError
+	if !errors.As(err, &se) || len(se.Problems) != 5000 {
+		t.Fatalf("Read = %v; want 5000 problems", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "(5000 problems):") || !strings.Contains(msg, "… and 4980 more") || strings.Count(msg, "\n") != 21 {
+		t.Errorf("message not bounded:\n%s", msg)
+	}
+	if last := se.Problems[4999]; last.Path != "environments[0].findings[4999].status" || last.Line < 5000 {
+		t.Errorf("last problem %+v", last)
+	}
 }
