@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,7 +104,7 @@ func checkCommand(c commandLine) error {
 		}
 	}
 	if f := flags.Lookup("format"); f != nil && f.Changed {
-		for name := range outputs(f.Value.String()) {
+		for _, name := range slices.Sorted(maps.Keys(outputs(f.Value.String()))) {
 			if !slices.Contains(report.Formats(), name) {
 				return fmt.Errorf("%s: --format %s: not a report format (valid: %s)", cmd.CommandPath(), name, strings.Join(report.Formats(), ", "))
 			}
