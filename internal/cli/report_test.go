@@ -46,16 +46,17 @@ func TestReportRenderMatchesEval(t *testing.T) {
 			dir := t.TempDir()
 			saved := filepath.Join(dir, "report.json")
 			anchor := "--sarif-anchor=" + filepath.Join(dir, "tenants.yaml")
+			root := "--sarif-root=" + dir
 			evalSpecs, renderSpecs := []string{"json=" + saved}, []string{}
 			for _, f := range report.Formats() {
 				evalSpecs = append(evalSpecs, f+"="+filepath.Join(dir, "eval."+f))
 				renderSpecs = append(renderSpecs, f+"="+filepath.Join(dir, "render."+f))
 			}
 			deps := offlineDeps(reportClock)
-			if code, _, errOut := runMain(t, deps, "eval", sampleSnapshot(name), anchor, "--format", strings.Join(evalSpecs, ",")); code > 1 && code != finding.ExitIncomplete {
+			if code, _, errOut := runMain(t, deps, "eval", sampleSnapshot(name), anchor, root, "--format", strings.Join(evalSpecs, ",")); code > 1 && code != finding.ExitIncomplete {
 				t.Fatalf("eval exit %d: %s", code, errOut)
 			}
-			code, out, errOut := runMain(t, deps, "report", "render", saved, anchor, "--format", strings.Join(renderSpecs, ","))
+			code, out, errOut := runMain(t, deps, "report", "render", saved, anchor, root, "--format", strings.Join(renderSpecs, ","))
 			if code != 0 || out != "" || errOut != "" {
 				t.Fatalf("render exit %d, stdout %q, stderr %q; want 0 and silence", code, out, errOut)
 			}
@@ -65,7 +66,7 @@ func TestReportRenderMatchesEval(t *testing.T) {
 				}
 			}
 			// To standard output, the default format is the table.
-			code, out, _ = runMain(t, deps, "report", "render", saved)
+			code, out, _ = runMain(t, deps, "report", "render", saved, root)
 			if want := string(mustRead(t, filepath.Join(dir, "eval.table"))); code != 0 || out != want {
 				t.Errorf("render to stdout: exit %d, output differs from eval's table:\n%s", code, out)
 			}
