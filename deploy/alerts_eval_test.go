@@ -2,8 +2,10 @@ package deploy_test
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -287,9 +289,74 @@ func TestAlertsFire(t *testing.T) {
 	}
 }
 
+// TestDashboardReadinessCodes evaluates the query of the readiness matrix
+// and timeline: one number per environment and experience, the worst
+// verdict when serve and a shard both report it, that the panels' value
+// mappings turn back into the verdict.
+func TestDashboardReadinessCodes(t *testing.T) {
+	t.Parallel()
+	d := loadDashboard(t)
+	vars := map[string]bool{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = true
+	}
+	var p *panel
+	for _, q := range allPanels(d.Panels) {
+		if q.Type == "state-timeline" {
+			p = &q
+		}
+	}
+	if p == nil || len(p.Targets) != 1 {
+		t.Fatal("no state timeline with one query")
+	}
+	const end = 300
+	const c = "3f1c2a9e-5b7d-4c2e-9a61-8d0e4b7f2c15"
+	serve := []string{"job", "teamslink", "instance", "10.0.0.7:9741"}
+	series := slices.Concat(
+		readiness(c, "contoso", "basic", end, serve, change{0, "ENABLED"}, change{120, "BROKEN"}),
+		readiness(c, "contoso-test", "basic", end, serve, change{0, "ENABLED"}),
+		readiness(c, "contoso-test", "enhanced", end, serve, change{0, "READY"}),
+		readiness(c, "contoso-dev", "basic", end, serve, change{0, "UNKNOWN"}),
+		readiness(c, "contoso-dev", "basic", end, []string{"job", "teamslink", "instance", "", "shard", "0"}, change{0, "BLOCKED"}),
+	)
+	vec := eval(t, queryable(series, end), substitute(t, p.Targets[0].Expr, vars), 125)
+	got := map[string]string{}
+	for _, s := range vec {
+		got[s.Metric.Get("environment")+"/"+s.Metric.Get("experience")] = stateOf(t, *p, s.F)
+	}
+	want := map[string]string{"contoso/basic": "BROKEN", "contoso-test/basic": "ENABLED", "contoso-test/enhanced": "READY", "contoso-dev/basic": "BLOCKED"}
+	if !maps.Equal(got, want) {
+		t.Errorf("verdicts %v, want %v", got, want)
+	}
+}
+
+// stateOf maps a value through the panel's value mappings.
+func stateOf(t *testing.T, p panel, v float64) string {
+	t.Helper()
+	key := strconv.FormatFloat(v, 'f', -1, 64)
+	for _, m := range p.FieldConfig.Defaults.Mappings {
+		if o, ok := m.Options[key]; ok {
+			return o.Text
+		}
+	}
+	t.Errorf("panel %q maps no text to %s", p.Title, key)
+	return key
+}
+
 // evalAt evaluates expr at minute at and returns the label sets of the
 // result, as the alerts would carry them.
 func evalAt(t *testing.T, q storage.Queryable, expr string, at int) []labels.Labels {
+	t.Helper()
+	vec := eval(t, q, expr, at)
+	out := make([]labels.Labels, len(vec))
+	for i, s := range vec {
+		out[i] = s.Metric
+	}
+	return out
+}
+
+// eval evaluates expr at minute at.
+func eval(t *testing.T, q storage.Queryable, expr string, at int) promql.Vector {
 	t.Helper()
 	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 1_000_000, Timeout: 10 * time.Second, LookbackDelta: 5 * time.Minute})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -304,11 +371,7 @@ func evalAt(t *testing.T, q storage.Queryable, expr string, at int) []labels.Lab
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]labels.Labels, len(vec))
-	for i, s := range vec {
-		out[i] = s.Metric
-	}
-	return out
+	return vec
 }
 
 // subset reports whether every label of want has its value in got.

@@ -6,7 +6,8 @@
 //
 // It has no Go API. Its tests decode every manifest strictly into the
 // Kubernetes and Prometheus Operator API types, load the rules with
-// Prometheus's own parser, and check that every series the rules and the
-// dashboard query is one that internal/metrics exports (docs/metrics.md).
+// Prometheus's own parser, check that every series the rules and the
+// dashboard query is one that internal/metrics exports (docs/metrics.md),
+// and evaluate each alert with the PromQL engine on sample series.
 // docs/deploy.md explains how to use them.
 package deploy
