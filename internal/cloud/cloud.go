@@ -81,9 +81,9 @@ var all = []Cloud{
 	{
 		// GCC keeps the worldwide Entra ID and Graph endpoints (facts §11);
 		// its Dataverse environments live under crm9 (facts §7).
-		// SharePoint: NOT CONFIRMED for GCC in the facts file.
-		Name: GCC,
-		// Power Platform admin API: NOT CONFIRMED for GCC.
+		// SharePoint and the Power Platform admin API: NOT CONFIRMED for
+		// GCC in the facts files.
+		Name:               GCC,
 		Description:        "Microsoft 365 GCC (worldwide endpoints, Dataverse crm9)",
 		AuthorityHost:      "https://login.microsoftonline.com/",
 		GraphURL:           "https://graph.microsoft.com",
