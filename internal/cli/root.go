@@ -171,6 +171,7 @@ assessed (a failed sign-in included), 4 internal error, 130 interrupted by SIGIN
 		newConfigCommand(deps),
 		newEmulatorCommand(deps),
 		newDemoCommand(deps),
+		newEnvironmentsCommand(deps),
 	)
 	return root
 }

@@ -216,3 +216,11 @@ func isURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "https" && u.Host != ""
 }
+
+// SameEnvironment reports whether two environment URLs name the same
+// environment: hosts compared without regard to case, the Web API host
+// <org>.api.<zone> folded onto <org>.<zone>, port 443 dropped.
+func SameEnvironment(a, b string) bool {
+	ka, kb := envKey(strings.TrimSuffix(a, "/")), envKey(strings.TrimSuffix(b, "/"))
+	return ka != "" && ka == kb
+}
