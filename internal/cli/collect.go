@@ -251,7 +251,11 @@ func reportCollected(w io.Writer, snap *snapshot.Snapshot, path string) error {
 func failedSections(snap *snapshot.Snapshot) (signIns, failed []string, count int) {
 	signedOut := map[string]bool{}
 	for _, t := range snap.Tenants {
-		if s := t.SignIn; s != nil {
+		switch s := t.SignIn; {
+		case s != nil && s.Discovery != "":
+			signedOut[t.ID] = true
+			signIns = append(signIns, "tenant "+t.ID+": its environments could not be discovered ("+s.Discovery+"), nothing of it was read: "+s.Error)
+		case s != nil:
 			signedOut[t.ID] = true
 			signIns = append(signIns, "tenant "+t.ID+": sign-in failed ("+s.Method+" credential), nothing of it was read: "+s.Error)
 		}

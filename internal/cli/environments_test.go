@@ -268,3 +268,26 @@ func TestScanDiscovers(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectSaysDiscoveryFailed: collect -o says, once, that a tenant's
+// environments could not be discovered, and not that its sign-in failed.
+func TestCollectSaysDiscoveryFailed(t *testing.T) {
+	t.Parallel()
+	path, deps := discoveryFleet(t, func(sc *emulator.Scenario) {
+		if sc.Tenant.ID == contosoID {
+			sc.Faults = []emulator.Fault{{Kind: emulator.FaultStatus, Status: 403, Match: emulator.FaultMatch{Host: "api.bap.microsoft.com"}}}
+		}
+	}, "    discover: {types: [Developer]}\n", "    discover: {}\n")
+	var out, errOut bytes.Buffer
+	deps.Stdout, deps.Stderr = &out, &errOut
+	snapPath := filepath.Join(t.TempDir(), "snapshot.json")
+	if code := Main([]string{"collect", "--config", path, "-o", snapPath}, deps); code != 0 {
+		t.Fatalf("exit code %d; stderr %s", code, errOut.String())
+	}
+	msg := errOut.String()
+	if !strings.Contains(msg, "wrote "+snapPath+": 2 tenant(s), 1 environment(s)") ||
+		!strings.Contains(msg, "tenant "+contosoID+": its environments could not be discovered (bap), nothing of it was read: ") ||
+		strings.Contains(msg, "sign-in failed") {
+		t.Errorf("collect said:\n%s", msg)
+	}
+}
