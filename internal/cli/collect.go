@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -83,11 +82,21 @@ func (o *targetOptions) load(ctx context.Context) (*config.Config, error) {
 	return cfg, nil
 }
 
-// collectSnapshot builds the collectors for every tenant of cfg and runs them.
+// collectSnapshot discovers the environments of the tenants that ask for
+// it (discover.go), builds the collectors for every tenant of cfg and runs
+// them. A tenant whose discovery failed is not collected: the snapshot
+// records why, as a sign-in failure does.
 func collectSnapshot(ctx context.Context, cfg *config.Config, deps Deps, tables []string) (*snapshot.Snapshot, error) {
-	jobs := make([]collectors.TenantJob, 0, len(cfg.Tenants))
-	for _, t := range cfg.Tenants {
-		job, err := tenantJob(t, cfg.Defaults, deps, tables)
+	fleet, err := discoverFleet(ctx, cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]collectors.TenantJob, 0, len(fleet))
+	for _, tt := range fleet {
+		if tt.failure != nil {
+			continue
+		}
+		job, err := tenantJob(tt.tenant, cfg.Defaults, deps, tables, tt.session)
 		if err != nil {
 			return nil, &UsageError{Err: err}
 		}
@@ -99,43 +108,19 @@ func collectSnapshot(ctx context.Context, cfg *config.Config, deps Deps, tables 
 	if err := interruption(ctx); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
+	withFailedTenants(snap, fleet, deps)
 	return snap, nil
 }
 
-// tenantJob wires one tenant: one credential and HTTP client, a Graph and a
-// SharePoint collector for the tenant, a Dataverse collector per environment.
-func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []string) (collectors.TenantJob, error) {
-	httpClient, err := auth.HTTPClient(t.Endpoints)
-	if err != nil {
-		return collectors.TenantJob{}, fmt.Errorf("tenant %s: %w", t.ID, err)
-	}
-	built, err := auth.NewCredential(t, auth.Options{
-		HTTPClient: httpClient,
-		LookupEnv:  deps.LookupEnv,
-		DeviceCodePrompt: func(_ context.Context, message string) error {
-			_, err := fmt.Fprintln(deps.Stderr, message)
-			return err
-		},
-	})
-	if err != nil {
-		return collectors.TenantJob{}, err
-	}
+// tenantJob wires one tenant: the session's credential and HTTP client, a
+// Graph and a SharePoint collector for the tenant, a Dataverse collector
+// per environment.
+func tenantJob(t config.Tenant, defaults config.Defaults, deps Deps, tables []string, sess *tenantSession) (collectors.TenantJob, error) {
 	// Observed, so that a credential that cannot sign in is said once for
 	// the tenant, not once per request.
-	cred := auth.Observe(built)
+	cred := sess.cred
 	newClient := func(base string, flavor odata.Flavor, scope string) (*odata.Client, error) {
-		u, err := url.Parse(base)
-		if err != nil {
-			return nil, err
-		}
-		return odata.New(u, cred, odata.Options{
-			Scopes:         []string{scope},
-			HTTPClient:     httpClient,
-			Flavor:         flavor,
-			UserAgent:      "teamslink/" + deps.Version,
-			Now:            deps.Now,
-			RequestTimeout: t.Endpoints.RequestTimeout,
-		})
+		return sess.client(deps, base, flavor, scope, 0)
 	}
 
 	job := collectors.TenantJob{
@@ -266,7 +251,11 @@ func reportCollected(w io.Writer, snap *snapshot.Snapshot, path string) error {
 func failedSections(snap *snapshot.Snapshot) (signIns, failed []string, count int) {
 	signedOut := map[string]bool{}
 	for _, t := range snap.Tenants {
-		if s := t.SignIn; s != nil {
+		switch s := t.SignIn; {
+		case s != nil && s.Discovery != "":
+			signedOut[t.ID] = true
+			signIns = append(signIns, "tenant "+t.ID+": its environments could not be discovered ("+s.Discovery+"), nothing of it was read: "+s.Error)
+		case s != nil:
 			signedOut[t.ID] = true
 			signIns = append(signIns, "tenant "+t.ID+": sign-in failed ("+s.Method+" credential), nothing of it was read: "+s.Error)
 		}

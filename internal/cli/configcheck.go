@@ -20,7 +20,9 @@ func newConfigCommand(_ Deps) *cobra.Command {
 		Short: "Validate a tenants.yaml and say what is wrong, with the line",
 		Long: `Decode a tenants.yaml strictly (unknown keys are errors), apply the defaults and validate
 every tenant and environment: ids, auth methods and their settings, environment URLs on a known
-Dynamics host of the tenant's cloud, tables, experiences and profiles, and the waivers: each names
+Dynamics host of the tenant's cloud, tables, experiences and profiles, discover blocks (source,
+types, states, patterns, and the endpoints the source needs in the tenant's cloud; what discovery
+finds is listed by "teamslink environments"), and the waivers: each names
 a rule of the catalogue (the built-in one and any --policy-dir), a tenant and environment of the
 file, a reason, an owner and a last day. Exits 0 when it is valid, 2 with one line per problem
 (file:line: key: message) when not. Reads no secrets.
@@ -41,11 +43,18 @@ Examples:
 			if err := eng.CheckWaivers(cfg.WaiverRules()); err != nil {
 				return &UsageError{Err: err}
 			}
-			envs := 0
+			envs, discovering := 0, 0
 			for _, t := range cfg.Tenants {
 				envs += len(t.Environments)
+				if t.Discover != nil {
+					discovering++
+				}
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: %d tenant(s), %d environment(s), %d waiver(s)\n", args[0], len(cfg.Tenants), envs, len(cfg.Waivers))
+			found := ""
+			if discovering > 0 {
+				found = fmt.Sprintf(" (and those %d tenant(s) discover)", discovering)
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: %d tenant(s), %d environment(s)%s, %d waiver(s)\n", args[0], len(cfg.Tenants), envs, found, len(cfg.Waivers))
 			return err
 		},
 	}

@@ -172,6 +172,7 @@ assessed (a failed sign-in included), 4 internal error, 130 interrupted by SIGIN
 		newEmulatorCommand(deps),
 		newDemoCommand(deps),
 		newReportCommand(deps),
+		newEnvironmentsCommand(deps),
 	)
 	return root
 }

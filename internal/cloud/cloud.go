@@ -46,6 +46,19 @@ type Cloud struct {
 	// Online admin site (<tenant>-admin.sharepoint.com), or "" where it is
 	// NOT CONFIRMED for this cloud and any https host is accepted.
 	SharePointAdminSuffix string
+	// GlobalDiscoveryURL is the root of the cloud's Dataverse Global
+	// Discovery Service, without a trailing slash; its Instances list the
+	// environments of the signed-in user (fleet facts §1a, CONFIRMED for
+	// all five clouds).
+	GlobalDiscoveryURL string
+	// AdminAPIURL is the root of the Power Platform admin API (BAP),
+	// without a trailing slash, which lists every environment of the tenant
+	// to a service principal registered as a management app; "" where it is
+	// NOT CONFIRMED for this cloud (every cloud but public, fleet facts
+	// §1b), so that discovery through it needs an endpoint override there.
+	AdminAPIURL string
+	// AdminAPIScope is the token scope of AdminAPIURL, "" with it.
+	AdminAPIScope string
 
 	hostPattern *regexp.Regexp
 }
@@ -59,40 +72,52 @@ var all = []Cloud{
 		GraphURL:              "https://graph.microsoft.com",
 		DataverseZones:        []string{"crm*.dynamics.com"},
 		SharePointAdminSuffix: "-admin.sharepoint.com",
+		GlobalDiscoveryURL:    "https://globaldisco.crm.dynamics.com",
+		AdminAPIURL:           "https://api.bap.microsoft.com",
+		// The legacy scope, CONFIRMED for the client-credentials flow; the
+		// double slash is Microsoft's spelling (fleet facts §1b).
+		AdminAPIScope: "https://service.powerapps.com//.default",
 	},
 	{
 		// GCC keeps the worldwide Entra ID and Graph endpoints (facts §11);
 		// its Dataverse environments live under crm9 (facts §7).
-		// SharePoint: NOT CONFIRMED for GCC in the facts file.
-		Name:           GCC,
-		Description:    "Microsoft 365 GCC (worldwide endpoints, Dataverse crm9)",
-		AuthorityHost:  "https://login.microsoftonline.com/",
-		GraphURL:       "https://graph.microsoft.com",
-		DataverseZones: []string{"crm9.dynamics.com"},
+		// SharePoint and the Power Platform admin API: NOT CONFIRMED for
+		// GCC in the facts files.
+		Name:               GCC,
+		Description:        "Microsoft 365 GCC (worldwide endpoints, Dataverse crm9)",
+		AuthorityHost:      "https://login.microsoftonline.com/",
+		GraphURL:           "https://graph.microsoft.com",
+		DataverseZones:     []string{"crm9.dynamics.com"},
+		GlobalDiscoveryURL: "https://globaldisco.crm9.dynamics.com",
 	},
 	{
-		// SharePoint admin host (e.g. *.sharepoint.us): NOT CONFIRMED.
-		Name:           GCCHigh,
-		Description:    "US Government L4 (GCC High)",
-		AuthorityHost:  "https://login.microsoftonline.us/",
-		GraphURL:       "https://graph.microsoft.us",
-		DataverseZones: []string{"crm.microsoftdynamics.us"},
+		// SharePoint admin host (e.g. *.sharepoint.us) and Power Platform
+		// admin API: NOT CONFIRMED.
+		Name:               GCCHigh,
+		Description:        "US Government L4 (GCC High)",
+		AuthorityHost:      "https://login.microsoftonline.us/",
+		GraphURL:           "https://graph.microsoft.us",
+		DataverseZones:     []string{"crm.microsoftdynamics.us"},
+		GlobalDiscoveryURL: "https://globaldisco.crm.microsoftdynamics.us",
 	},
 	{
-		// SharePoint admin host: NOT CONFIRMED.
-		Name:           DoD,
-		Description:    "US Government L5 (DoD)",
-		AuthorityHost:  "https://login.microsoftonline.us/",
-		GraphURL:       "https://dod-graph.microsoft.us",
-		DataverseZones: []string{"crm.appsplatform.us"},
+		// SharePoint admin host and Power Platform admin API: NOT CONFIRMED.
+		Name:               DoD,
+		Description:        "US Government L5 (DoD)",
+		AuthorityHost:      "https://login.microsoftonline.us/",
+		GraphURL:           "https://dod-graph.microsoft.us",
+		DataverseZones:     []string{"crm.appsplatform.us"},
+		GlobalDiscoveryURL: "https://globaldisco.crm.appsplatform.us",
 	},
 	{
-		// SharePoint admin host (e.g. *.sharepoint.cn): NOT CONFIRMED.
-		Name:           China,
-		Description:    "Microsoft Cloud China operated by 21Vianet",
-		AuthorityHost:  "https://login.chinacloudapi.cn/",
-		GraphURL:       "https://microsoftgraph.chinacloudapi.cn",
-		DataverseZones: []string{"crm.dynamics.cn"},
+		// SharePoint admin host (e.g. *.sharepoint.cn) and Power Platform
+		// admin API: NOT CONFIRMED.
+		Name:               China,
+		Description:        "Microsoft Cloud China operated by 21Vianet",
+		AuthorityHost:      "https://login.chinacloudapi.cn/",
+		GraphURL:           "https://microsoftgraph.chinacloudapi.cn",
+		DataverseZones:     []string{"crm.dynamics.cn"},
+		GlobalDiscoveryURL: "https://globaldisco.crm.dynamics.cn",
 	},
 }
 

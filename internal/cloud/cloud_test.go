@@ -112,6 +112,37 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
+// TestDiscoveryEndpoints pins the discovery services to fleet facts §1: the
+// Global Discovery Service of every cloud, the Power Platform admin API of
+// the public cloud only (NOT CONFIRMED elsewhere).
+func TestDiscoveryEndpoints(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       Name
+		gds        string
+		admin      string
+		adminScope string
+	}{
+		{Public, "https://globaldisco.crm.dynamics.com", "https://api.bap.microsoft.com", "https://service.powerapps.com//.default"},
+		{GCC, "https://globaldisco.crm9.dynamics.com", "", ""},
+		{GCCHigh, "https://globaldisco.crm.microsoftdynamics.us", "", ""},
+		{DoD, "https://globaldisco.crm.appsplatform.us", "", ""},
+		{China, "https://globaldisco.crm.dynamics.cn", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.name), func(t *testing.T) {
+			t.Parallel()
+			c, err := For(tt.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.GlobalDiscoveryURL != tt.gds || c.AdminAPIURL != tt.admin || c.AdminAPIScope != tt.adminScope {
+				t.Fatalf("%s: gds %q admin %q scope %q; want %q %q %q", tt.name, c.GlobalDiscoveryURL, c.AdminAPIURL, c.AdminAPIScope, tt.gds, tt.admin, tt.adminScope)
+			}
+		})
+	}
+}
+
 func TestForUnknown(t *testing.T) {
 	t.Parallel()
 	_, err := For("azure")

@@ -6,6 +6,10 @@
 //
 //	tenants.yaml:14: tenants[0].environments[1].url: must be https
 //
+// A tenant may also ask for its environments to be discovered (discover:
+// source, types, states, include, exclude) instead of, or beside, listing
+// them; see Discover.
+//
 // The file never holds a secret value, only where to find one: the name of
 // an environment variable or the path of a file.
 //
@@ -82,6 +86,10 @@ type Tenant struct {
 	// Without it the tenant's SharePoint setting cannot be read.
 	SharePointAdminURL string        `yaml:"sharePointAdminUrl"`
 	Environments       []Environment `yaml:"environments"`
+	// Discover, when set, lists the tenant's environments through a
+	// discovery service and scans those it matches, beside any listed
+	// under Environments (a listed one keeps its own settings).
+	Discover *Discover `yaml:"discover"`
 }
 
 // Method is how teamslink obtains tokens for a tenant.
@@ -146,6 +154,12 @@ type Endpoints struct {
 	// as 45s); 0 keeps the client's default of 30s. Token requests are not
 	// bound by it.
 	RequestTimeout time.Duration `yaml:"requestTimeout"`
+	// BAP replaces the cloud's Power Platform admin API root, which is
+	// NOT CONFIRMED for every cloud but public; BAPScope its token scope.
+	BAP      string `yaml:"bap"`
+	BAPScope string `yaml:"bapScope"`
+	// GlobalDiscovery replaces the cloud's Global Discovery Service root.
+	GlobalDiscovery string `yaml:"globalDiscovery"`
 }
 
 // Overridden reports whether the tenant's traffic is pointed somewhere other
@@ -319,6 +333,7 @@ func (c *Config) ApplyDefaults() {
 		if h := t.Endpoints.AuthorityHost; h != "" && !strings.HasSuffix(h, "/") {
 			t.Endpoints.AuthorityHost = h + "/"
 		}
+		t.applyDiscoverDefaults()
 		for j := range t.Environments {
 			e := &t.Environments[j]
 			e.URL = strings.TrimSuffix(e.URL, "/")

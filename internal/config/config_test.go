@@ -48,7 +48,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-tenant-id-duplicate.yaml", ":9: tenants[1].id: duplicates tenants[0].id"},
 		{"invalid-cloud.yaml", `:3: tenants[0].cloud: unknown cloud "azure" (valid: public, gcc, gcchigh, dod, china)`},
 		{"invalid-sharepoint-admin-url.yaml", ":3: tenants[0].sharePointAdminUrl: must be the SharePoint admin site, https://<tenant>-admin.sharepoint.com (for another host, an emulator, set endpoints.connectTo)"},
-		{"invalid-no-environments.yaml", ":7: tenants[0].environments: at least one environment is required"},
+		{"invalid-no-environments.yaml", ":7: tenants[0].environments: at least one environment is required, or discover: to list them"},
 		// Auth.
 		{"invalid-auth-method-missing.yaml", ":3: tenants[0].auth.method: required (one of: client-secret, client-certificate, workload-identity, managed-identity, azure-cli, device-code)"},
 		{"invalid-auth-method-unknown.yaml", `:4: tenants[0].auth.method: unknown method "password" (valid: client-secret, client-certificate, workload-identity, managed-identity, azure-cli, device-code)`},
@@ -85,6 +85,19 @@ func TestLoadInvalid(t *testing.T) {
 		{"invalid-profile.yaml", `:9: tenants[0].environments[0].profile: unknown profile "strict" (valid: preflight, enabled)`},
 		{"invalid-table-name.yaml", `:9: tenants[0].environments[0].tables[1]: "Opportunity Product" is not a table logical name (lower case letters, digits and _, e.g. account, new_project)`},
 		{"invalid-table-duplicate.yaml", ":12: tenants[0].environments[0].tables[2]: account is listed twice"},
+		// Discovery.
+		{"invalid-discover-source.yaml", `:6: tenants[0].discover.source: unknown source "powerplatform" (valid: bap, gds)`},
+		{"invalid-discover-type.yaml", `:6: tenants[0].discover.types[1]: "Prod" is not an environment type (valid: Production, Sandbox, Trial, Developer, Default)`},
+		{"invalid-discover-type-duplicate.yaml", ":8: tenants[0].discover.types[1]: sandbox is listed twice"},
+		{"invalid-discover-types-gds.yaml", ":6: tenants[0].discover.types: the Global Discovery Service does not say an environment's type; filter by include or exclude patterns, or use source bap"},
+		{"invalid-discover-state.yaml", `:6: tenants[0].discover.states[0]: "Ready" is not an environment state (valid: Enabled, Disabled)`},
+		{"invalid-discover-pattern.yaml", ":7: tenants[0].discover.exclude[0]: empty pattern: write a URL, host or name, with * for any run of characters and ? for one"},
+		{"invalid-discover-unknown-key.yaml", ":7: tenants[0].discover.filter: unknown key (valid: source, types, states, include, exclude)"},
+		{"invalid-discover-bap-not-confirmed.yaml", ":6: tenants[0].discover.source: the Power Platform admin API of cloud china is NOT CONFIRMED: set endpoints.bap and endpoints.bapScope to its root URL and token scope, or use source gds"},
+		{"invalid-discover-bap-scope-missing.yaml", ":6: tenants[0].endpoints.bapScope: required with endpoints.bap in cloud dod, whose admin API token scope is NOT CONFIRMED"},
+		{"invalid-bap-scope.yaml", ":6: tenants[0].endpoints.bapScope: must be a token scope, https://<resource>/.default (the public cloud's is https://service.powerapps.com//.default)"},
+		{"invalid-global-discovery-url.yaml", `:6: tenants[0].endpoints.globalDiscovery: must be the root URL, with no path (found "/api/discovery/v2.0")`},
+		{"invalid-waiver-discovered-name.yaml", `:8: waivers[0].environment: no environment of this file has the URL or name "Contoso Sales"; for an environment discovery finds, give its URL (its name is not known before discovery)`},
 		// Waivers.
 		{"invalid-waiver-tenant.yaml", `:10: waivers[0].tenant: no tenant of this file has the id or name "Fabrikam"`},
 		{"invalid-waiver-environment.yaml", `:10: waivers[0].environment: no environment of this file has the URL or name "https://contoso-old.crm.dynamics.com"`},
@@ -201,6 +214,61 @@ func TestDefaults(t *testing.T) {
 	after, _ := json.Marshal(c)
 	if !bytes.Equal(before, after) {
 		t.Fatalf("ApplyDefaults is not idempotent:\n%s\n%s", before, after)
+	}
+}
+
+// TestDiscoverDefaults: the source follows the auth method, states default
+// to Enabled, the endpoints come from the cloud or the overrides, and a
+// discovered environment is declared by its tenant's discover block.
+func TestDiscoverDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/valid-discovery.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contoso, fabrikam, litware := c.Tenants[0], c.Tenants[1], c.Tenants[2]
+	bap, bapScope := contoso.AdminAPI()
+	litwareBAP, litwareScope := litware.AdminAPI()
+	declared := c.DeclaredAt(contoso.ID, "https://contoso-sales.crm.dynamics.com")
+	listed := c.DeclaredAt(fabrikam.ID, "https://fabrikam.crm4.dynamics.com")
+	var rule finding.WaiverRule
+	if rules := c.WaiverRules(); len(rules) == 1 {
+		rule = rules[0]
+	}
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"application defaults to bap", contoso.Discover.Source, SourceBAP},
+		{"azure-cli defaults to gds", fabrikam.Discover.Source, SourceGDS},
+		{"states default to Enabled", strings.Join(contoso.Discover.States, ","), "Enabled"},
+		{"states kept", strings.Join(fabrikam.Discover.States, ","), "Enabled,Disabled"},
+		{"public admin API", bap, "https://api.bap.microsoft.com"},
+		{"public admin API scope", bapScope, "https://service.powerapps.com//.default"},
+		{"overridden admin API", litwareBAP, "https://admin-api.example.us"},
+		{"overridden admin API scope", litwareScope, "https://admin-api.example.us/.default"},
+		{"public discovery service", contoso.GlobalDiscoveryURL(), "https://globaldisco.crm.dynamics.com"},
+		{"gcc high discovery service", litware.GlobalDiscoveryURL(), "https://globaldisco.crm.microsoftdynamics.us"},
+		{"known host", contoso.AcceptsEnvironmentHost("contoso-sales.crm.dynamics.com"), true},
+		{"host of another cloud", contoso.AcceptsEnvironmentHost("agency.crm.microsoftdynamics.us"), false},
+		{"discovered environment declared by discover", declared != nil && declared.Line == 14, true},
+		{"listed environment declared by its url", listed != nil && listed.Line == 25, true},
+		{"waiver keeps a discovered URL", rule.Environment, "https://contoso-sales.crm.dynamics.com"},
+		{"no environments listed", len(contoso.Environments), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.got != tt.want {
+				t.Fatalf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+	if got := DefaultSource(MethodDeviceCode); got != SourceGDS {
+		t.Errorf("DefaultSource(device-code) = %s", got)
+	}
+	if got := DefaultSource(MethodWorkloadIdentity); got != SourceBAP {
+		t.Errorf("DefaultSource(workload-identity) = %s", got)
 	}
 }
 

@@ -245,6 +245,9 @@ func keysAt(path string) []string {
 		segs = append([]string{p[len(parentPath(p)):]}, segs...)
 	}
 	for _, seg := range segs {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
 		if strings.HasPrefix(seg, "[") {
 			if t.Kind() != reflect.Slice {
 				return nil
@@ -257,6 +260,9 @@ func keysAt(path string) []string {
 			return nil
 		}
 		t = f.Type
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
 	if t.Kind() != reflect.Struct {
 		return nil

@@ -134,9 +134,10 @@ func (v *validator) tenant(p string, t Tenant) {
 			v.add(p+".sharePointAdminUrl", "must be the SharePoint admin site, https://<tenant>%s (for another host, an emulator, set endpoints.connectTo)", c.SharePointAdminSuffix)
 		}
 	}
-	if len(t.Environments) == 0 {
-		v.add(p+".environments", "at least one environment is required")
+	if len(t.Environments) == 0 && t.Discover == nil {
+		v.add(p+".environments", "at least one environment is required, or discover: to list them")
 	}
+	v.discover(p, t, c, cloudOK)
 	for j, e := range t.Environments {
 		v.environment(fmt.Sprintf("%s.environments[%d]", p, j), e, c, cloudOK, override)
 	}
@@ -294,6 +295,7 @@ func (v *validator) endpoints(p string, e Endpoints) {
 	if d := e.RequestTimeout; d != 0 && (d < MinRequestTimeout || d > MaxRequestTimeout) {
 		v.add(p+".requestTimeout", "must be between %v and %v, not %v", MinRequestTimeout, MaxRequestTimeout, d)
 	}
+	v.discoveryEndpoints(p, e)
 }
 
 // The bounds of endpoints.requestTimeout.

@@ -58,12 +58,15 @@ func (v *validator) waivers(c *Config) {
 			}
 		}
 		if w.Environment != "" && !(w.Tenant != "" && tenant < 0) {
-			if _, _, ok := c.environmentOf(tenant, w.Environment); !ok {
-				where := "this file"
-				if tenant >= 0 {
-					where = fmt.Sprintf("tenant %s", c.Tenants[tenant].ID)
-				}
-				v.add(p+".environment", "no environment of %s has the URL or name %q", where, w.Environment)
+			_, _, ok := c.environmentOf(tenant, w.Environment)
+			switch {
+			case ok:
+			case c.discovers(tenant) && isURL(w.Environment):
+				// An environment discovery may find: checked when it runs.
+			case c.discovers(tenant):
+				v.add(p+".environment", "no environment of %s has the URL or name %q; for an environment discovery finds, give its URL (its name is not known before discovery)", c.scopeName(tenant), w.Environment)
+			default:
+				v.add(p+".environment", "no environment of %s has the URL or name %q", c.scopeName(tenant), w.Environment)
 			}
 		}
 		if w.Table != "" && !logicalPattern.MatchString(w.Table) {
@@ -82,6 +85,14 @@ func (v *validator) waivers(c *Config) {
 			v.add(p+".expires", "%q is not a date YYYY-MM-DD", w.Expires)
 		}
 	}
+}
+
+// scopeName names the tenant at index ti, or the whole file when ti < 0.
+func (c *Config) scopeName(ti int) string {
+	if ti >= 0 {
+		return fmt.Sprintf("tenant %s", c.Tenants[ti].ID)
+	}
+	return "this file"
 }
 
 // tenantIndex is the index of the tenant whose id (any case) or name is s,
@@ -133,6 +144,10 @@ func (c *Config) WaiverRules() []finding.WaiverRule {
 		if w.Environment != "" {
 			if t, e, ok := c.environmentOf(ti, w.Environment); ok {
 				r.Tenant, r.Environment = c.Tenants[t].ID, e.URL
+			} else {
+				// An environment discovery may find (Validate allows only
+				// its URL): never widened to every environment.
+				r.Environment = strings.TrimSuffix(w.Environment, "/")
 			}
 		}
 		r.Expires, _ = time.Parse(time.DateOnly, w.Expires) // validated: midnight UTC
@@ -142,8 +157,9 @@ func (c *Config) WaiverRules() []finding.WaiverRule {
 }
 
 // DeclaredAt is the line of the file that declares the environment with
-// this tenant id and URL, or nil when the config was not read from a file
-// or declares no such environment.
+// this tenant id and URL: its url key or, for an environment the tenant
+// discovers, the tenant's discover key; nil when the config was not read
+// from a file or declares no such environment.
 func (c *Config) DeclaredAt(tenant, url string) *finding.SourceLine {
 	if c.src == nil {
 		return nil
@@ -153,16 +169,25 @@ func (c *Config) DeclaredAt(tenant, url string) *finding.SourceLine {
 		if !strings.EqualFold(t.ID, tenant) {
 			continue
 		}
+		path := ""
 		for j, e := range t.Environments {
-			if envKey(e.URL) != key {
-				continue
+			if envKey(e.URL) == key {
+				path = fmt.Sprintf("tenants[%d].environments[%d].url", i, j)
+				break
 			}
-			line := c.src.line(fmt.Sprintf("tenants[%d].environments[%d].url", i, j))
-			if line == 0 {
-				return nil
-			}
-			return &finding.SourceLine{File: c.src.name, Line: line}
 		}
+		if path == "" && t.Discover != nil {
+			// A discovered environment is declared by the discover block.
+			path = fmt.Sprintf("tenants[%d].discover", i)
+		}
+		if path == "" {
+			continue
+		}
+		line := c.src.line(path)
+		if line == 0 {
+			return nil
+		}
+		return &finding.SourceLine{File: c.src.name, Line: line}
 	}
 	return nil
 }

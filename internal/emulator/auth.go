@@ -104,6 +104,9 @@ func (ts *tenantState) resources() map[string]bool {
 	if ts.spo != nil {
 		out["https://"+ts.spo.host] = true
 	}
+	for _, a := range discoveryAudiences(ts) {
+		out[a] = true
+	}
 	return out
 }
 
@@ -462,6 +465,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, rc *reqCtx
 			msg = "Access token validation failure. Invalid audience."
 		}
 		s.graphError(w, rc, http.StatusUnauthorized, "InvalidAuthenticationToken", msg)
+	case svcBAP:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer authorization_uri="https://%s/common/oauth2/authorize"%s`, loginHost, challengeErr))
+		bapError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed: "+fail.reason+".")
+	case svcGDS:
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf("Bearer authorization_uri=https://%s/%s/oauth2/authorize, resource_id=https://%s/%s", loginHost, tenant, rc.host, challengeErr))
+		dvError(w, http.StatusUnauthorized, codeAuth, "Authentication failed: "+fail.reason+".")
 	case svcSharePoint:
 		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s",client_id="00000003-0000-0ff1-ce00-000000000000",authorization_uri="https://%s/common/oauth2/authorize"%s`, tenant, loginHost, challengeErr))
 		spoError(w, rc.spoVerbose, http.StatusUnauthorized, "-2147024891, System.UnauthorizedAccessException", "Access denied: "+fail.reason+".")

@@ -52,7 +52,11 @@ type Scenario struct {
 	GroupSettings []GroupSetting `yaml:"groupSettings"`
 	SharePoint    *SharePoint    `yaml:"sharePoint"`
 	Environments  []Environment  `yaml:"environments"`
-	Faults        []Fault        `yaml:"faults"`
+	// Discovery is how the Power Platform admin API and the Global
+	// Discovery Service list the environments; nil lists every
+	// environment as an enabled Production one.
+	Discovery *Discovery `yaml:"discovery"`
+	Faults    []Fault    `yaml:"faults"`
 }
 
 // Tenant identifies the Entra tenant.
@@ -709,6 +713,9 @@ func (sc *Scenario) validate(v *validator) {
 	for i := range sc.Environments {
 		sc.Environments[i].validate(v, fmt.Sprintf("environments[%d]", i), seenHost)
 	}
+	if sc.Discovery != nil {
+		sc.Discovery.validate(v)
+	}
 	for i, f := range sc.Faults {
 		f.validate(v, fmt.Sprintf("faults[%d]", i))
 	}
@@ -1065,4 +1072,7 @@ func cloudByName(name string) (cloud, bool) {
 var fixedHosts = []string{
 	"login.microsoftonline.com", "login.microsoftonline.us", "login.chinacloudapi.cn",
 	"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn",
+	bapHost,
+	"globaldisco.crm.dynamics.com", "globaldisco.crm9.dynamics.com", "globaldisco.crm.microsoftdynamics.us",
+	"globaldisco.crm.appsplatform.us", "globaldisco.crm.dynamics.cn",
 }

@@ -337,6 +337,7 @@ func (s *Server) Describe() string {
 		for _, env := range ts.envs {
 			fmt.Fprintf(&b, "  dataverse  %s/api/data/v9.2/\n", env.url)
 		}
+		fmt.Fprintf(&b, "  discovery  %s\n", discoveryURLs(ts))
 		ids := sortedKeys(ts.secrets)
 		fmt.Fprintf(&b, "  clients    %s\n", strings.Join(ids, ", "))
 		who := ts.caller.ObjectID
@@ -364,6 +365,8 @@ const (
 	svcGraph
 	svcDataverse
 	svcSharePoint
+	svcBAP
+	svcGDS
 )
 
 func hostOnly(hostport string) string {
@@ -443,8 +446,16 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		if ts := s.byName[strings.ToLower(seg)]; ts != nil && ts.cloud.loginHost == rc.host {
 			rc.tenant = ts
 		}
-	case isGraphHost(rc.host):
-		rc.svc = svcGraph
+	case isGraphHost(rc.host), isBAPHost(rc.host), isGDSHost(rc.host):
+		switch {
+		case isGraphHost(rc.host):
+			rc.svc = svcGraph
+		case isBAPHost(rc.host):
+			rc.svc = svcBAP
+		default:
+			rc.svc = svcGDS
+		}
+		// Shared hosts: the token says whose tenant the request is for.
 		if tok := s.peekToken(r); tok != nil {
 			rc.tenant = tok.tenant
 		}
@@ -495,6 +506,10 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		s.serveDataverse(w, r, rc)
 	case svcSharePoint:
 		s.serveSharePoint(w, r, rc)
+	case svcBAP:
+		s.serveBAP(w, r, rc)
+	case svcGDS:
+		s.serveGDS(w, r, rc)
 	}
 }
 

@@ -30,6 +30,7 @@ type tenantState struct {
 	assignments   []RoleAssignment
 	spo           *spoState
 	envs          []*envState
+	discovery     *discoveryState
 	faults        []*faultState
 }
 
@@ -175,6 +176,7 @@ func buildTenant(sc *Scenario) (*tenantState, error) {
 		}
 		ts.envs = append(ts.envs, env)
 	}
+	ts.discovery = buildDiscovery(ts)
 	for i := range sc.Faults {
 		ts.faults = append(ts.faults, newFaultState(&sc.Faults[i]))
 	}

@@ -846,6 +846,8 @@ func TestSignInSaidOnce(t *testing.T) {
 		{"managed-identity", 0, "auth.managedIdentityClientId", "docs/configuration.md#authentication-methods"},
 		{"device-code", 0, "public-client app", "docs/configuration.md#authentication-methods"},
 		{"client-secret", 403, "every request of the tenant was refused (HTTP 403)", "docs/configuration.md#permissions-the-identity-needs"},
+		{"client-secret/bap", 403, "New-PowerAppManagementApp -ApplicationId 5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93", "docs/configuration.md#environment-discovery"},
+		{"azure-cli/gds", 0, "enabled member of", "docs/configuration.md#environment-discovery"},
 	}
 	eng := builtin(t)
 	for _, tt := range tests {
@@ -859,7 +861,11 @@ func TestSignInSaidOnce(t *testing.T) {
 				s := sectionOf(tn, env, path)
 				s.Status, s.Error, s.HTTPStatus = snapshot.StatusError, "authenticate: "+reason, tt.httpStatus
 			}
-			tn.SignIn = &snapshot.SignIn{Method: tt.method, Error: reason, HTTPStatus: tt.httpStatus}
+			method, source, _ := strings.Cut(tt.method, "/")
+			tn.SignIn = &snapshot.SignIn{Method: method, Error: reason, HTTPStatus: tt.httpStatus, Discovery: source}
+			if source != "" {
+				tn.SignIn.ClientID = "5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93"
+			}
 			rep, err := eng.Evaluate(t.Context(), snap, engine.Options{Now: testNow})
 			if err != nil {
 				t.Fatal(err)
@@ -868,7 +874,7 @@ func TestSignInSaidOnce(t *testing.T) {
 				t.Fatalf("%d sign-in errors, want 1", len(rep.SignInErrors))
 			}
 			s := rep.SignInErrors[0]
-			if s.Tenant != tn.ID || s.Method != tt.method || s.Error != reason || !strings.Contains(s.Fix, tt.fix) || s.Docs != tt.docs {
+			if s.Tenant != tn.ID || s.Method != method || s.Error != reason || !strings.Contains(s.Fix, tt.fix) || s.Docs != tt.docs {
 				t.Errorf("sign-in error %+v, want method %s, the reason, a fix with %q and docs %s", s, tt.method, tt.fix, tt.docs)
 			}
 			for _, f := range rep.Findings() {

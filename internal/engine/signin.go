@@ -11,6 +11,7 @@ import (
 const (
 	docsAuthentication = "docs/configuration.md#authentication-methods"
 	docsPermissions    = "docs/configuration.md#permissions-the-identity-needs"
+	docsDiscovery      = "docs/configuration.md#environment-discovery"
 )
 
 // signInError is the report's one statement of a tenant's failed sign-in,
@@ -24,6 +25,10 @@ func signInError(t *snapshot.Tenant) *finding.SignInError {
 		Tenant: t.ID, TenantName: t.Name, Method: s.Method, ClientID: s.ClientID,
 		Error: s.Error, HTTPStatus: s.HTTPStatus, Docs: docsAuthentication,
 	}
+	if s.Discovery != "" {
+		e.Fix, e.Docs = discoveryFix(s.Discovery, s.ClientID), docsDiscovery
+		return e
+	}
 	if s.HTTPStatus != 0 {
 		e.Fix = fmt.Sprintf("The credential got tokens, but every request of the tenant was refused (HTTP %d): "+
 			"give the identity the permissions and roles its requests need, make it a user of each environment, "+
@@ -33,6 +38,21 @@ func signInError(t *snapshot.Tenant) *finding.SignInError {
 	}
 	e.Fix = methodFix(s.Method, t.ID)
 	return e
+}
+
+// discoveryFix says what to do for a tenant whose environments could not
+// be discovered through source (bap or gds), or of which none matched.
+func discoveryFix(source, clientID string) string {
+	const filters = " If environments were listed but none matched, widen the tenant's discover filters: teamslink environments --config shows what was found and why each was left out."
+	if source == "gds" {
+		return "The Global Discovery Service lists only the environments the signed-in user is an enabled member of: sign in as such a user (azure-cli or device-code), check that the tenant id and cloud in tenants.yaml are this tenant's, or use discover source bap with a service principal registered as a Power Platform management app." + filters
+	}
+	app := "<client id>"
+	if clientID != "" {
+		app = clientID
+	}
+	return "Let the identity list the tenant's environments: a tenant administrator registers the application as a Power Platform management app (New-PowerAppManagementApp -ApplicationId " + app +
+		", or PUT {bap}/providers/Microsoft.BusinessAppPlatform/adminApplications/" + app + "?api-version=2020-10-01), or sign in as a Power Platform administrator; check that the tenant id and cloud in tenants.yaml are this tenant's." + filters
 }
 
 // methodFix says what to check for a credential of method that issued no token.

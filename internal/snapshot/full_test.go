@@ -97,6 +97,7 @@ func fullSnapshot() *Snapshot {
 				ClientID:   "5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93",
 				Error:      "every request was refused: 403 Forbidden",
 				HTTPStatus: 403,
+				Discovery:  "bap",
 			},
 			GroupSettings: &GroupSettings{
 				Section: section("https://graph.microsoft.com/v1.0/groupSettings"),

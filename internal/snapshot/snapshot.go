@@ -80,6 +80,8 @@ type Tenant struct {
 
 // SignIn records a tenant whose sign-in failed: its credential issued no
 // token at all, or every request of the tenant was refused with 401 or 403.
+// It also records a tenant whose environments could not be discovered
+// (Discovery set), which is then not scanned at all: nothing of it was read.
 type SignIn struct {
 	// Method is the tenants.yaml auth method of the credential, e.g.
 	// client-secret or azure-cli.
@@ -90,8 +92,13 @@ type SignIn struct {
 	// line, or the refusal of the first section.
 	Error string `json:"error"`
 	// HTTPStatus is 401 or 403 when tokens were issued but every request
-	// was refused; absent when no token could be had.
+	// was refused; absent when no token could be had. With Discovery, the
+	// status the discovery service answered with, if it answered.
 	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Discovery is the service (bap or gds) that could not list the
+	// tenant's environments, or listed none to scan; empty for a sign-in
+	// failure. Error then says why.
+	Discovery string `json:"discovery,omitempty"`
 }
 
 // Licenses are the tenant's subscribed SKUs (Graph subscribedSkus).
