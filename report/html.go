@@ -148,6 +148,7 @@ type htmlPage struct {
 	Summary             []htmlCount
 	SummaryNote         string
 	SignIns             []htmlSignIn
+	SignInsTitle        string
 	Tenants             []htmlTenant
 	Filters             htmlFilters
 	Waivers             []htmlWaiver
@@ -303,6 +304,7 @@ func (h *htmlWriter) page(ctx context.Context, r *finding.Report) (*htmlPage, er
 		signedOut[s.Tenant] = true
 		p.SignIns = append(p.SignIns, signIn(s))
 	}
+	p.SignInsTitle = signInTitle(r.SignInErrors)
 	for _, n := range r.Waivers {
 		p.Waivers = append(p.Waivers, waiverNotice(n))
 	}
@@ -527,7 +529,7 @@ func signIn(s finding.SignInError) htmlSignIn {
 	if s.ClientID != "" {
 		credential += ", client id " + clean(s.ClientID)
 	}
-	return htmlSignIn{Tenant: tenant, Credential: credential, Error: prose(s.Error), Fix: prose(s.Fix), Docs: link(s.Docs)}
+	return htmlSignIn{Tenant: tenant, Credential: credential + signInWhat(s), Error: prose(s.Error), Fix: prose(s.Fix), Docs: link(s.Docs)}
 }
 
 func waiverNotice(n finding.WaiverNotice) htmlWaiver {

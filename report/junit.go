@@ -195,7 +195,7 @@ func (j *junitWriter) document(ctx context.Context, r *finding.Report) (*junitSu
 func signInSuite(s finding.SignInError) junitSuite {
 	tenant := xmlSafe(cmp.Or(s.TenantName, s.Tenant))
 	body := []string{
-		"sign-in failed: nothing of tenant " + tenantLabel(s.Tenant, s.TenantName) + " could be read",
+		s.Failure() + " failed: nothing of tenant " + tenantLabel(s.Tenant, s.TenantName) + " could be read",
 		"why: " + xmlSafe(s.Error),
 	}
 	credential := xmlSafe(s.Method) + " credential"
@@ -220,9 +220,9 @@ func signInSuite(s finding.SignInError) junitSuite {
 		Properties: props,
 		Cases: []junitCase{{
 			Name: "sign-in to tenant " + tenant, Classname: junitSignInClass, Time: "0",
-			Error: &junitOutcome{Type: "sign-in", Message: "sign-in failed: " + xmlSafe(s.Error), Body: strings.Join(body, "\n")},
+			Error: &junitOutcome{Type: "sign-in", Message: s.Failure() + " failed: " + xmlSafe(s.Error), Body: strings.Join(body, "\n")},
 		}},
-		SystemOut: junitText{Text: "sign-in to tenant " + tenantLabel(s.Tenant, s.TenantName) + " failed; every finding of its environments is an error that points here"},
+		SystemOut: junitText{Text: s.Failure() + " of tenant " + tenantLabel(s.Tenant, s.TenantName) + " failed; every finding of its environments is an error that points here"},
 	}
 }
 

@@ -145,7 +145,7 @@ func (m *markdownWriter) blocks(ctx context.Context, r *finding.Report) ([]mdBlo
 
 	add(m.header(r), false, mdKind{})
 	if len(r.SignInErrors) > 0 {
-		head := "### ❓ Sign-in failed: nothing of these tenants could be read\n"
+		head := "### ❓ " + signInTitle(r.SignInErrors) + "\n"
 		for i, s := range r.SignInErrors {
 			text := signInItem(s)
 			if i == 0 {
@@ -298,7 +298,7 @@ func signInItem(s finding.SignInError) string {
 	if s.ClientID != "" {
 		credential += ", client id " + mdText(s.ClientID)
 	}
-	out := []string{"- " + tenant + ": " + credential}
+	out := []string{"- " + tenant + ": " + credential + mdText(signInWhat(s))}
 	out = appendMDField(out, "Why", s.Error)
 	if s.HTTPStatus != 0 {
 		out = append(out, fmt.Sprintf("  - **Refused:** every request, HTTP %d", s.HTTPStatus))

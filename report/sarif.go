@@ -545,7 +545,11 @@ func sarifSignInResult(r *finding.Report, s finding.SignInError, loc *sarifLocat
 	if s.ClientID != "" {
 		credential += " (client id " + clean(s.ClientID) + ")"
 	}
-	msg := "Sign-in to tenant " + tenant + " with the " + credential + " failed, so nothing of the tenant could be read: " +
+	msg := "Sign-in to tenant " + tenant + " with the " + credential + " failed, so nothing of the tenant could be read: "
+	if s.Discovery != "" {
+		msg = "The environments of tenant " + tenant + " could not be discovered (" + clean(s.Discovery) + ", with the " + credential + "), so the tenant was not scanned: "
+	}
+	msg +=
 		sarifSentence(cmp.Or(prose(s.Error), "no reason given"))
 	if s.Fix != "" {
 		msg += " Fix: " + prose(s.Fix)

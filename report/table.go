@@ -120,11 +120,7 @@ func (t *tableWriter) signIns(w io.Writer, errs []finding.SignInError) {
 	if len(errs) == 0 {
 		return
 	}
-	title := "Sign-in failed: nothing of this tenant could be read"
-	if len(errs) > 1 {
-		title = fmt.Sprintf("Sign-in failed for %d tenants: nothing of them could be read", len(errs))
-	}
-	fmt.Fprintln(w, t.pal.bold(t.pal.paint(magenta, title)))
+	fmt.Fprintln(w, t.pal.bold(t.pal.paint(magenta, signInTitle(errs))))
 	for _, e := range errs {
 		tenant := clean(e.Tenant)
 		if e.TenantName != "" {
@@ -134,7 +130,7 @@ func (t *tableWriter) signIns(w io.Writer, errs []finding.SignInError) {
 		if e.ClientID != "" {
 			credential += ", client id " + clean(e.ClientID)
 		}
-		fmt.Fprintln(w, "  tenant "+tenant+": "+credential)
+		fmt.Fprintln(w, "  tenant "+tenant+": "+credential+signInWhat(e))
 		field := func(label, value string) {
 			for _, l := range wrap("    "+t.pal.paint(dim, label+":")+" "+prose(value), messageWidth+titleWidth) {
 				fmt.Fprintln(w, l)

@@ -254,7 +254,7 @@ func TestScanDiscovers(t *testing.T) {
 		t.Fatalf("sign-in errors %+v, want Contoso's discovery", rep.SignInErrors)
 	}
 	s := rep.SignInErrors[0]
-	if s.Tenant != contosoID || s.HTTPStatus != 403 || !strings.Contains(s.Error, "Power Platform admin API") ||
+	if s.Tenant != contosoID || s.Discovery != "bap" || s.HTTPStatus != 403 || !strings.Contains(s.Error, "Power Platform admin API") ||
 		!strings.Contains(s.Fix, "management app") || s.Docs != "docs/configuration.md#environment-discovery" {
 		t.Errorf("sign-in error %+v, want Contoso's refused discovery with the management-app fix", s)
 	}

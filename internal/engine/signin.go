@@ -26,6 +26,7 @@ func signInError(t *snapshot.Tenant) *finding.SignInError {
 		Error: s.Error, HTTPStatus: s.HTTPStatus, Docs: docsAuthentication,
 	}
 	if s.Discovery != "" {
+		e.Discovery = s.Discovery
 		e.Fix, e.Docs = discoveryFix(s.Discovery, s.ClientID), docsDiscovery
 		return e
 	}

@@ -155,7 +155,8 @@ func (r *Report) Rule(id string) (RuleInfo, bool) {
 }
 
 // SignInError says that nothing of a tenant could be read because its
-// sign-in failed: which credential, why, and how to fix it.
+// sign-in failed, or its environments could not be discovered: which
+// credential, why, and how to fix it.
 type SignInError struct {
 	Tenant     string `json:"tenant"`
 	TenantName string `json:"tenantName,omitempty"`
@@ -169,9 +170,22 @@ type SignInError struct {
 	// HTTPStatus is 401 or 403 when tokens were issued but every request
 	// was refused; absent when no token could be had.
 	HTTPStatus int `json:"httpStatus,omitempty"`
+	// Discovery is the service (bap or gds) that could not list the
+	// tenant's environments, or listed none to scan: the tenant was signed
+	// in to, or not, but never scanned. Empty for a sign-in failure.
+	Discovery string `json:"discovery,omitempty"`
 	// Fix is what to do for this method; Docs where it is explained.
 	Fix  string `json:"fix"`
 	Docs string `json:"docs"`
+}
+
+// Failure names what failed, in lower case: "sign-in", or "discovery of
+// environments (bap)".
+func (e SignInError) Failure() string {
+	if e.Discovery != "" {
+		return "discovery of environments (" + e.Discovery + ")"
+	}
+	return "sign-in"
 }
 
 // Tool identifies the program that made a report.

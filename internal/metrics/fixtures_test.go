@@ -170,7 +170,18 @@ func fleetEnvs() []env {
 }
 
 // fleetReport is the fixture report of every kind of environment.
-func fleetReport() *finding.Report { return newReport(fleetEnvs()...) }
+func fleetReport() *finding.Report {
+	r := newReport(fleetEnvs()...)
+	// A tenant whose environments could not be discovered: not scanned.
+	r.SignInErrors = append(r.SignInErrors, finding.SignInError{
+		Tenant: undiscoveredID, Method: "client-secret", Discovery: "bap", HTTPStatus: 403,
+		Error: "list environments: 403 Forbidden", Fix: "Register the application as a management app", Docs: "docs/configuration.md#environment-discovery",
+	})
+	return r
+}
+
+// undiscoveredID is the tenant of fleetReport whose discovery failed.
+const undiscoveredID = "5e6f7a8b-0000-4000-8000-00000000d15c"
 
 // largeFleet is a report of n environments, perTenant to a tenant, with a
 // spread of verdicts, as the serve benchmark's fleet.

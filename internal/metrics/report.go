@@ -30,6 +30,9 @@ var (
 	credentialDesc = prometheus.NewDesc(namespace+"_credential_failed",
 		"1 while the latest report of the tenant says its sign-in failed (nothing of it could be read), by the tenants.yaml auth method; absent once it signs in.",
 		[]string{"tenant", "method"}, nil)
+	discoveryDesc = prometheus.NewDesc(namespace+"_discovery_failed",
+		"1 while the latest report of the tenant says its environments could not be discovered, or none was left to scan, so it was not scanned, by discovery source (bap or gds); absent once discovery succeeds.",
+		[]string{"tenant", "source"}, nil)
 	collectionErrorsDesc = prometheus.NewDesc(namespace+"_collection_errors",
 		"Snapshot sections that could not be read in the latest reports, by section: each environment (each tenant, for a tenant-wide section) counts once; failed sign-ins are teamslink_credential_failed instead.",
 		[]string{"section"}, nil)
@@ -64,6 +67,10 @@ type tenantState struct {
 	// signInFailed says the report's sign-in failed, with the auth method.
 	signInFailed bool
 	method       string
+	// discovery is the source whose discovery failed; with it,
+	// signInFailed is false: the tenant was signed in to, or not, but not
+	// scanned.
+	discovery string
 	// lastSuccess is when the latest report whose sign-in succeeded was
 	// made; zero before one.
 	lastSuccess time.Time
@@ -122,11 +129,15 @@ func (c *reportCollector) observe(r *finding.Report, at time.Time, extra []strin
 		add(t)
 		groups[t] = append(groups[t], e)
 	}
-	failed := map[string]string{}
+	failed, undiscovered := map[string]string{}, map[string]string{}
 	for _, s := range r.SignInErrors {
 		t := labelValue(s.Tenant)
 		add(t)
-		failed[t] = labelValue(s.Method)
+		if s.Discovery != "" {
+			undiscovered[t] = labelValue(s.Discovery)
+		} else {
+			failed[t] = labelValue(s.Method)
+		}
 	}
 
 	built := make(map[string]*tenantState, len(order))
@@ -134,6 +145,8 @@ func (c *reportCollector) observe(r *finding.Report, at time.Time, extra []strin
 		st := tenantSeries(t, groups[t])
 		if method, ok := failed[t]; ok {
 			st.signInFailed, st.method = true, method
+		} else if source, ok := undiscovered[t]; ok {
+			st.discovery = source
 		} else {
 			st.lastSuccess = at
 		}
@@ -144,7 +157,7 @@ func (c *reportCollector) observe(r *finding.Report, at time.Time, extra []strin
 	defer c.mu.Unlock()
 	for t, st := range built {
 		if old, ok := c.tenants[t]; ok {
-			if st.signInFailed {
+			if st.signInFailed || st.discovery != "" {
 				st.lastSuccess = old.lastSuccess
 			}
 		}
@@ -257,7 +270,7 @@ func (c *reportCollector) sortedSeries() []prometheus.Metric {
 
 // Describe implements prometheus.Collector.
 func (c *reportCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{readinessDesc, ruleDesc, lastSuccessDesc, credentialDesc, collectionErrorsDesc} {
+	for _, d := range []*prometheus.Desc{readinessDesc, ruleDesc, lastSuccessDesc, credentialDesc, discoveryDesc, collectionErrorsDesc} {
 		ch <- d
 	}
 }
@@ -277,6 +290,9 @@ func (c *reportCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if st.signInFailed {
 			ch <- prometheus.MustNewConstMetric(credentialDesc, prometheus.GaugeValue, 1, t, st.method)
+		}
+		if st.discovery != "" {
+			ch <- prometheus.MustNewConstMetric(discoveryDesc, prometheus.GaugeValue, 1, t, st.discovery)
 		}
 		for s, n := range st.sections {
 			sections[s] += n
