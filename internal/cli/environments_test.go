@@ -229,8 +229,8 @@ func TestScanDiscovers(t *testing.T) {
 	}
 	var rep struct {
 		SignInErrors []struct {
-			Tenant, Method, Error, Fix, Docs string
-			HTTPStatus                       int
+			Tenant, Method, Error, Fix, Docs, Discovery string
+			HTTPStatus                                  int
 		} `json:"signInErrors"`
 		Environments []struct {
 			Tenant, URL string
