@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 // Bounds of the compact evidence shown by text formats. The JSON format
@@ -65,7 +66,7 @@ func normalizeJSON(v any) (any, error) {
 
 func appendObject(lines *[]string, prefix string, obj map[string]any, depth int) {
 	for _, k := range sortedKeys(obj) {
-		appendValue(lines, prefix+clean(k), obj[k], depth)
+		appendValue(lines, prefix+termtext.Clean(k), obj[k], depth)
 	}
 }
 
@@ -149,7 +150,7 @@ func recordSummary(rec map[string]any) string {
 		if !isScalar(v) {
 			continue
 		}
-		pair := clean(k) + "=" + scalar(v)
+		pair := termtext.Clean(k) + "=" + scalar(v)
 		all = append(all, pair)
 		key := strings.ToLower(k)
 		switch {
@@ -182,7 +183,7 @@ func scalar(v any) string {
 	case nil:
 		return "null"
 	case string:
-		s := strings.Join(strings.Fields(clean(x)), " ")
+		s := strings.Join(strings.Fields(termtext.Clean(x)), " ")
 		if s == "" {
 			return `""`
 		}
@@ -196,23 +197,6 @@ func scalar(v any) string {
 		return "false"
 	}
 	return truncate(fmt.Sprint(v), maxValueRunes)
-}
-
-// clean makes text from the snapshot or a policy safe for a terminal:
-// control characters (an ESC could restyle or rewrite the screen) and
-// bidirectional overrides become U+FFFD, tabs become spaces; newlines stay.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r == '\t':
-			return ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
-			return utf8.RuneError
-		}
-		return r
-	}, s)
 }
 
 func truncate(s string, n int) string {

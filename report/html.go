@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 // The html format is one self-contained page: its stylesheet and script are
@@ -174,7 +175,7 @@ type htmlLink struct {
 }
 
 func link(s string) htmlLink {
-	s = strings.TrimSpace(clean(s))
+	s = strings.TrimSpace(termtext.Clean(s))
 	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
 		return htmlLink{Href: s, Text: s}
 	}
@@ -263,7 +264,7 @@ type htmlAccess struct {
 
 // page builds the view of r.
 func (h *htmlWriter) page(ctx context.Context, r *finding.Report) (*htmlPage, error) {
-	tool := clean(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))
+	tool := termtext.Clean(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))
 	if tool == "" {
 		tool = "teamslink"
 	}
@@ -273,7 +274,7 @@ func (h *htmlWriter) page(ctx context.Context, r *finding.Report) (*htmlPage, er
 		Style:           template.CSS(htmlStyle),
 		Script:          template.JS(htmlScript),
 		Tool:            tool,
-		Profile:         clean(r.Profile),
+		Profile:         termtext.Clean(r.Profile),
 		Generated:       stamp(r.GeneratedAt),
 		GeneratedAttr:   attrTime(r.GeneratedAt),
 		Snapshot:        stamp(r.SnapshotAt),
@@ -312,11 +313,11 @@ func (h *htmlWriter) page(ctx context.Context, r *finding.Report) (*htmlPage, er
 	groups := tenantGroups(r)
 	rules := map[string]string{} // id → title, for the rule filter
 	for _, ri := range r.Rules {
-		rules[ri.ID] = clean(ri.Title)
+		rules[ri.ID] = termtext.Clean(ri.Title)
 	}
 	n := 0
 	for _, g := range groups {
-		t := htmlTenant{ID: clean(g.id), Name: clean(g.name), Token: token(g.id), SignInFailed: signedOut[g.id]}
+		t := htmlTenant{ID: termtext.Clean(g.id), Name: termtext.Clean(g.name), Token: token(g.id), SignInFailed: signedOut[g.id]}
 		for _, e := range g.envs {
 			if err := ctx.Err(); err != nil {
 				return nil, err
@@ -328,7 +329,7 @@ func (h *htmlWriter) page(ctx context.Context, r *finding.Report) (*htmlPage, er
 			}
 			for _, f := range e.Findings {
 				if _, ok := rules[f.Rule]; !ok || rules[f.Rule] == "" {
-					rules[f.Rule] = clean(f.Title)
+					rules[f.Rule] = termtext.Clean(f.Title)
 				}
 			}
 			t.Rows = append(t.Rows, row)
@@ -345,7 +346,7 @@ func (h *htmlWriter) page(ctx context.Context, r *finding.Report) (*htmlPage, er
 		p.Filters.States = append(p.Filters.States, htmlOption{Value: string(s), Label: string(s)})
 	}
 	for _, id := range sortedKeysOf(rules) {
-		label := clean(id)
+		label := termtext.Clean(id)
 		if rules[id] != "" {
 			label += " — " + rules[id]
 		}
@@ -389,14 +390,14 @@ func environment(e finding.Environment, anchor string, signedOut bool) (htmlEnvi
 	filter := htmlFilter{Tenant: token(e.Tenant)}
 	var states, rules, attention []string
 	env := htmlEnvironment{
-		Anchor: anchor, Name: clean(e.Name), URL: clean(e.URL), Tenant: clean(e.Tenant),
-		Experience: clean(string(e.Experience)), SignInFailed: signedOut,
+		Anchor: anchor, Name: termtext.Clean(e.Name), URL: termtext.Clean(e.URL), Tenant: termtext.Clean(e.Tenant),
+		Experience: termtext.Clean(string(e.Experience)), SignInFailed: signedOut,
 	}
 	if e.TenantName != "" {
-		env.Tenant = clean(e.TenantName) + " (" + clean(e.Tenant) + ")"
+		env.Tenant = termtext.Clean(e.TenantName) + " (" + termtext.Clean(e.Tenant) + ")"
 	}
 	if d := e.DeclaredAt; d != nil {
-		env.Declared = clean(d.File) + fmt.Sprintf(":%d", d.Line)
+		env.Declared = termtext.Clean(d.File) + fmt.Sprintf(":%d", d.Line)
 	}
 	row := htmlRow{Anchor: anchor, Name: env.Name, URL: env.URL, SignInFailed: signedOut}
 	var blocking, unknown []string
@@ -439,7 +440,7 @@ func environment(e finding.Environment, anchor string, signedOut bool) (htmlEnvi
 // state is a readiness cell. Its class comes from a fixed list, so report
 // data never reaches a class name; an unknown readiness looks UNKNOWN.
 func state(x finding.Experience, r finding.Readiness) htmlState {
-	st := htmlState{Experience: experienceName(x), Word: clean(string(r)), Assessed: true}
+	st := htmlState{Experience: experienceName(x), Word: termtext.Clean(string(r)), Assessed: true}
 	switch r {
 	case finding.Enabled:
 		st.Class = "state-enabled"
@@ -451,7 +452,7 @@ func state(x finding.Experience, r finding.Readiness) htmlState {
 		st.Class = "state-broken"
 	case finding.NotAssessed, "":
 		st.Class, st.Word, st.Assessed = "state-not-assessed", "not assessed", false
-	default: // UNKNOWN, or a state this version does not know: never green
+	default: // UNKNOWN, or a state this version does not know: never termtext.Green
 		st.Class = "state-unknown"
 	}
 	return st
@@ -479,21 +480,21 @@ func statusClass(s finding.Status) string {
 // gives them; the evidence of a pass too, folded, since an auditor asks why.
 func htmlFindingOf(f finding.Finding) (htmlFinding, error) {
 	hf := htmlFinding{
-		Rule: clean(f.Rule), Token: token(f.Rule), Title: clean(f.Title), Status: strings.ToUpper(clean(string(f.Status))),
-		Class: statusClass(f.Status), Severity: clean(string(f.Severity)), Table: clean(f.Table),
-		Message: clean(f.Message), Attention: nonPass(f.Status) || !f.Status.Valid(), Internal: f.Internal,
+		Rule: termtext.Clean(f.Rule), Token: token(f.Rule), Title: termtext.Clean(f.Title), Status: strings.ToUpper(termtext.Clean(string(f.Status))),
+		Class: statusClass(f.Status), Severity: termtext.Clean(string(f.Severity)), Table: termtext.Clean(f.Table),
+		Message: termtext.Clean(f.Message), Attention: nonPass(f.Status) || !f.Status.Valid(), Internal: f.Internal,
 		Docs: link(f.Docs),
 	}
 	if f.Waiver != nil {
-		hf.Waiver = clean(waiver(*f.Waiver))
+		hf.Waiver = termtext.Clean(waiver(*f.Waiver))
 		if f.Waiver.Was != "" {
-			hf.Waiver += "; was " + clean(string(f.Waiver.Was))
+			hf.Waiver += "; was " + termtext.Clean(string(f.Waiver.Was))
 		}
 	}
 	if a := f.Access; a != nil && hf.Attention {
-		acc := &htmlAccess{Advice: prose(a.Advice)}
+		acc := &htmlAccess{Advice: termtext.Prose(a.Advice)}
 		if a.Source != "" && !a.SignIn {
-			acc.Request = clean(a.Source)
+			acc.Request = termtext.Clean(a.Source)
 			if a.HTTPStatus != 0 {
 				acc.Request += fmt.Sprintf(" → HTTP %d", a.HTTPStatus)
 			}
@@ -509,40 +510,40 @@ func htmlFindingOf(f finding.Finding) (htmlFinding, error) {
 	hf.Evidence = strings.Join(ev, "\n")
 	hf.EvidenceOpen = hf.Attention
 	if hf.Attention || f.Status == finding.StatusWaived {
-		if rem := prose(f.Remediation); rem != "" {
+		if rem := termtext.Prose(f.Remediation); rem != "" {
 			hf.Remediation = strings.Split(rem, "\n")
 		}
 		if f.Fix != nil {
-			hf.Fix = clean(strings.TrimSuffix(f.Fix.Action+" — "+f.Fix.Description, " — "))
+			hf.Fix = termtext.Clean(strings.TrimSuffix(f.Fix.Action+" — "+f.Fix.Description, " — "))
 		}
-		hf.ErrorCode = clean(f.ErrorCode)
+		hf.ErrorCode = termtext.Clean(f.ErrorCode)
 	}
 	return hf, nil
 }
 
 func signIn(s finding.SignInError) htmlSignIn {
-	tenant := clean(s.Tenant)
+	tenant := termtext.Clean(s.Tenant)
 	if s.TenantName != "" {
-		tenant = clean(s.TenantName) + " (" + tenant + ")"
+		tenant = termtext.Clean(s.TenantName) + " (" + tenant + ")"
 	}
-	credential := clean(s.Method) + " credential"
+	credential := termtext.Clean(s.Method) + " credential"
 	if s.ClientID != "" {
-		credential += ", client id " + clean(s.ClientID)
+		credential += ", client id " + termtext.Clean(s.ClientID)
 	}
-	return htmlSignIn{Tenant: tenant, Credential: credential + signInWhat(s), Error: prose(s.Error), Fix: prose(s.Fix), Docs: link(s.Docs)}
+	return htmlSignIn{Tenant: tenant, Credential: credential + signInWhat(s), Error: termtext.Prose(s.Error), Fix: termtext.Prose(s.Fix), Docs: link(s.Docs)}
 }
 
 func waiverNotice(n finding.WaiverNotice) htmlWaiver {
 	var scope []string
 	for _, part := range []string{n.Tenant, n.Environment, n.Table} {
 		if part != "" {
-			scope = append(scope, clean(part))
+			scope = append(scope, termtext.Clean(part))
 		}
 	}
 	return htmlWaiver{
-		Problem: clean(string(n.Problem)), Rule: clean(n.Rule), Scope: strings.Join(scope, " · "),
-		Reason: clean(n.Reason), Owner: clean(n.Owner), Expires: clean(n.Expires), Source: clean(n.Source),
-		Message: prose(n.Message), Findings: n.Findings,
+		Problem: termtext.Clean(string(n.Problem)), Rule: termtext.Clean(n.Rule), Scope: strings.Join(scope, " · "),
+		Reason: termtext.Clean(n.Reason), Owner: termtext.Clean(n.Owner), Expires: termtext.Clean(n.Expires), Source: termtext.Clean(n.Source),
+		Message: termtext.Prose(n.Message), Findings: n.Findings,
 	}
 }
 
@@ -557,7 +558,7 @@ func attrTime(ts time.Time) string {
 func cleanAll(ss []string) []string {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		out = append(out, clean(s))
+		out = append(out, termtext.Clean(s))
 	}
 	return out
 }
@@ -572,7 +573,7 @@ func appendNew(ss []string, s string) []string {
 
 // token is s as one word of a space-separated data attribute, the form the
 // page's script filters by.
-func token(s string) string { return strings.Join(strings.Fields(clean(s)), "_") }
+func token(s string) string { return strings.Join(strings.Fields(termtext.Clean(s)), "_") }
 
 func sortedKeysOf(m map[string]string) []string {
 	keys := make([]string, 0, len(m))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 // The junit format is the portable JUnit XML shape that GitLab
@@ -482,7 +483,7 @@ func tenantLabel(id, name string) string {
 // appendField appends "label: value" when there is a value; a value of
 // several paragraphs keeps them on their own lines.
 func appendField(out []string, label, value string) []string {
-	if value = prose(value); value == "" {
+	if value = termtext.Prose(value); value == "" {
 		return out
 	}
 	return append(out, xmlSafe(label+": "+value))
@@ -544,5 +545,5 @@ func xmlSafe(s string) string {
 			return '\uFFFD'
 		}
 		return r
-	}, clean(s))
+	}, termtext.Clean(s))
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 // markdownLimit bounds the markdown output in bytes. GitHub refuses a step
@@ -710,7 +711,7 @@ func findingsTable(fs []finding.Finding) string {
 
 // appendMDField appends a nested list item "**label:** value".
 func appendMDField(out []string, label, value string) []string {
-	if value = prose(value); value == "" {
+	if value = termtext.Prose(value); value == "" {
 		return out
 	}
 	return append(out, "  - **"+label+":** "+mdText(value))
@@ -763,7 +764,7 @@ func codeBlock(lines []string) string {
 // list or heading marker is escaped, and an @mention or #reference is
 // broken with a word joiner so a tenant name pings nobody.
 func mdText(s string) string {
-	s = strings.Join(strings.Fields(clean(s)), " ")
+	s = strings.Join(strings.Fields(termtext.Clean(s)), " ")
 	var b strings.Builder
 	prev := ' '
 	for i, r := range s {
@@ -802,7 +803,7 @@ func mdText(s string) string {
 func htmlText(s string) string {
 	var b strings.Builder
 	prev := ' '
-	for _, r := range strings.Join(strings.Fields(clean(s)), " ") {
+	for _, r := range strings.Join(strings.Fields(termtext.Clean(s)), " ") {
 		b.WriteRune(r)
 		if (r == '@' || r == '#') && !isWord(prev) {
 			b.WriteString("\u2060")

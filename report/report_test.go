@@ -17,6 +17,7 @@ import (
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -171,7 +172,7 @@ func TestColor(t *testing.T) {
 			if !bytes.Contains(on, []byte("\x1b[")) {
 				t.Errorf("colour on: output contains no ANSI escapes")
 			}
-			if got := stripSGR(string(on)); got != string(off) {
+			if got := termtext.StripSGR(string(on)); got != string(off) {
 				t.Errorf("colour on and off differ in more than escapes:\n--- on, stripped ---\n%s\n--- off ---\n%s", got, off)
 			}
 			// JSON never carries colour, whatever the option says.

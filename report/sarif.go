@@ -21,6 +21,7 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 // The rules of teamslink's own that SARIF runs carry beside the catalogue.
@@ -225,11 +226,11 @@ func sarifCatalogue(r *finding.Report) []finding.RuleInfo {
 
 // addSARIFRule adds the reporting descriptor of ri to run.
 func addSARIFRule(run *sarif.Run, ri finding.RuleInfo) {
-	title := cmp.Or(strings.TrimSpace(prose(ri.Title)), ri.ID)
+	title := cmp.Or(strings.TrimSpace(termtext.Prose(ri.Title)), ri.ID)
 	rule := run.AddRule(ri.ID).
 		WithName(sarifRuleName(title, ri.ID)).
 		WithShortDescription(sarif.NewMultiformatMessageString().WithText(truncate(title, sarifShortDescriptionMax))).
-		WithFullDescription(sarif.NewMultiformatMessageString().WithText(cmp.Or(prose(ri.Description), title))).
+		WithFullDescription(sarif.NewMultiformatMessageString().WithText(cmp.Or(termtext.Prose(ri.Description), title))).
 		WithHelp(sarif.NewMultiformatMessageString().WithText(sarifHelpText(ri, title)).WithMarkdown(sarifHelpMarkdown(ri, title))).
 		WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifDefaultLevel(ri.Severity)))
 	if isAbsoluteURL(ri.Docs) {
@@ -264,16 +265,16 @@ func sarifRuleName(title, id string) string {
 // automated fix, the error it explains and the docs.
 func sarifHelpText(ri finding.RuleInfo, title string) string {
 	var parts []string
-	if rem := prose(ri.Remediation); rem != "" {
+	if rem := termtext.Prose(ri.Remediation); rem != "" {
 		parts = append(parts, rem)
 	} else {
-		parts = append(parts, cmp.Or(prose(ri.Description), title))
+		parts = append(parts, cmp.Or(termtext.Prose(ri.Description), title))
 	}
 	if ri.Fix != nil && ri.Fix.Action != "" {
-		parts = append(parts, "Automated fix ("+ri.Fix.Action+", through teamslink remediate): "+prose(ri.Fix.Description))
+		parts = append(parts, "Automated fix ("+ri.Fix.Action+", through teamslink remediate): "+termtext.Prose(ri.Fix.Description))
 	}
 	if ri.ErrorCode != "" {
-		parts = append(parts, "Explains the error: "+prose(ri.ErrorCode))
+		parts = append(parts, "Explains the error: "+termtext.Prose(ri.ErrorCode))
 	}
 	if ri.Docs != "" {
 		parts = append(parts, "Docs: "+ri.Docs)
@@ -284,16 +285,16 @@ func sarifHelpText(ri finding.RuleInfo, title string) string {
 // sarifHelpMarkdown is sarifHelpText in Markdown, with the docs as a link.
 func sarifHelpMarkdown(ri finding.RuleInfo, title string) string {
 	var parts []string
-	if rem := prose(ri.Remediation); rem != "" {
+	if rem := termtext.Prose(ri.Remediation); rem != "" {
 		parts = append(parts, "**Remediation.** "+rem)
 	} else {
-		parts = append(parts, cmp.Or(prose(ri.Description), title))
+		parts = append(parts, cmp.Or(termtext.Prose(ri.Description), title))
 	}
 	if ri.Fix != nil && ri.Fix.Action != "" {
-		parts = append(parts, "**Automated fix** (`"+ri.Fix.Action+"`, through `teamslink remediate`): "+prose(ri.Fix.Description))
+		parts = append(parts, "**Automated fix** (`"+ri.Fix.Action+"`, through `teamslink remediate`): "+termtext.Prose(ri.Fix.Description))
 	}
 	if ri.ErrorCode != "" {
-		parts = append(parts, "**Explains the error:** "+prose(ri.ErrorCode))
+		parts = append(parts, "**Explains the error:** "+termtext.Prose(ri.ErrorCode))
 	}
 	switch {
 	case isAbsoluteURL(ri.Docs):
@@ -444,17 +445,17 @@ func sarifFindingResult(e finding.Environment, f finding.Finding, loc *sarifLoca
 	if err != nil {
 		return sarifResult{}, fmt.Errorf("finding %s: evidence: %w", f.Key, err)
 	}
-	msg := cmp.Or(prose(f.Message), fmt.Sprintf("Rule %s reports %s.", f.Rule, f.Status))
+	msg := cmp.Or(termtext.Prose(f.Message), fmt.Sprintf("Rule %s reports %s.", f.Rule, f.Status))
 	where := sarifWhere(e)
 	if f.Table != "" {
-		where += ", table " + clean(f.Table)
+		where += ", table " + termtext.Clean(f.Table)
 	}
 	msg = where + ": " + sarifSentence(msg)
 	switch {
 	case f.Status == finding.StatusError && f.Access != nil && f.Access.Advice != "":
-		msg += " To read it: " + prose(f.Access.Advice)
+		msg += " To read it: " + termtext.Prose(f.Access.Advice)
 	case f.Status != finding.StatusError && f.Remediation != "":
-		msg += " Remediation: " + prose(f.Remediation)
+		msg += " Remediation: " + termtext.Prose(f.Remediation)
 	}
 	props := map[string]any{
 		"status":      string(f.Status),
@@ -537,22 +538,22 @@ func sarifSignInResult(r *finding.Report, s finding.SignInError, loc *sarifLocat
 	if err != nil {
 		return sarifResult{}, fmt.Errorf("sign-in error of tenant %s: %w", s.Tenant, err)
 	}
-	tenant := clean(s.Tenant)
+	tenant := termtext.Clean(s.Tenant)
 	if s.TenantName != "" {
-		tenant = clean(s.TenantName) + " (" + tenant + ")"
+		tenant = termtext.Clean(s.TenantName) + " (" + tenant + ")"
 	}
-	credential := clean(s.Method) + " credential"
+	credential := termtext.Clean(s.Method) + " credential"
 	if s.ClientID != "" {
-		credential += " (client id " + clean(s.ClientID) + ")"
+		credential += " (client id " + termtext.Clean(s.ClientID) + ")"
 	}
 	msg := "Sign-in to tenant " + tenant + " with the " + credential + " failed, so nothing of the tenant could be read: "
 	if s.Discovery != "" {
-		msg = "The environments of tenant " + tenant + " could not be discovered (" + clean(s.Discovery) + ", with the " + credential + "), so the tenant was not scanned: "
+		msg = "The environments of tenant " + tenant + " could not be discovered (" + termtext.Clean(s.Discovery) + ", with the " + credential + "), so the tenant was not scanned: "
 	}
 	msg +=
-		sarifSentence(cmp.Or(prose(s.Error), "no reason given"))
+		sarifSentence(cmp.Or(termtext.Prose(s.Error), "no reason given"))
 	if s.Fix != "" {
-		msg += " Fix: " + prose(s.Fix)
+		msg += " Fix: " + termtext.Prose(s.Fix)
 	}
 	props := map[string]any{"tenant": s.Tenant, "method": s.Method}
 	if s.ClientID != "" {
@@ -581,13 +582,13 @@ func sarifSentence(s string) string {
 
 // sarifWhere names an environment and its tenant for a result's message.
 func sarifWhere(e finding.Environment) string {
-	where := clean(e.URL)
+	where := termtext.Clean(e.URL)
 	if e.Name != "" {
-		where = clean(e.Name) + " (" + where + ")"
+		where = termtext.Clean(e.Name) + " (" + where + ")"
 	}
-	tenant := clean(e.Tenant)
+	tenant := termtext.Clean(e.Tenant)
 	if e.TenantName != "" {
-		tenant = clean(e.TenantName)
+		tenant = termtext.Clean(e.TenantName)
 	}
 	return where + ", tenant " + tenant
 }

@@ -9,12 +9,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 )
 
 // Wrap widths of the findings table, in runes. The table writer wraps text
@@ -32,14 +32,14 @@ const notAssessed = "—"
 // environment's findings with evidence and remediation, then a summary.
 type tableWriter struct {
 	w     io.Writer
-	pal   palette
+	pal   termtext.Palette
 	clock func() time.Time
 	// matrixOnly leaves out the per-environment findings.
 	matrixOnly bool
 }
 
 func newTableWriter(w io.Writer, opts Options) Writer {
-	return &tableWriter{w: w, pal: palette{on: opts.Color}, clock: opts.Now}
+	return &tableWriter{w: w, pal: termtext.Palette{On: opts.Color}, clock: opts.Now}
 }
 
 // Write renders r. Output is buffered and flushed at the end; the first
@@ -66,7 +66,7 @@ func (t *tableWriter) render(ctx context.Context, w *bufio.Writer, r *finding.Re
 	if len(r.Environments) == 0 {
 		fmt.Fprintln(w, "No environments were assessed.")
 	} else {
-		fmt.Fprintln(w, t.pal.bold("Readiness"))
+		fmt.Fprintln(w, t.pal.Bold("Readiness"))
 		if err := t.matrix(w, r.Environments, r.SignInErrors); err != nil {
 			return fmt.Errorf("readiness matrix: %w", err)
 		}
@@ -96,19 +96,19 @@ func (t *tableWriter) waiverNotices(w io.Writer, notices []finding.WaiverNotice)
 		return
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, t.pal.bold(t.pal.paint(yellow, fmt.Sprintf("Waivers that did not apply (%d)", len(notices)))))
+	fmt.Fprintln(w, t.pal.Bold(t.pal.Paint(termtext.Yellow, fmt.Sprintf("Waivers that did not apply (%d)", len(notices)))))
 	for _, n := range notices {
-		head := "  " + clean(string(n.Problem)) + ": " + clean(n.Rule)
+		head := "  " + termtext.Clean(string(n.Problem)) + ": " + termtext.Clean(n.Rule)
 		for _, part := range []string{n.Tenant, n.Environment, n.Table} {
 			if part != "" {
-				head += " " + clean(part)
+				head += " " + termtext.Clean(part)
 			}
 		}
 		if n.Source != "" {
-			head += " (" + clean(n.Source) + ")"
+			head += " (" + termtext.Clean(n.Source) + ")"
 		}
 		fmt.Fprintln(w, head)
-		for _, l := range wrap("    "+prose(n.Message), messageWidth+titleWidth) {
+		for _, l := range termtext.Wrap("    "+termtext.Prose(n.Message), messageWidth+titleWidth) {
 			fmt.Fprintln(w, l)
 		}
 	}
@@ -120,19 +120,19 @@ func (t *tableWriter) signIns(w io.Writer, errs []finding.SignInError) {
 	if len(errs) == 0 {
 		return
 	}
-	fmt.Fprintln(w, t.pal.bold(t.pal.paint(magenta, signInTitle(errs))))
+	fmt.Fprintln(w, t.pal.Bold(t.pal.Paint(termtext.Magenta, signInTitle(errs))))
 	for _, e := range errs {
-		tenant := clean(e.Tenant)
+		tenant := termtext.Clean(e.Tenant)
 		if e.TenantName != "" {
-			tenant = clean(e.TenantName) + " (" + tenant + ")"
+			tenant = termtext.Clean(e.TenantName) + " (" + tenant + ")"
 		}
-		credential := clean(e.Method) + " credential"
+		credential := termtext.Clean(e.Method) + " credential"
 		if e.ClientID != "" {
-			credential += ", client id " + clean(e.ClientID)
+			credential += ", client id " + termtext.Clean(e.ClientID)
 		}
 		fmt.Fprintln(w, "  tenant "+tenant+": "+credential+signInWhat(e))
 		field := func(label, value string) {
-			for _, l := range wrap("    "+t.pal.paint(dim, label+":")+" "+prose(value), messageWidth+titleWidth) {
+			for _, l := range termtext.Wrap("    "+t.pal.Paint(termtext.Dim, label+":")+" "+termtext.Prose(value), messageWidth+titleWidth) {
 				fmt.Fprintln(w, l)
 			}
 		}
@@ -145,15 +145,15 @@ func (t *tableWriter) signIns(w io.Writer, errs []finding.SignInError) {
 
 // header names the tool, the profile and how old the snapshot is.
 func (t *tableWriter) header(w io.Writer, r *finding.Report) {
-	tool := clean(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))
+	tool := termtext.Clean(strings.TrimSpace(r.Tool.Name + " " + r.Tool.Version))
 	if tool == "" {
 		tool = "teamslink"
 	}
 	line := tool + " report"
 	if r.Profile != "" {
-		line += " · profile " + clean(r.Profile)
+		line += " · profile " + termtext.Clean(r.Profile)
 	}
-	fmt.Fprintln(w, t.pal.bold(line))
+	fmt.Fprintln(w, t.pal.Bold(line))
 	fmt.Fprintf(w, "generated %s · snapshot %s\n\n", stamp(r.GeneratedAt), t.snapshotAge(r.SnapshotAt))
 }
 
@@ -195,22 +195,22 @@ func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment, signIns []
 	for _, s := range signIns {
 		signedOut[s.Tenant] = true
 	}
-	tbl := newTable(w)
+	tbl := termtext.NewTable(w)
 	tbl.Header("Tenant", "Environment", "Basic", "Enhanced", "Failing", "Unknown")
 	rows := make([][]string, 0, len(envs))
 	for _, e := range envs {
 		basic := e.Verdict(finding.ExperienceBasic)
 		enhanced := e.Verdict(finding.ExperienceEnhanced)
-		unknown := lines(union(basic.Unknown, enhanced.Unknown)...)
+		unknown := termtext.Lines(union(basic.Unknown, enhanced.Unknown)...)
 		if signedOut[e.Tenant] {
 			unknown = "every rule: sign-in failed"
 		}
 		rows = append(rows, []string{
-			lines(e.TenantName, e.Tenant),
-			lines(e.Name, e.URL),
+			termtext.Lines(e.TenantName, e.Tenant),
+			termtext.Lines(e.Name, e.URL),
 			t.readiness(basic.Readiness),
 			t.readiness(enhanced.Readiness),
-			lines(union(basic.Blocking, enhanced.Blocking)...),
+			termtext.Lines(union(basic.Blocking, enhanced.Blocking)...),
 			unknown,
 		})
 	}
@@ -226,33 +226,33 @@ func (t *tableWriter) matrix(w io.Writer, envs []finding.Environment, signIns []
 func (t *tableWriter) readiness(r finding.Readiness) string {
 	switch r {
 	case finding.Enabled, finding.Ready:
-		return t.pal.paint(green, string(r))
+		return t.pal.Paint(termtext.Green, string(r))
 	case finding.Blocked:
-		return t.pal.paint(red, string(r))
+		return t.pal.Paint(termtext.Red, string(r))
 	case finding.Broken:
-		return t.pal.paint(boldRed, string(r))
+		return t.pal.Paint(termtext.BoldRed, string(r))
 	case finding.Unknown:
-		return t.pal.paint(magenta, string(r))
+		return t.pal.Paint(termtext.Magenta, string(r))
 	case finding.NotAssessed, "":
-		return t.pal.paint(dim, notAssessed)
+		return t.pal.Paint(termtext.Dim, notAssessed)
 	}
-	return clean(string(r))
+	return termtext.Clean(string(r))
 }
 
 // environment renders one environment's heading and findings table.
 func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
-	title := clean(e.URL)
+	title := termtext.Clean(e.URL)
 	if e.Name != "" {
-		title = clean(e.Name) + " — " + title
+		title = termtext.Clean(e.Name) + " — " + title
 	}
-	fmt.Fprintln(w, t.pal.bold(title))
-	tenant := clean(e.Tenant)
+	fmt.Fprintln(w, t.pal.Bold(title))
+	tenant := termtext.Clean(e.Tenant)
 	if e.TenantName != "" {
-		tenant = clean(e.TenantName) + " (" + tenant + ")"
+		tenant = termtext.Clean(e.TenantName) + " (" + tenant + ")"
 	}
 	parts := []string{"tenant " + tenant}
 	if e.Experience != "" {
-		parts = append(parts, "assessed for "+clean(string(e.Experience)))
+		parts = append(parts, "assessed for "+termtext.Clean(string(e.Experience)))
 	}
 	for _, x := range finding.Experiences {
 		parts = append(parts, string(x)+" "+t.readiness(e.Verdict(x).Readiness))
@@ -263,7 +263,7 @@ func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
 		return nil
 	}
 
-	tbl := newTable(w, tablewriter.WithAutoHide(tw.On)) // hides TABLE when no rule is per table
+	tbl := termtext.NewTable(w, tablewriter.WithAutoHide(tw.On)) // hides TABLE when no rule is per table
 	tbl.Header("Status", "Severity", "Rule", "Table", "Message")
 	rows := make([][]string, 0, len(e.Findings))
 	for _, f := range sortFindings(e.Findings) {
@@ -273,9 +273,9 @@ func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
 		}
 		rows = append(rows, []string{
 			t.status(f.Status),
-			clean(string(f.Severity)),
-			lines(append([]string{clean(f.Rule)}, wrap(clean(f.Title), titleWidth)...)...),
-			clean(f.Table),
+			termtext.Clean(string(f.Severity)),
+			termtext.Lines(append([]string{termtext.Clean(f.Rule)}, termtext.Wrap(termtext.Clean(f.Title), titleWidth)...)...),
+			termtext.Clean(f.Table),
 			msg,
 		})
 	}
@@ -292,21 +292,21 @@ func (t *tableWriter) environment(w io.Writer, e finding.Environment) error {
 // a pass, what was seen and what to do about it: for an error, how to read
 // what could not be read; otherwise the rule's remediation and fix.
 func (t *tableWriter) details(f finding.Finding) (string, error) {
-	out := wrap(clean(f.Message), messageWidth)
+	out := termtext.Wrap(termtext.Clean(f.Message), messageWidth)
 	if f.Internal {
-		for _, l := range wrap("internal error: the policy broke the engine's contract", messageWidth) {
-			out = append(out, t.pal.paint(magenta, l))
+		for _, l := range termtext.Wrap("internal error: the policy broke the engine's contract", messageWidth) {
+			out = append(out, t.pal.Paint(termtext.Magenta, l))
 		}
 	}
 	if f.Waiver != nil {
-		out = append(out, wrap("waived: "+clean(waiver(*f.Waiver)), messageWidth)...)
+		out = append(out, termtext.Wrap("waived: "+termtext.Clean(waiver(*f.Waiver)), messageWidth)...)
 	}
 	if !nonPass(f.Status) {
 		return strings.Join(out, "\n"), nil
 	}
 	field := func(label, value string) {
 		if value != "" {
-			out = append(out, wrap(t.pal.paint(dim, label+":")+" "+prose(value), messageWidth)...)
+			out = append(out, termtext.Wrap(t.pal.Paint(termtext.Dim, label+":")+" "+termtext.Prose(value), messageWidth)...)
 		}
 	}
 	if a := f.Access; a != nil {
@@ -327,9 +327,9 @@ func (t *tableWriter) details(f finding.Finding) (string, error) {
 		return "", fmt.Errorf("evidence: %w", err)
 	}
 	if len(ev) > 0 {
-		out = append(out, t.pal.paint(dim, "evidence:"))
+		out = append(out, t.pal.Paint(termtext.Dim, "evidence:"))
 		for _, l := range ev {
-			out = append(out, wrap("  "+l, messageWidth)...)
+			out = append(out, termtext.Wrap("  "+l, messageWidth)...)
 		}
 	}
 	field("remediation", f.Remediation)
@@ -366,7 +366,7 @@ func nonPass(s finding.Status) bool {
 }
 
 func (t *tableWriter) status(s finding.Status) string {
-	return t.paintStatus(s, strings.ToUpper(clean(string(s))))
+	return t.paintStatus(s, strings.ToUpper(termtext.Clean(string(s))))
 }
 
 // summary is the closing line: environments and findings per status.
@@ -393,19 +393,19 @@ func (t *tableWriter) summary(r *finding.Report) string {
 
 // paintStatus paints text in the colour of status s.
 func (t *tableWriter) paintStatus(s finding.Status, text string) string {
-	return t.pal.paint(statusColor[s], text)
+	return t.pal.Paint(statusColor[s], text)
 }
 
 // statusColor is the colour of each status: red fail, magenta error,
 // yellow warn, blue manual, green pass, cyan waived, dim skip.
 var statusColor = map[finding.Status]string{
-	finding.StatusFail:   red,
-	finding.StatusError:  magenta,
-	finding.StatusWarn:   yellow,
-	finding.StatusManual: blue,
-	finding.StatusPass:   green,
-	finding.StatusWaived: cyan,
-	finding.StatusSkip:   dim,
+	finding.StatusFail:   termtext.Red,
+	finding.StatusError:  termtext.Magenta,
+	finding.StatusWarn:   termtext.Yellow,
+	finding.StatusManual: termtext.Blue,
+	finding.StatusPass:   termtext.Green,
+	finding.StatusWaived: termtext.Cyan,
+	finding.StatusSkip:   termtext.Dim,
 }
 
 // sortFindings returns the findings in display order: by status (fail,
@@ -431,28 +431,6 @@ func statusOrder(s finding.Status) int {
 	return len(finding.Statuses)
 }
 
-// newTable returns a table with the settings every table of this format
-// shares: no trimming (indents are meaningful), no re-wrapping.
-func newTable(w io.Writer, opts ...tablewriter.Option) *tablewriter.Table {
-	base := []tablewriter.Option{
-		tablewriter.WithTrimSpace(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-	}
-	return tablewriter.NewTable(w, append(base, opts...)...)
-}
-
-// lines joins the non-empty strings, made safe, with newlines: a multi-line cell.
-func lines(ss ...string) string {
-	out := ss[:0:0]
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, clean(s))
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
 // union returns the strings of a, then those of b not in a.
 func union(a, b []string) []string {
 	out := slices.Clone(a)
@@ -463,96 +441,3 @@ func union(a, b []string) []string {
 	}
 	return out
 }
-
-// prose joins the hard-wrapped lines of a METADATA text block (remediation,
-// fix description) into paragraphs, so wrap can fill them; a blank line still
-// separates two paragraphs.
-func prose(text string) string {
-	paras := strings.Split(strings.ReplaceAll(clean(text), "\r", ""), "\n\n")
-	for i, p := range paras {
-		paras[i] = strings.Join(strings.Fields(p), " ")
-	}
-	return strings.Join(slices.DeleteFunc(paras, func(p string) bool { return p == "" }), "\n")
-}
-
-// wrap breaks text into lines of at most width runes (a longer word keeps
-// its own line). A line's leading spaces are kept, and its continuation
-// lines are indented two more. A leading label ("docs:") or bullet ("-")
-// stays with the word after it.
-func wrap(text string, width int) []string {
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		body := strings.TrimLeft(para, " ")
-		indent := para[:len(para)-len(body)]
-		words := strings.Fields(body)
-		if len(words) == 0 {
-			continue
-		}
-		line := indent + words[0]
-		rest := words[1:]
-		if len(rest) > 0 && isLead(words[0]) {
-			line += " " + rest[0]
-			rest = rest[1:]
-		}
-		for _, word := range rest {
-			if visibleLen(line)+1+visibleLen(word) > width {
-				out = append(out, line)
-				line = indent + "  " + word
-				continue
-			}
-			line += " " + word
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// isLead reports whether word introduces the next one: a bullet or a label.
-func isLead(word string) bool {
-	plain := stripSGR(word)
-	return plain == "-" || strings.HasSuffix(plain, ":")
-}
-
-// stripSGR removes ANSI SGR escapes from s.
-func stripSGR(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\x1b' {
-			if j := strings.IndexByte(s[i:], 'm'); j >= 0 {
-				i += j
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-// visibleLen counts the runes of s that are not part of an ANSI escape.
-func visibleLen(s string) int { return utf8.RuneCountInString(stripSGR(s)) }
-
-// ANSI SGR codes used by the palette.
-const (
-	red     = "31"
-	green   = "32"
-	yellow  = "33"
-	blue    = "34"
-	magenta = "35"
-	cyan    = "36"
-	dim     = "2"
-	boldSGR = "1"
-	boldRed = "1;31"
-)
-
-// palette paints text with ANSI colour when on, and leaves it alone when off,
-// so colourless output is byte-for-byte stable.
-type palette struct{ on bool }
-
-func (p palette) paint(code, s string) string {
-	if !p.on || code == "" || s == "" {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (p palette) bold(s string) string { return p.paint(boldSGR, s) }

@@ -12,13 +12,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 	"github.com/teamslink/teamslink/report"
 )
 
@@ -113,9 +109,9 @@ func nonNil[T any](s []T) []T {
 // environments that moved with each experience's old and new state, then
 // each one's findings that moved, then the summary.
 func writeTable(w io.Writer, d Diff, opts Options) error {
-	pal := palette{on: opts.Color}
+	pal := palette{termtext.Palette{On: opts.Color}}
 	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, pal.bold("teamslink report diff"))
+	fmt.Fprintln(bw, pal.Bold("teamslink report diff"))
 	fmt.Fprintln(bw, "old: "+sideLine(d.Old))
 	fmt.Fprintln(bw, "new: "+sideLine(d.New))
 	fmt.Fprintln(bw)
@@ -123,15 +119,15 @@ func writeTable(w io.Writer, d Diff, opts Options) error {
 	if len(moved) == 0 {
 		fmt.Fprintln(bw, "No environment moved.")
 	} else {
-		fmt.Fprintln(bw, pal.bold("Readiness"))
-		tbl := newTable(bw)
+		fmt.Fprintln(bw, pal.Bold("Readiness"))
+		tbl := termtext.NewTable(bw)
 		tbl.Header("Change", "Tenant", "Environment", "Basic", "Enhanced")
 		rows := make([][]string, 0, len(moved))
 		for _, e := range moved {
 			rows = append(rows, []string{
 				pal.change(e.Change),
-				lines(e.TenantName, e.Tenant),
-				lines(e.Name, e.URL),
+				termtext.Lines(e.TenantName, e.Tenant),
+				termtext.Lines(e.Name, e.URL),
 				pal.readiness(e, finding.ExperienceBasic),
 				pal.readiness(e, finding.ExperienceEnhanced),
 			})
@@ -148,11 +144,11 @@ func writeTable(w io.Writer, d Diff, opts Options) error {
 			continue
 		}
 		fmt.Fprintln(bw)
-		fmt.Fprintln(bw, pal.bold(title(e)))
+		fmt.Fprintln(bw, pal.Bold(title(e)))
 		// The table column only where a finding is about a table (the
 		// writer's own auto-hiding breaks the borders).
 		tables := slices.ContainsFunc(e.Findings, func(f Finding) bool { return f.Table != "" })
-		tbl := newTable(bw)
+		tbl := termtext.NewTable(bw)
 		header := []string{"Change", "Rule", "Table", "Status", "Message"}
 		if !tables {
 			header = slices.Delete(header, 2, 3)
@@ -162,10 +158,10 @@ func writeTable(w io.Writer, d Diff, opts Options) error {
 		for _, f := range e.Findings {
 			row := []string{
 				pal.change(f.Change),
-				lines(append([]string{f.Rule}, wrap(clean(f.Title), titleWidth)...)...),
-				clean(f.Table),
+				termtext.Lines(append([]string{f.Rule}, termtext.Wrap(termtext.Clean(f.Title), titleWidth)...)...),
+				termtext.Clean(f.Table),
 				pal.statuses(f.Old, f.New),
-				strings.Join(wrap(clean(f.Message), messageWidth), "\n"),
+				strings.Join(termtext.Wrap(termtext.Clean(f.Message), messageWidth), "\n"),
 			}
 			if !tables {
 				row = slices.Delete(row, 2, 3)
@@ -190,9 +186,9 @@ func writeTable(w io.Writer, d Diff, opts Options) error {
 // verdictLine says in one sentence whether anything regressed.
 func verdictLine(d Diff, pal palette) string {
 	if d.HasRegression() {
-		return pal.paint(boldRed, "Regression: "+regressions(d)+".")
+		return pal.Paint(termtext.BoldRed, "Regression: "+regressions(d)+".")
 	}
-	return pal.paint(green, "No regression.")
+	return pal.Paint(termtext.Green, "No regression.")
 }
 
 // Regressions says what regressed, e.g. "2 readiness states and 1 finding
@@ -235,10 +231,10 @@ func movedEnvironments(d Diff) []Environment {
 }
 
 func sideLine(s Side) string {
-	tool := clean(strings.TrimSpace(s.Tool.Name + " " + s.Tool.Version))
+	tool := termtext.Clean(strings.TrimSpace(s.Tool.Name + " " + s.Tool.Version))
 	parts := []string{orDefault(tool, "teamslink") + " report generated " + stamp(s.GeneratedAt), "snapshot " + stamp(s.SnapshotAt)}
 	if s.Profile != "" {
-		parts = append(parts, "profile "+clean(s.Profile))
+		parts = append(parts, "profile "+termtext.Clean(s.Profile))
 	}
 	noun := "environments"
 	if s.Environments == 1 {
@@ -264,9 +260,9 @@ func stamp(t time.Time) string {
 
 func title(e Environment) string {
 	if e.Name != "" {
-		return clean(e.Name) + " — " + clean(e.URL)
+		return termtext.Clean(e.Name) + " — " + termtext.Clean(e.URL)
 	}
-	return clean(e.URL)
+	return termtext.Clean(e.URL)
 }
 
 // experienceCell renders one experience's move: "READY → BLOCKED", the
@@ -290,95 +286,13 @@ const (
 	messageWidth = 72
 )
 
-// newTable returns a table with the settings every table here shares.
-func newTable(w io.Writer, opts ...tablewriter.Option) *tablewriter.Table {
-	base := []tablewriter.Option{
-		tablewriter.WithTrimSpace(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-	}
-	return tablewriter.NewTable(w, append(base, opts...)...)
-}
+var changeColor = map[Change]string{Regressed: termtext.BoldRed, Fixed: termtext.Green, Changed: termtext.Yellow, New: termtext.Cyan, Gone: termtext.Dim}
 
-// lines joins the non-empty strings, made safe, with newlines.
-func lines(ss ...string) string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, clean(s))
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
-// wrap breaks text into lines of at most width runes (a longer word keeps
-// its own line); continuation lines are indented two spaces.
-func wrap(text string, width int) []string {
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		words := strings.Fields(para)
-		if len(words) == 0 {
-			continue
-		}
-		line := words[0]
-		for _, word := range words[1:] {
-			if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) > width {
-				out = append(out, line)
-				line = "  " + word
-				continue
-			}
-			line += " " + word
-		}
-		out = append(out, line)
-	}
-	return out
-}
-
-// clean makes text from a report safe for a terminal: control characters
-// and bidirectional overrides become U+FFFD, tabs spaces; newlines stay.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r == '\t':
-			return ' '
-		case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
-			return utf8.RuneError
-		}
-		return r
-	}, s)
-}
-
-// ANSI SGR codes of the palette.
-const (
-	red     = "31"
-	green   = "32"
-	yellow  = "33"
-	magenta = "35"
-	cyan    = "36"
-	dim     = "2"
-	boldSGR = "1"
-	boldRed = "1;31"
-)
-
-// palette paints with ANSI colour when on. Colour never carries meaning
-// alone: every state and change is also written out.
-type palette struct{ on bool }
-
-func (p palette) paint(code, s string) string {
-	if !p.on || code == "" || s == "" {
-		return s
-	}
-	return "\x1b[" + code + "m" + s + "\x1b[0m"
-}
-
-func (p palette) bold(s string) string { return p.paint(boldSGR, s) }
-
-var changeColor = map[Change]string{Regressed: boldRed, Fixed: green, Changed: yellow, New: cyan, Gone: dim}
+// palette paints the diff's states and changes, on the terminal palette.
+type palette struct{ termtext.Palette }
 
 func (p palette) change(c Change) string {
-	return p.paint(changeColor[c], strings.ToUpper(clean(string(c))))
+	return p.Paint(changeColor[c], strings.ToUpper(termtext.Clean(string(c))))
 }
 
 // state paints a readiness state as the report's table does: only ENABLED
@@ -386,17 +300,17 @@ func (p palette) change(c Change) string {
 func (p palette) state(r finding.Readiness) string {
 	switch r {
 	case finding.Enabled, finding.Ready:
-		return p.paint(green, string(r))
+		return p.Paint(termtext.Green, string(r))
 	case finding.Blocked:
-		return p.paint(red, string(r))
+		return p.Paint(termtext.Red, string(r))
 	case finding.Broken:
-		return p.paint(boldRed, string(r))
+		return p.Paint(termtext.BoldRed, string(r))
 	case finding.Unknown:
-		return p.paint(magenta, string(r))
+		return p.Paint(termtext.Magenta, string(r))
 	case "":
 		return "—"
 	}
-	return p.paint(dim, clean(string(r)))
+	return p.Paint(termtext.Dim, termtext.Clean(string(r)))
 }
 
 func (p palette) readiness(e Environment, x finding.Experience) string {
@@ -404,15 +318,15 @@ func (p palette) readiness(e Environment, x finding.Experience) string {
 }
 
 var statusColor = map[finding.Status]string{
-	finding.StatusFail: red, finding.StatusError: magenta, finding.StatusWarn: yellow,
-	finding.StatusPass: green, finding.StatusWaived: cyan, finding.StatusSkip: dim, finding.StatusManual: "34",
+	finding.StatusFail: termtext.Red, finding.StatusError: termtext.Magenta, finding.StatusWarn: termtext.Yellow,
+	finding.StatusPass: termtext.Green, finding.StatusWaived: termtext.Cyan, finding.StatusSkip: termtext.Dim, finding.StatusManual: "34",
 }
 
 func (p palette) status(s finding.Status) string {
 	if s == "" {
 		return "—"
 	}
-	return p.paint(statusColor[s], strings.ToUpper(clean(string(s))))
+	return p.Paint(statusColor[s], strings.ToUpper(termtext.Clean(string(s))))
 }
 
 func (p palette) statuses(old, new finding.Status) string {
@@ -425,7 +339,7 @@ func (p palette) counts(n Counts) string {
 	for _, c := range Changes {
 		part := fmt.Sprintf("%d %s", n.Of(c), c)
 		if n.Of(c) > 0 && c != Unchanged {
-			part = p.paint(changeColor[c], part)
+			part = p.Paint(changeColor[c], part)
 		}
 		parts = append(parts, part)
 	}
@@ -558,5 +472,5 @@ var mdEscaper = strings.NewReplacer(
 // escaped, the characters Markdown gives meaning to are backslashed, line
 // breaks become spaces, and control characters U+FFFD.
 func md(s string) string {
-	return mdEscaper.Replace(html.EscapeString(clean(s)))
+	return mdEscaper.Replace(html.EscapeString(termtext.Clean(s)))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/termtext"
 	"github.com/teamslink/teamslink/report"
 )
 
@@ -89,27 +90,13 @@ func TestGolden(t *testing.T) {
 		d := cases()[0].diff
 		on := write(t, "table", d, Options{Color: true})
 		golden(t, "fleet.table-color.golden", on)
-		if off := write(t, "table", d, Options{}); stripSGR(string(on)) != string(off) {
+		if off := write(t, "table", d, Options{}); termtext.StripSGR(string(on)) != string(off) {
 			t.Error("colour on and off differ in more than escapes")
 		}
 		if js := write(t, "json", d, Options{Color: true}); bytes.Contains(js, []byte("\x1b[")) {
 			t.Error("json with Color contains ANSI escapes")
 		}
 	})
-}
-
-func stripSGR(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\x1b' {
-			if j := strings.IndexByte(s[i:], 'm'); j >= 0 {
-				i += j
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 func compileSchema(t *testing.T) *jsonschema.Schema {
