@@ -74,8 +74,8 @@ type point struct {
 
 // environmentState is an environment's verdicts in one point.
 type environmentState struct {
-	URL    string                                  `json:"url"`
-	Name   string                                  `json:"name,omitempty"`
+	URL    string                                   `json:"url"`
+	Name   string                                   `json:"name,omitempty"`
 	States map[finding.Experience]finding.Readiness `json:"states"`
 }
 

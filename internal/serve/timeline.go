@@ -67,12 +67,12 @@ type sectionData struct {
 }
 
 type targetRow struct {
-	Name, ID            string
+	Name, ID             string
 	ReportAt, ReportAttr string
-	Running             bool
-	Error               string
-	Attempt             bool
-	Next                string
+	Running              bool
+	Error                string
+	Attempt              bool
+	Next                 string
 }
 
 type timelineRow struct {
@@ -181,7 +181,9 @@ func (s *Service) sectionOf(v *view) sectionData {
 // timelineRows are the rows of the environments of t's latest report.
 func timelineRows(t targetView) []timelineRow {
 	envs := slices.Clone(t.report.Environments)
-	slices.SortFunc(envs, func(a, b finding.Environment) int { return strings.Compare(strings.ToLower(a.URL), strings.ToLower(b.URL)) })
+	slices.SortFunc(envs, func(a, b finding.Environment) int {
+		return strings.Compare(strings.ToLower(a.URL), strings.ToLower(b.URL))
+	})
 	var rows []timelineRow
 	for _, e := range envs {
 		for _, x := range finding.Experiences {
