@@ -173,6 +173,7 @@ assessed (a failed sign-in included), 4 internal error, 130 interrupted by SIGIN
 		newDemoCommand(deps),
 		newReportCommand(deps),
 		newEnvironmentsCommand(deps),
+		newServeCommand(deps),
 	)
 	return root
 }

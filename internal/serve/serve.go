@@ -280,15 +280,26 @@ func (s *Service) loadConfig(ctx context.Context) ([]Target, error) {
 	if err == nil {
 		err = checkTargets(targets)
 	}
+	// Either way the reload series changed: /metrics must say so at once.
+	defer s.changed()
 	if err != nil {
 		s.opts.Metrics.ConfigReloaded(false, now)
 		s.log.Error("config rejected, keeping the previous one", "err", err)
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, &ConfigError{Err: err}
 	}
 	s.opts.Metrics.ConfigReloaded(true, now)
 	s.log.Info("config loaded", "targets", len(targets))
 	return targets, nil
 }
+
+// ConfigError says the config did not load (Start, Reload): the CLI
+// reports it at start as a usage error.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return "load config: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // checkTargets refuses a target without an id, and an id given twice.
 func checkTargets(targets []Target) error {
@@ -375,6 +386,13 @@ func trimTimeline(points []point, n int) []point {
 		points = points[len(points)-n:]
 	}
 	return slices.Clone(points)
+}
+
+// changed marks what the HTTP answers say as out of date.
+func (s *Service) changed() {
+	s.mu.Lock()
+	s.gen++
+	s.mu.Unlock()
 }
 
 // wakeUp makes the scheduler look again.
