@@ -48,16 +48,22 @@ var rules = []rule{
 	{"TL-ENV-002", finding.SeverityInfo, finding.ScopeEnvironment, enhancedOnly},
 }
 
-// env is a fixture environment: every rule passes but those in fail.
+// env is a fixture environment: every rule passes but those in fail; a
+// basic one is assessed for Basic alone, its Enhanced-only rules skipped.
 type env struct {
-	url  string
-	on   bool
-	fail []string
+	url   string
+	on    bool
+	fail  []string
+	basic bool
 }
 
 // environment builds the findings and decides the verdicts as the engine does.
 func (e env) environment(tenant string) finding.Environment {
-	out := finding.Environment{Tenant: tenant, URL: e.url, Experience: finding.ExperienceEnhanced}
+	exp := finding.ExperienceEnhanced
+	if e.basic {
+		exp = finding.ExperienceBasic
+	}
+	out := finding.Environment{Tenant: tenant, URL: e.url, Experience: exp}
 	for _, r := range rules {
 		tables := []string{""}
 		if r.scope == finding.ScopeTable {
@@ -67,6 +73,9 @@ func (e env) environment(tenant string) finding.Environment {
 			st := finding.StatusPass
 			if slices.Contains(e.fail, r.id) {
 				st = finding.StatusFail
+			}
+			if !slices.ContainsFunc(r.exp, exp.Includes) {
+				st = finding.StatusSkip
 			}
 			out.Findings = append(out.Findings, finding.Finding{
 				Key:   finding.Key{Tenant: tenant, Environment: e.url, Rule: r.id, Table: table},
@@ -80,7 +89,9 @@ func (e env) environment(tenant string) finding.Environment {
 		on = finding.SwitchOn
 	}
 	for _, x := range finding.Experiences {
-		out.Verdicts = append(out.Verdicts, finding.Decide(x, on, out.Findings))
+		if exp.Includes(x) {
+			out.Verdicts = append(out.Verdicts, finding.Decide(x, on, out.Findings))
+		}
 	}
 	return out
 }
