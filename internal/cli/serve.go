@@ -194,7 +194,8 @@ func runServe(cmd *cobra.Command, deps Deps, o *serveOptions) error {
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}
-		if cerr := (*serve.ConfigError)(nil); errors.As(err, &cerr) {
+		var refused *serve.ConfigError
+		if errors.As(err, &refused) {
 			return &UsageError{Err: err}
 		}
 		return err

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -238,13 +239,21 @@ func TestServeAgainstTheEmulator(t *testing.T) {
 	if _, body := fetch(t, http.MethodGet, probe); !metricLine(body, `teamslink_probe_readiness{experience="enhanced",state="BROKEN"} 1`) {
 		t.Errorf("/probe after a refused reload:\n%s", body)
 	}
+	// SIGHUP reloads as POST /-/reload does: the good file again.
+	writeTailwindConfig(t, config, srv)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload metric back at 1 after SIGHUP", func() bool {
+		_, body := fetch(t, http.MethodGet, base+"/metrics")
+		return metricLine(body, "teamslink_config_last_reload_successful 1")
+	})
 	if code := stop(); code != 0 {
 		t.Errorf("serve stopped with exit %d", code)
 	}
 
 	// Restarted on the same report directory with the emulator gone: the
 	// previous run answers before any scan (the next is an hour away).
-	writeTailwindConfig(t, config, srv)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
