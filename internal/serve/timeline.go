@@ -44,10 +44,10 @@ var sectionTemplate = template.Must(template.New("serve").Parse(`
 <h3>State over time</h3>
 <p class="env-meta">Oldest scan first; each run of the same state is one box, with the number of scans in it.</p>
 <table class="timeline">
-<thead><tr><th scope="col">Environment</th><th scope="col">Experience</th><th scope="col">States, oldest first</th></tr></thead>
+<thead><tr><th scope="col">Tenant</th><th scope="col">Environment</th><th scope="col">Experience</th><th scope="col">States, oldest first</th></tr></thead>
 <tbody>
 {{- range .Rows}}
-<tr><th scope="row">{{.Environment}} <span class="url">{{.URL}}</span></th><td>{{.Experience}}</td>
+<tr><td>{{.Tenant}}</td><th scope="row">{{.Environment}}{{if ne .Environment .URL}} <span class="url">{{.URL}}</span>{{end}}</th><td>{{.Experience}}</td>
 <td>{{range $i, $r := .Runs}}{{if $i}} → {{end}}<span class="badge state {{$r.Class}}" title="{{$r.Title}}">{{$r.Word}}{{if gt $r.Count 1}} ×{{$r.Count}}{{end}}</span>{{end}}</td></tr>
 {{- end}}
 </tbody>
@@ -76,7 +76,7 @@ type targetRow struct {
 }
 
 type timelineRow struct {
-	Environment, URL, Experience string
+	Tenant, Environment, URL, Experience string
 	Runs                         []run
 }
 
@@ -190,7 +190,7 @@ func timelineRows(t targetView) []timelineRow {
 			if e.Verdict(x).Readiness == finding.NotAssessed {
 				continue
 			}
-			row := timelineRow{Environment: cmp.Or(e.Name, e.URL), URL: e.URL, Experience: string(x)}
+			row := timelineRow{Tenant: cmp.Or(t.Name, t.ID), Environment: cmp.Or(e.Name, e.URL), URL: e.URL, Experience: string(x)}
 			for _, p := range t.timeline {
 				row.Runs = appendRun(row.Runs, p, e.URL, x)
 			}
