@@ -77,7 +77,7 @@ type targetRow struct {
 
 type timelineRow struct {
 	Tenant, Environment, URL, Experience string
-	Runs                         []run
+	Runs                                 []run
 }
 
 // run is consecutive scans with one state.
