@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/goccy/go-yaml"
+
 	"github.com/teamslink/teamslink/internal/scan"
 )
 
@@ -198,5 +200,84 @@ func TestProgress(t *testing.T) {
 				t.Error("a progress bar where none belongs")
 			}
 		})
+	}
+}
+
+// TestFleetScanManifestArgs runs the container arguments of the fleet-scan
+// CronJob as written in deploy/ (the completion index 1, the paths and the
+// Pushgateway pointed at the test's): they parse, scan shard 1/4 and push
+// its group.
+func TestFleetScanManifestArgs(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "kubernetes", "fleet-scan", "cronjob.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cj struct {
+		Spec struct {
+			JobTemplate struct {
+				Spec struct {
+					Template struct {
+						Spec struct {
+							Containers []struct{ Args []string }
+						}
+					}
+				}
+			} `yaml:"jobTemplate"`
+		}
+	}
+	if err := yaml.Unmarshal(b, &cj); err != nil {
+		t.Fatal(err)
+	}
+	containers := cj.Spec.JobTemplate.Spec.Template.Spec.Containers
+	if len(containers) != 1 {
+		t.Fatalf("%d containers in the CronJob", len(containers))
+	}
+	_, configPath, deps := fleetConfig(t, nil, "ready", "enabled", "broken-consent")
+	var (
+		mu    sync.Mutex
+		paths []string
+	)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = append(paths, r.Method+" "+r.URL.Path)
+	}))
+	t.Cleanup(gw.Close)
+	report := filepath.Join(t.TempDir(), "report-1.json")
+	var args []string
+	for _, a := range containers[0].Args {
+		a = strings.ReplaceAll(a, "$(JOB_COMPLETION_INDEX)", "1")
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "--config":
+			a = "--config=" + configPath
+		case "--push-gateway":
+			a = "--push-gateway=" + gw.URL
+		case "--format":
+			if a != "--format=json=/reports/report-1.json" {
+				t.Errorf("--format is %s", a)
+			}
+			a = "--format=json=" + report
+		}
+		args = append(args, a)
+	}
+	code, _, stderr := runMain(t, deps, args...)
+	if code != 0 {
+		t.Fatalf("teamslink %s: exit %d; stderr %s", strings.Join(args, " "), code, stderr)
+	}
+	got := reportEnvironments(t, report)
+	if len(got) == 0 {
+		t.Error("shard 1/4 reported nothing; Contoso's tenant id hashes to it")
+	}
+	for _, e := range got {
+		if !(scan.Shard{K: 1, N: 4}).Has(strings.Fields(e)[0]) {
+			t.Errorf("shard 1/4 reported %s", e)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"PUT /metrics/job/teamslink/shard/1"}; !slices.Equal(paths, want) {
+		t.Errorf("pushes %q, want %q", paths, want)
 	}
 }
