@@ -121,6 +121,7 @@ func (o Options) tool() string { return "teamslink " + o.Version }
 // CLI reports it as a usage error (exit 2).
 type ConfigError struct{ Err error }
 
+// Error is the underlying error's text.
 func (e *ConfigError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.
