@@ -301,15 +301,7 @@ type envSnapshot struct {
 func (env *envState) snapshot() envSnapshot {
 	snap := envSnapshot{tables: map[string]*table{}, links: map[linkKey][]string{}, version: env.version}
 	for name, t := range env.tables {
-		c := newTable(t.et)
-		for _, r := range t.rows {
-			cp := make(row, len(r))
-			for k, v := range r {
-				cp[k] = v
-			}
-			c.add(cp)
-		}
-		snap.tables[name] = c
+		snap.tables[name] = t.clone()
 	}
 	for k, v := range env.links {
 		snap.links[k] = append([]string(nil), v...)
