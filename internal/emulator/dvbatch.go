@@ -129,8 +129,9 @@ func (s *Server) runInner(parent *reqCtx, req *http.Request, buf *bufferedWriter
 // runChangeSet runs a change set atomically: on the first failure the
 // environment is restored and failedAt names the failing request.
 func (s *Server) runChangeSet(parent *reqCtx, env *envState, ops []*batchOp) (bufs []*bufferedWriter, failedAt int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	held := &reqCtx{tenant: env.tenant}
+	s.lock(held)
+	defer s.unlock(held)
 	saved := env.snapshot()
 	committed := false
 	defer func() {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,8 @@ const (
 
 // tenantState is one scenario's live state.
 type tenantState struct {
+	// mu guards the tenant's mutable state and its environments'.
+	mu            sync.Mutex
 	sc            *Scenario
 	id            string
 	cloud         cloud
