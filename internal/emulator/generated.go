@@ -245,7 +245,9 @@ func (q *dvQuery) applyTable(t *table) rowSeq {
 			rep := g.row(1)
 			match, shared := true, true
 			if q.filter != nil {
-				match, shared = traced(q.filter, rep, func(n string) bool { return !g.varies(n) })
+				// A column that varies is never null (a key, a version,
+				// a string with {n}), so a null test reads it as shared.
+				match, shared = traced(q.filter, rep, func(n string) bool { return !g.varies(n) || q.filter.NullTestsOnly(n) })
 			}
 			if shared {
 				if match {
