@@ -286,16 +286,22 @@ func TestGeneratedRowsMatchListedRows(t *testing.T) {
 	}
 }
 
-// millionRows is an environment with 1,000,000 absolute-URL locations and
-// 10,000 active sites.
-const millionRows = `    generate:
+// generated is an environment block generating sites active sites and
+// locations absolute-URL document locations.
+func generated(sites, locations int) string {
+	return fmt.Sprintf(`    generate:
       - set: sharepointsites
-        count: 10000
+        count: %d
         row: {name: "Site {n}", absoluteurl: "https://big.sharepoint.com/sites/s{n}", statecode: 0}
       - set: sharepointdocumentlocations
-        count: 1000000
+        count: %d
         row: {name: "Documents {n}", absoluteurl: "https://big.sharepoint.com/sites/crm/account/a-{n}", servicetype: 0, statecode: 0}
-`
+`, sites, locations)
+}
+
+// millionRows is an environment with 1,000,000 absolute-URL locations and
+// 10,000 active sites.
+var millionRows = generated(10000, 1000000)
 
 // collectorBatch is the part of the collectors' first $batch that reads
 // sites and locations: counts and a sample of 50.
