@@ -1,6 +1,9 @@
 package emulator
 
 import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,15 +68,23 @@ func (g *genSet) row(n int) row {
 // touched reports whether a write changed or removed any row.
 func (g *genSet) touched() bool { return len(g.over) > 0 || len(g.gone) > 0 }
 
-// find returns the n of the row with id, or 0. It computes every id: a
-// linear scan, for the rare request that names a generated row. Ids the
-// set cannot hold (derivedGUID makes version 5 GUIDs) return at once.
+// find returns the n of the row with id, or 0. It hashes every row's id
+// parts (derivedGUID without the formatting): a linear scan, for the rare
+// request that names a generated row. Ids the set cannot hold (derivedGUID
+// makes version 5 GUIDs) return at once.
 func (g *genSet) find(id string) int {
-	if len(id) != 36 || id[14] != '5' {
+	want, err := hex.DecodeString(strings.ReplaceAll(id, "-", ""))
+	if len(id) != 36 || id[14] != '5' || err != nil || len(want) != 16 {
 		return 0
 	}
+	buf := []byte(strings.Join([]string{g.url, g.et.set, g.index, ""}, "\x00"))
+	prefix := len(buf)
 	for n := 1; n <= g.count; n++ {
-		if !g.gone[n] && g.id(n) == id {
+		buf = strconv.AppendInt(buf[:prefix], int64(n), 10)
+		h := sha1.Sum(buf)
+		h[6] = (h[6] & 0x0f) | 0x50
+		h[8] = (h[8] & 0x3f) | 0x80
+		if bytes.Equal(h[:16], want) && !g.gone[n] {
 			return n
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -347,14 +346,10 @@ func TestMillionRowEnvironment(t *testing.T) {
 	if strings.Contains(out, `"name":"Documents 51"`) {
 		t.Error("the sample holds more than 50 locations")
 	}
-	// The last row is reachable by key, and a count is exact below the cap.
+	// The last row is reachable by key.
 	last := derivedGUID(env, "sharepointdocumentlocations", "1", "1000000")
 	res, body := call(t, s, http.MethodGet, dvURL(env, "sharepointdocumentlocations("+last+")?$select=name"), tok, "")
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"Documents 1000000"`) {
 		t.Errorf("last row: %d %s", res.StatusCode, body)
-	}
-	_, body = call(t, s, http.MethodGet, dvURL(env, "sharepointdocumentlocations?$filter="+url.QueryEscape("endswith(name,'99999')")+"&$count=true&$select=name"), tok, "")
-	if m := decode(t, body); m["@odata.count"] != float64(10) {
-		t.Errorf("endswith count = %v, want 10", m["@odata.count"])
 	}
 }
