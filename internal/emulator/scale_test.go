@@ -97,6 +97,34 @@ func TestCertificateIsSmallWhateverTheFleet(t *testing.T) {
 	})
 }
 
+func TestHandshakesCounted(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{}, fleet(t, 2, "")...)
+	env := fleetEnv(0)
+	tok := getToken(t, s, fleetTenantID(0), appClient, appSecret, env+"/.default")
+	s.ResetLog()
+	if n := len(s.Handshakes()); n != 0 {
+		t.Fatalf("after ResetLog: %v", s.Handshakes())
+	}
+	client := s.Client() // one transport: one connection, reused
+	for range 3 {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, dvURL(env, "WhoAmI"), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	chainSize(t, s, "fleet0001.crm4.dynamics.com")
+	got := s.Handshakes()
+	want := map[string]int{"fleet0000.crm.dynamics.com": 1, "fleet0001.crm4.dynamics.com": 1}
+	if len(got) != len(want) || got["fleet0000.crm.dynamics.com"] != 1 || got["fleet0001.crm4.dynamics.com"] != 1 {
+		t.Errorf("Handshakes() = %v, want %v", got, want)
+	}
+}
+
 // TestTenantsDoNotSerialise proves that requests to different tenants hold
 // their state locks at the same time: each request waits, lock held, until
 // all of them are inside. One lock for all would never get past one.

@@ -64,6 +64,9 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *mrand.Rand
 
+	hsMu       sync.Mutex
+	handshakes map[string]int // full TLS handshakes by SNI host
+
 	logMu sync.Mutex
 	log   []LoggedRequest
 
@@ -98,7 +101,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Seed == 0 {
 		opts.Seed = 1
 	}
-	s := &Server{opts: opts, maxLog: opts.MaxLog, tokens: map[[32]byte]*tokenInfo{}}
+	s := &Server{opts: opts, maxLog: opts.MaxLog, tokens: map[[32]byte]*tokenInfo{}, handshakes: map[string]int{}}
 	if s.maxLog <= 0 {
 		s.maxLog = 10000
 	}
@@ -226,7 +229,7 @@ func (s *Server) Start() error {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig: &tls.Config{
-			GetCertificate:     s.certs.getCertificate,
+			GetCertificate:     s.getCertificate,
 			MinVersion:         tls.VersionTLS12,
 			GetConfigForClient: s.tlsFaultConfig,
 		},

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"time"
@@ -41,9 +42,26 @@ func (c *certs) forHost(host string) *tls.Certificate {
 	return &c.leaf
 }
 
-// getCertificate is the listener's tls.Config.GetCertificate.
-func (c *certs) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return c.forHost(hello.ServerName), nil
+// getCertificate is the listener's tls.Config.GetCertificate. crypto/tls
+// asks for a certificate on full handshakes only (a resumed session sends
+// none), so this is where they are counted.
+func (s *Server) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	host := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	s.hsMu.Lock()
+	s.handshakes[host]++
+	s.hsMu.Unlock()
+	return s.certs.forHost(host), nil
+}
+
+// Handshakes returns how many full TLS handshakes (certificate sent, not
+// resumed) the server has made, by the host the client named (SNI; "" for
+// none). Environment and SharePoint hosts belong to one tenant each; the
+// login and Graph hosts are shared. Handshakes a tls fault spoils are not
+// counted (they are logged with method TLS).
+func (s *Server) Handshakes() map[string]int {
+	s.hsMu.Lock()
+	defer s.hsMu.Unlock()
+	return maps.Clone(s.handshakes)
 }
 
 // wildParent is the domain a wildcard for host covers (host without its
