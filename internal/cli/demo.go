@@ -137,6 +137,9 @@ func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Sn
 	specs := []outputSpec{
 		{format: "json", path: filepath.Join(dir, "report.json")},
 		{format: "table", path: filepath.Join(dir, "report.txt")},
+		{format: "html", path: filepath.Join(dir, "report.html")},
+		{format: "markdown", path: filepath.Join(dir, "report.md")},
+		{format: "junit", path: filepath.Join(dir, "report.xml")},
 	}
 	files := append([]outputFile{snapshotFile(filepath.Join(dir, "snapshot.json"), snap)}, reportFiles(cmd.Context(), specs, rep, rendering{opts: report.Options{Now: deps.Now}})...)
 	return writeFiles(cmd.Context(), files)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamslink/teamslink/internal/discovery"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/scan"
 )
 
 // EnvironmentsSchemaVersion names the JSON contract of teamslink
@@ -86,9 +87,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			fleet, err := discoverFleet(cmd.Context(), cfg, deps)
+			fleet, err := scan.Discover(cmd.Context(), cfg, deps.scanOptions(nil))
 			if err != nil {
-				return err
+				return scanError(err)
 			}
 			doc := environmentsDocument(fleet)
 			if format == "json" {
@@ -117,29 +118,29 @@ Examples:
 }
 
 // environmentsDocument turns the discovered fleet into the output.
-func environmentsDocument(fleet []*tenantTargets) environmentsDoc {
+func environmentsDocument(fleet []*scan.Target) environmentsDoc {
 	doc := environmentsDoc{SchemaVersion: EnvironmentsSchemaVersion, Tenants: []environmentTenant{}}
 	for _, tt := range fleet {
-		t := tt.tenant
+		t := tt.Tenant
 		out := environmentTenant{ID: t.ID, Name: t.Name, Cloud: string(t.Cloud), Environments: []environmentEntry{}}
 		if t.Discover != nil {
 			out.Source = string(t.Discover.Source)
 		}
-		if f := tt.failure; f != nil {
+		if f := tt.Failure; f != nil {
 			kind := "discovery"
 			if f.Discovery == "" {
 				kind = "sign-in"
 			}
 			out.Failure = &environmentsError{Kind: kind, Error: f.Error, HTTPStatus: f.HTTPStatus}
 		}
-		for _, e := range t.Environments[:tt.listed] {
+		for _, e := range t.Environments[:tt.Listed] {
 			out.Environments = append(out.Environments, environmentEntry{
 				Decision: discovery.Decision{Environment: discovery.Environment{URL: e.URL, Name: e.Name}, Scan: true},
 				Origin:   "listed",
 			})
 		}
-		if tt.result != nil {
-			for _, d := range tt.result.Found {
+		if tt.Discovery != nil {
+			for _, d := range tt.Discovery.Found {
 				out.Environments = append(out.Environments, environmentEntry{Decision: d, Origin: "discovered"})
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/safefile"
+	"github.com/teamslink/teamslink/internal/scan"
 	"github.com/teamslink/teamslink/internal/snapshot"
 	"github.com/teamslink/teamslink/report"
 )
@@ -289,41 +290,44 @@ type assessment struct {
 	declared func(tenant, url string) *finding.SourceLine
 }
 
-// assessAndReport evaluates snap, writes the extra files and every requested
-// report, and turns the result into the command's exit: the second half of
-// eval and scan.
-func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, in assessment, extra ...outputFile) error {
-	anchor := in.anchor
+// evalOptions are the pipeline options of an evaluation: deps' clock and
+// version, and the experience, tables and profile of the flags.
+func (o *assessOptions) evalOptions(deps Deps, p parsedAssess) scan.Options {
+	opts := deps.scanOptions(trimAll(o.entities))
+	opts.Experience, opts.Profile = p.experience, p.profile
+	return opts
+}
+
+// anchorOf is the file SARIF results point at by default: the file the
+// targets came from or, for scan --env --snapshot-out, the snapshot it
+// writes.
+func anchorOf(anchor string, extra []outputFile) string {
 	for _, x := range extra {
 		if anchor == "" && x.snapshot {
-			anchor = x.path // scan --env --snapshot-out: the snapshot it writes
+			anchor = x.path
 		}
 	}
-	rd, err := o.render.resolve(deps.Now, anchor)
+	return anchor
+}
+
+// assessAndReport evaluates snap, writes the extra files and every requested
+// report, and turns the result into the command's exit: the second half of
+// eval.
+func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *snapshot.Snapshot, o *assessOptions, p parsedAssess, in assessment, extra ...outputFile) error {
+	rd, err := o.render.resolve(deps.Now, anchorOf(in.anchor, extra))
 	if err != nil {
 		return err
 	}
-	rep, err := eng.Evaluate(cmd.Context(), snap, engine.Options{
-		Experience:  p.experience,
-		Tables:      trimAll(o.entities),
-		Profile:     p.profile,
-		Now:         deps.now,
-		ToolVersion: deps.Version,
-		Waivers:     in.waivers,
-	})
+	rep, err := scan.Evaluate(cmd.Context(), eng, snap, in.waivers, in.declared, o.evalOptions(deps, p))
 	if err != nil {
-		var unknown *engine.UnknownWaiverRuleError
-		if errors.As(err, &unknown) {
-			return &UsageError{Err: err}
-		}
-		return err
+		return scanError(err)
 	}
-	if in.declared != nil {
-		for i := range rep.Environments {
-			e := &rep.Environments[i]
-			e.DeclaredAt = in.declared(e.Tenant, e.URL)
-		}
-	}
+	return writeReports(cmd, rep, p, rd, extra...)
+}
+
+// writeReports writes the extra files and every requested report of rep,
+// and turns it into the command's exit.
+func writeReports(cmd *cobra.Command, rep *finding.Report, p parsedAssess, rd rendering, extra ...outputFile) error {
 	if err := writeFiles(cmd.Context(), slices.Concat(extra, reportFiles(cmd.Context(), p.outputs, rep, rd))); err != nil {
 		return err
 	}

@@ -151,7 +151,8 @@ A tenant that cannot sign in is said once, first, with the credential, why and t
 
 Exit codes: 0 clean, 1 findings at or above --fail-on (a BROKEN environment counts as much as a
 BLOCKED one; manual checks never fail a run), 2 usage or config error, 3 something could not be
-assessed (a failed sign-in included), 4 internal error, 130 interrupted by SIGINT (Ctrl-C),
+assessed (a failed sign-in included), 4 internal error (or a --push-gateway push that failed),
+130 interrupted by SIGINT (Ctrl-C),
 143 stopped by SIGTERM. An interrupted run writes no file over an existing one.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,

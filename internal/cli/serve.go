@@ -15,11 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	tlcollectors "github.com/teamslink/teamslink/collectors"
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/metrics"
+	"github.com/teamslink/teamslink/internal/scan"
 	"github.com/teamslink/teamslink/internal/serve"
 )
 
@@ -42,10 +42,6 @@ type serveOptions struct {
 	policyDirs  []string
 	profile     string
 }
-
-// maxPerTenant is the highest --per-tenant: Dataverse refuses a user's
-// 52nd concurrent request.
-const maxPerTenant = 50
 
 func newServeCommand(deps Deps) *cobra.Command {
 	var o serveOptions
@@ -89,7 +85,7 @@ Examples:
 	f.Float64Var(&o.jitter, "jitter", serve.DefaultJitter, "vary each wait by up to this share of it (0 to 0.9)")
 	f.StringVar(&o.schedule, "schedule", "", "scan at the times of a cron `EXPRESSION` (UTC, e.g. \"0 * * * *\") instead of --interval")
 	f.IntVar(&o.concurrency, "concurrency", serve.DefaultConcurrency, "tenants scanned at once")
-	f.IntVar(&o.perTenant, "per-tenant", tlcollectors.DefaultPerTenant, "collectors run at once within one tenant (1 to 50)")
+	f.IntVar(&o.perTenant, "per-tenant", scan.DefaultPerTenant, "collectors run at once within one tenant (1 to 50)")
 	f.StringVar(&o.reportDir, "report-dir", "", "keep each scan's report and snapshot in `DIR`, and start from them")
 	f.IntVar(&o.retain, "retain", serve.DefaultRetain, "scans kept per tenant in --report-dir and the timeline")
 	f.DurationVar(&o.grace, "shutdown-grace", serve.DefaultGrace, "how long running scans may finish when serve stops")
@@ -109,8 +105,8 @@ func runServe(cmd *cobra.Command, deps Deps, o *serveOptions) error {
 		return usageErrorf("serve needs --config tenants.yaml")
 	case o.concurrency < 1:
 		return usageErrorf("--concurrency %d: must be at least 1", o.concurrency)
-	case o.perTenant < 1 || o.perTenant > maxPerTenant:
-		return usageErrorf("--per-tenant %d: must be 1 to %d (Dataverse refuses more than 52 concurrent requests of one user)", o.perTenant, maxPerTenant)
+	case o.perTenant < 1 || o.perTenant > scan.MaxPerTenant:
+		return usageErrorf("--per-tenant %d: must be 1 to %d (Dataverse refuses more than 52 concurrent requests of one user)", o.perTenant, scan.MaxPerTenant)
 	case o.retain < 1:
 		return usageErrorf("--retain %d: must be at least 1", o.retain)
 	case o.profile != "preflight" && o.profile != "enabled":
@@ -149,6 +145,10 @@ func runServe(cmd *cobra.Command, deps Deps, o *serveOptions) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg, metrics.BuildInfo{Version: deps.Version})
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	scanOpts := deps.scanOptions(trimAll(o.entities))
+	scanOpts.Progress = nil // no bar: serve logs each scan
+	scanOpts.Concurrency, scanOpts.PerTenant = o.perTenant, o.perTenant
+	scanOpts.Experience, scanOpts.Profile, scanOpts.Metrics = experience, o.profile, m
 	svc, err := serve.New(serve.Options{
 		Load: func(ctx context.Context) ([]serve.Target, error) {
 			cfg, err := config.LoadContext(ctx, o.configPath)
@@ -162,7 +162,7 @@ func runServe(cmd *cobra.Command, deps Deps, o *serveOptions) error {
 			}
 			return serve.Targets(cfg), nil
 		},
-		Scan:     serveScan(deps, eng, engine.Options{Experience: experience, Tables: trimAll(o.entities), Profile: o.profile}, o.perTenant),
+		Scan:     serveScan(eng, scanOpts),
 		Now:      deps.Now,
 		Metrics:  m,
 		Gatherer: reg,
@@ -203,57 +203,30 @@ func runServe(cmd *cobra.Command, deps Deps, o *serveOptions) error {
 	return nil
 }
 
-// serveScan is the scan of one tenant with the pieces internal/cli has
-// today: the tenant alone out of its config, collected and evaluated as
-// scan does. It is the one place serve knows how a scan is made; the scan
-// pipeline package replaces it.
-func serveScan(deps Deps, eng *engine.Engine, eo engine.Options, perTenant int) serve.ScanFunc {
+// serveScan is the scan of one target through the scan pipeline: its
+// tenant alone collected (opts.Metrics counts the requests) and evaluated
+// with the waivers that can apply to it. It does not use scan.Run, which
+// with Metrics also records the scan and its report: serve does that
+// itself, so that a scan is counted once and the report of a tenant removed
+// by a reload meanwhile is dropped rather than exported.
+func serveScan(eng *engine.Engine, opts scan.Options) serve.ScanFunc {
 	return func(ctx context.Context, t serve.Target) (*serve.Result, error) {
-		cfg := *t.Config
-		cfg.Tenants = nil
-		for _, tn := range t.Config.Tenants {
-			if strings.EqualFold(tn.ID, t.ID) {
-				cfg.Tenants = append(cfg.Tenants, tn)
-			}
-		}
-		if len(cfg.Tenants) != 1 {
-			return nil, fmt.Errorf("scan tenant %s: not in its config", t.ID)
-		}
-		fleet, err := discoverFleet(ctx, &cfg, deps)
+		o := opts
+		o.Tenants = []string{t.ID}
+		snap, err := scan.Collect(ctx, t.Config, o)
 		if err != nil {
 			return nil, fmt.Errorf("scan tenant %s: %w", t.ID, err)
 		}
-		var jobs []tlcollectors.TenantJob
-		for _, tt := range fleet {
-			if tt.failure != nil {
-				continue
-			}
-			job, err := tenantJob(tt.tenant, cfg.Defaults, deps, eo.Tables, tt.session)
-			if err != nil {
-				return nil, fmt.Errorf("scan tenant %s: %w", t.ID, err)
-			}
-			jobs = append(jobs, job)
-		}
-		snap := tlcollectors.Collect(ctx, jobs, tlcollectors.Options{Now: deps.now, Tool: "teamslink " + deps.Version, PerTenant: perTenant})
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("scan tenant %s: %w", t.ID, err)
-		}
-		withFailedTenants(snap, fleet, deps)
-		opts := eo
-		opts.Now, opts.ToolVersion = deps.now, deps.Version
 		// Waivers of other tenants would only be reported unmatched here.
+		var waivers []finding.WaiverRule
 		for _, w := range t.Config.WaiverRules() {
 			if w.Tenant == "" || strings.EqualFold(w.Tenant, t.ID) {
-				opts.Waivers = append(opts.Waivers, w)
+				waivers = append(waivers, w)
 			}
 		}
-		rep, err := eng.Evaluate(ctx, snap, opts)
+		rep, err := scan.Evaluate(ctx, eng, snap, waivers, t.Config.DeclaredAt, o)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate tenant %s: %w", t.ID, err)
-		}
-		for i := range rep.Environments {
-			e := &rep.Environments[i]
-			e.DeclaredAt = t.Config.DeclaredAt(e.Tenant, e.URL)
 		}
 		return &serve.Result{Report: rep, Snapshot: snap}, nil
 	}

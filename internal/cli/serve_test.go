@@ -193,6 +193,11 @@ func TestServeAgainstTheEmulator(t *testing.T) {
 		_, body := fetch(t, http.MethodGet, base+"/metrics")
 		return metricLine(body, enhancedReadiness("ENABLED"))
 	})
+	// The scans' requests are counted; each scan once.
+	_, body := fetch(t, http.MethodGet, base+"/metrics")
+	if !strings.Contains(body, `teamslink_api_requests_total{api="dataverse",code="200"}`) || !strings.Contains(body, `teamslink_api_requests_total{api="login",code="200"}`) {
+		t.Errorf("/metrics does not count the scans' requests")
+	}
 	if _, body := fetch(t, http.MethodGet, probe); !metricLine(body, "teamslink_probe_success 1") {
 		t.Errorf("/probe of an enabled environment:\n%s", body)
 	}
@@ -209,7 +214,7 @@ func TestServeAgainstTheEmulator(t *testing.T) {
 		_, body := fetch(t, http.MethodGet, base+"/metrics")
 		return metricLine(body, enhancedReadiness("BROKEN")) && !metricLine(body, enhancedReadiness("ENABLED"))
 	})
-	_, body := fetch(t, http.MethodGet, probe)
+	_, body = fetch(t, http.MethodGet, probe)
 	for _, want := range []string{"teamslink_probe_success 0", `teamslink_probe_readiness{experience="enhanced",state="BROKEN"} 1`} {
 		if !metricLine(body, want) {
 			t.Errorf("/probe after the consent was revoked lacks %q:\n%s", want, body)

@@ -42,12 +42,14 @@ func bearer(r *http.Request) (string, bool) {
 }
 
 // peekToken returns the record of the request's bearer token, valid or not.
-// The caller holds s.mu.
+// The caller holds s.mu (for reading, at least).
 func (s *Server) peekToken(r *http.Request) *tokenInfo {
 	tok, ok := bearer(r)
 	if !ok {
 		return nil
 	}
+	s.tokMu.Lock()
+	defer s.tokMu.Unlock()
 	return s.tokens[tokenKey(tok)]
 }
 
@@ -62,12 +64,14 @@ type authFailure struct {
 }
 
 // checkToken validates the bearer token for one of the audiences. The caller
-// holds s.mu.
+// holds s.mu (for reading, at least).
 func (s *Server) checkToken(r *http.Request, audiences ...string) (*tokenInfo, *authFailure) {
 	raw, ok := bearer(r)
 	if !ok {
 		return nil, &authFailure{missing: true, reason: "no bearer token in the Authorization header"}
 	}
+	s.tokMu.Lock()
+	defer s.tokMu.Unlock()
 	tok := s.tokens[tokenKey(raw)]
 	if tok == nil {
 		return nil, &authFailure{reason: "the token was not issued by this emulator"}
@@ -296,8 +300,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		s.aadError(w, rc, http.StatusInternalServerError, "server_error", "AADSTS90033", "sign token: "+err.Error())
 		return
 	}
+	s.tokMu.Lock()
 	s.pruneTokens(now)
 	s.tokens[tokenKey(access)] = info
+	s.tokMu.Unlock()
 	secs := int(ts.tokenLifetime / time.Second)
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.Header().Set("Pragma", "no-cache")
@@ -344,7 +350,8 @@ func capableOfCAE(claims string) bool {
 }
 
 // pruneTokens forgets tokens that expired over an hour ago, so a long-running
-// emulator (the demo, serve mode tests) does not grow without bound.
+// emulator (the demo, serve mode tests) does not grow without bound. The
+// caller holds s.tokMu.
 func (s *Server) pruneTokens(now time.Time) {
 	if len(s.tokens) < 1024 {
 		return

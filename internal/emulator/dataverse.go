@@ -180,18 +180,18 @@ func (s *Server) routeDataverse(w http.ResponseWriter, d *dvReq, rest string) {
 			dvError(w, http.StatusMethodNotAllowed, codeQuery, fmt.Sprintf("The emulator serves %s as a collection read only (GET %s).", et.set, et.set))
 			return
 		}
-		s.dvCollection(w, d, et, et.derived(d.env), et.set)
+		s.dvCollection(w, d, et, seqSource(et.derived(d.env)), et.set)
 		return
 	}
 	tbl := d.env.tables[et.set]
 	if !first.hasKey {
 		switch {
 		case len(segs) == 1 && r.Method == http.MethodGet:
-			s.dvCollection(w, d, et, tbl.rows, et.set)
+			s.dvCollection(w, d, et, tbl.applyTo, et.set)
 		case len(segs) == 1 && r.Method == http.MethodPost:
 			s.dvCreate(w, d, et)
 		case len(segs) == 2 && segs[1].name == "$count" && !segs[1].hasKey && r.Method == http.MethodGet:
-			s.dvCount(w, d, et, tbl.rows)
+			s.dvCount(w, d, et, tbl.applyTo)
 		default:
 			dvMethodOrSegment(w, r, rest)
 		}
@@ -202,7 +202,7 @@ func (s *Server) routeDataverse(w http.ResponseWriter, d *dvReq, rest string) {
 		dvError(w, http.StatusBadRequest, codeQuery, fmt.Sprintf("Bad Request - Error in query syntax: the key '%s' of %s is not a GUID (alternate keys are not emulated).", first.key, et.set))
 		return
 	}
-	rec, exists := tbl.byID[id]
+	rec, exists := tbl.get(id, r.Method != http.MethodGet)
 	if !exists {
 		dvError(w, http.StatusNotFound, codeNoRecord, fmt.Sprintf("%s With Id = %s Does Not Exist", et.logical, id))
 		return
@@ -225,15 +225,15 @@ func (s *Server) routeDataverse(w http.ResponseWriter, d *dvReq, rest string) {
 		tt := entityTypes[target]
 		var rows []row
 		for _, tid := range d.env.links[linkKey{et.set, id, nav.name}] {
-			if tr, ok := d.env.tables[target].byID[tid]; ok {
+			if tr, ok := d.env.tables[target].get(tid, false); ok {
 				rows = append(rows, tr)
 			}
 		}
 		switch {
 		case len(segs) == 2:
-			s.dvCollection(w, d, tt, rows, tt.set)
+			s.dvCollection(w, d, tt, seqSource(rows), tt.set)
 		case len(segs) == 3 && segs[2].name == "$count":
-			s.dvCount(w, d, tt, rows)
+			s.dvCount(w, d, tt, seqSource(rows))
 		default:
 			dvMethodOrSegment(w, r, rest)
 		}
@@ -449,7 +449,7 @@ func (d *dvReq) project(q *dvQuery, r row) obj {
 		target := entityTypes[q.et.navs[ex.nav]]
 		var related []row
 		for _, tid := range d.env.links[linkKey{q.et.set, id, ex.nav}] {
-			if tr, ok := d.env.tables[target.set].byID[tid]; ok {
+			if tr, ok := d.env.tables[target.set].get(tid, false); ok {
 				related = append(related, tr)
 			}
 		}
@@ -507,7 +507,7 @@ func (q *dvQuery) contextFragment(set string) string {
 const maxPage = 5000
 
 // dvCollection serves a collection with $count, paging and annotations.
-func (s *Server) dvCollection(w http.ResponseWriter, d *dvReq, et *entityType, source []row, set string) {
+func (s *Server) dvCollection(w http.ResponseWriter, d *dvReq, et *entityType, source func(*dvQuery) rowSeq, set string) {
 	opts, err := parseQueryOptions(d.r.URL.RawQuery)
 	if err != nil {
 		dvError(w, http.StatusBadRequest, codeQuery, err.Error())
@@ -518,8 +518,8 @@ func (s *Server) dvCollection(w http.ResponseWriter, d *dvReq, et *entityType, s
 		dvError(w, http.StatusBadRequest, codeQuery, err.Error())
 		return
 	}
-	rows := q.apply(source)
-	total := len(rows)
+	rows := source(q)
+	total := rows.n
 	var applied []string
 	pageSize := 0
 	if v, ok := d.prefer["odata.maxpagesize"]; ok {
@@ -540,18 +540,16 @@ func (s *Server) dvCollection(w http.ResponseWriter, d *dvReq, et *entityType, s
 	case pageSize > 0:
 		// $top is ignored when odata.maxpagesize is set (facts §7).
 	case q.top > 0:
-		if len(rows) > q.top {
-			rows = rows[:q.top]
-		}
+		rows.n = min(rows.n, q.top)
 		pageSize = maxPage
 	default:
 		pageSize = maxPage
 	}
-	if offset > len(rows) {
-		offset = len(rows)
+	if offset > rows.n {
+		offset = rows.n
 	}
-	end := min(offset+pageSize, len(rows))
-	page := rows[offset:end]
+	end := min(offset+pageSize, rows.n)
+	page := rows.slice(offset, end)
 	annotations := query.AnnotationMatcher(d.prefer["odata.include-annotations"])
 	if ann := d.prefer["odata.include-annotations"]; ann != "" {
 		applied = append(applied, `odata.include-annotations="`+ann+`"`)
@@ -575,7 +573,7 @@ func (s *Server) dvCollection(w http.ResponseWriter, d *dvReq, et *entityType, s
 		values[i] = d.project(q, r)
 	}
 	out = append(out, kv{"value", values})
-	if end < len(rows) {
+	if end < rows.n {
 		out = append(out, kv{"@odata.nextLink", nextLink(d.r, d.rc.host, encodeSkipToken(end, hash, end/max(pageSize, 1)+1))})
 	}
 	if len(applied) > 0 {
@@ -585,7 +583,7 @@ func (s *Server) dvCollection(w http.ResponseWriter, d *dvReq, et *entityType, s
 }
 
 // dvCount serves /<set>/$count as text/plain, capped like $count.
-func (s *Server) dvCount(w http.ResponseWriter, d *dvReq, et *entityType, source []row) {
+func (s *Server) dvCount(w http.ResponseWriter, d *dvReq, et *entityType, source func(*dvQuery) rowSeq) {
 	opts, err := parseQueryOptions(d.r.URL.RawQuery)
 	if err == nil {
 		err = opts.check("$filter")
@@ -599,7 +597,7 @@ func (s *Server) dvCount(w http.ResponseWriter, d *dvReq, et *entityType, source
 		dvError(w, http.StatusBadRequest, codeQuery, err.Error())
 		return
 	}
-	body := strconv.Itoa(min(len(q.apply(source)), maxPage))
+	body := strconv.Itoa(min(source(q).n, maxPage))
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
@@ -671,7 +669,7 @@ func (d *dvReq) applyBody(et *entityType, body map[string]any, isCreate bool) (r
 				return nil, http.StatusBadRequest, codePayload, fmt.Sprintf("'%s' is not a valid reference for %s.", ref, k)
 			}
 			if b.set != "" {
-				if _, exists := d.env.tables[set].byID[id]; !exists {
+				if _, exists := d.env.tables[set].get(id, false); !exists {
 					return nil, http.StatusNotFound, codeNoRecord, fmt.Sprintf("%s With Id = %s Does Not Exist", entityTypes[set].logical, id)
 				}
 			}
@@ -840,7 +838,7 @@ func (s *Server) dvCreate(w http.ResponseWriter, d *dvReq, et *entityType) {
 		rec[et.key] = id
 	}
 	tbl := d.env.tables[et.set]
-	if _, dup := tbl.byID[id]; dup {
+	if _, dup := tbl.get(id, false); dup {
 		dvError(w, http.StatusPreconditionFailed, codeDuplicate, "A record with matching key values already exists.")
 		return
 	}

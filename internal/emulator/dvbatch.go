@@ -129,8 +129,9 @@ func (s *Server) runInner(parent *reqCtx, req *http.Request, buf *bufferedWriter
 // runChangeSet runs a change set atomically: on the first failure the
 // environment is restored and failedAt names the failing request.
 func (s *Server) runChangeSet(parent *reqCtx, env *envState, ops []*batchOp) (bufs []*bufferedWriter, failedAt int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	held := &reqCtx{tenant: env.tenant}
+	s.lock(held)
+	defer s.unlock(held)
 	saved := env.snapshot()
 	committed := false
 	defer func() {
@@ -301,15 +302,7 @@ type envSnapshot struct {
 func (env *envState) snapshot() envSnapshot {
 	snap := envSnapshot{tables: map[string]*table{}, links: map[linkKey][]string{}, version: env.version}
 	for name, t := range env.tables {
-		c := newTable(t.et)
-		for _, r := range t.rows {
-			cp := make(row, len(r))
-			for k, v := range r {
-				cp[k] = v
-			}
-			c.add(cp)
-		}
-		snap.tables[name] = c
+		snap.tables[name] = t.clone()
 	}
 	for k, v := range env.links {
 		snap.links[k] = append([]string(nil), v...)

@@ -130,8 +130,12 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 			}
 		case FaultExpireToken:
 			s.lock(rc)
-			if tok := s.peekToken(r); tok != nil && !tok.revoked {
-				tok.revoked, tok.revokeAt = true, s.opts.Clock()
+			if tok := s.peekToken(r); tok != nil {
+				s.tokMu.Lock()
+				if !tok.revoked {
+					tok.revoked, tok.revokeAt = true, s.opts.Clock()
+				}
+				s.tokMu.Unlock()
 			}
 			s.unlock(rc)
 		case FaultThrottle:

@@ -66,7 +66,7 @@ func startServer(t *testing.T, opts Options, scenarios ...*Scenario) *Server {
 }
 
 // getToken gets a client-credentials token for scope straight from the token endpoint.
-func getToken(t *testing.T, s *Server, tenant, clientID, secret, scope string) string {
+func getToken(t testing.TB, s *Server, tenant, clientID, secret, scope string) string {
 	t.Helper()
 	res, body := postForm(t, s, "https://login.microsoftonline.com/"+tenant+"/oauth2/v2.0/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "scope": {scope},
@@ -83,7 +83,7 @@ func getToken(t *testing.T, s *Server, tenant, clientID, secret, scope string) s
 	return tok.AccessToken
 }
 
-func postForm(t *testing.T, s *Server, u string, form url.Values) (*http.Response, []byte) {
+func postForm(t testing.TB, s *Server, u string, form url.Values) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -93,7 +93,7 @@ func postForm(t *testing.T, s *Server, u string, form url.Values) (*http.Respons
 	return do(t, s, req)
 }
 
-func do(t *testing.T, s *Server, req *http.Request) (*http.Response, []byte) {
+func do(t testing.TB, s *Server, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
 	res, err := s.Client().Do(req)
 	if err != nil {

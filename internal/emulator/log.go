@@ -77,11 +77,14 @@ func (s *Server) Requests() []LoggedRequest {
 	return cloneLog(s.log)
 }
 
-// ResetLog empties the request log.
+// ResetLog empties the request log and zeroes the handshake counts.
 func (s *Server) ResetLog() {
 	s.logMu.Lock()
-	defer s.logMu.Unlock()
 	s.log = nil
+	s.logMu.Unlock()
+	s.hsMu.Lock()
+	clear(s.handshakes)
+	s.hsMu.Unlock()
 }
 
 func (s *Server) record(e *LoggedRequest) {

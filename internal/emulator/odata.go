@@ -143,29 +143,32 @@ func sortRows(rows []row, order []query.OrderItem) {
 	if len(order) == 0 {
 		return
 	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		for _, o := range order {
-			a, b := rows[i][o.Name], rows[j][o.Name]
-			var c int
-			switch {
-			case a == nil && b == nil:
-				c = 0
-			case a == nil:
-				c = -1
-			case b == nil:
-				c = 1
-			default:
-				c, _ = query.Compare(a, b)
-			}
-			if o.Desc {
-				c = -c
-			}
-			if c != 0 {
-				return c < 0
-			}
+	sort.SliceStable(rows, func(i, j int) bool { return rowLess(rows[i], rows[j], order) })
+}
+
+// rowLess orders two rows by $orderby: null first, ties in place.
+func rowLess(x, y row, order []query.OrderItem) bool {
+	for _, o := range order {
+		a, b := x[o.Name], y[o.Name]
+		var c int
+		switch {
+		case a == nil && b == nil:
+			c = 0
+		case a == nil:
+			c = -1
+		case b == nil:
+			c = 1
+		default:
+			c, _ = query.Compare(a, b)
 		}
-		return false
-	})
+		if o.Desc {
+			c = -c
+		}
+		if c != 0 {
+			return c < 0
+		}
+	}
+	return false
 }
 
 // decodeJSONBody reads a JSON object body (at most 4 MiB) keeping numbers exact.

@@ -837,7 +837,9 @@ func (env *Environment) validate(v *validator, p string, seenHost map[string]boo
 	}
 }
 
-const maxGenerated = 200000
+// maxGenerated bounds an environment's generated rows; they cost no memory
+// (genSet), so the bound only keeps counts in range.
+const maxGenerated = 10000000
 
 // checkRow validates a scenario row against its table; optional names
 // columns that may be absent (the key of generated rows).

@@ -47,14 +47,25 @@ type Server struct {
 	opts   Options
 	maxLog int
 
-	// mu guards all service state: tenants, rows, tokens, and the rng.
-	mu        sync.Mutex
+	// mu guards which tenants are served (the slices and maps below, which
+	// only New and ResetState write): requests hold it for reading, so
+	// they never wait on each other for it. Each tenant's own state has
+	// its own lock (tenantState.mu); see Server.lock.
+	mu        sync.RWMutex
 	tenants   []*tenantState
 	byName    map[string]*tenantState // tenant id or domain → tenant
 	envByHost map[string]*envState
 	spoByHost map[string]*tenantState
-	tokens    map[[32]byte]*tokenInfo
-	rng       *mrand.Rand
+
+	// tokMu guards the issued tokens and their revocation.
+	tokMu  sync.Mutex
+	tokens map[[32]byte]*tokenInfo
+
+	rngMu sync.Mutex
+	rng   *mrand.Rand
+
+	hsMu       sync.Mutex
+	handshakes map[string]int // full TLS handshakes by SNI host
 
 	logMu sync.Mutex
 	log   []LoggedRequest
@@ -65,6 +76,9 @@ type Server struct {
 	hosts   []string
 	caFile  string
 	tempDir string
+
+	// lockHook, set by tests only, runs with a tenant's lock held.
+	lockHook func(tenant string)
 
 	lifeMu sync.Mutex
 	ln     net.Listener
@@ -87,7 +101,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Seed == 0 {
 		opts.Seed = 1
 	}
-	s := &Server{opts: opts, maxLog: opts.MaxLog, tokens: map[[32]byte]*tokenInfo{}}
+	s := &Server{opts: opts, maxLog: opts.MaxLog, tokens: map[[32]byte]*tokenInfo{}, handshakes: map[string]int{}}
 	if s.maxLog <= 0 {
 		s.maxLog = 10000
 	}
@@ -106,7 +120,7 @@ func New(opts Options) (*Server, error) {
 		hostSet[h] = true
 	}
 	s.hosts = sortedKeys(hostSet)
-	c, err := newCerts(s.hosts)
+	c, err := newCerts(fixedHosts, s.hosts)
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w", err)
 	}
@@ -191,6 +205,8 @@ func (s *Server) ResetState() error {
 	if err := s.buildState(); err != nil {
 		return err
 	}
+	s.tokMu.Lock()
+	defer s.tokMu.Unlock()
 	for _, tok := range s.tokens {
 		tok.tenant = s.byName[tok.tenant.id]
 	}
@@ -213,7 +229,7 @@ func (s *Server) Start() error {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig: &tls.Config{
-			Certificates:       []tls.Certificate{s.certs.leaf},
+			GetCertificate:     s.getCertificate,
 			MinVersion:         tls.VersionTLS12,
 			GetConfigForClient: s.tlsFaultConfig,
 		},
@@ -313,8 +329,8 @@ func (s *Server) Client() *http.Client {
 // authority, Graph and SharePoint hosts, environments and client ids
 // (never secrets).
 func (s *Server) Describe() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var b strings.Builder
 	addr := s.Addr()
 	if addr == "" {
@@ -388,8 +404,9 @@ func isGraphHost(h string) bool {
 // reqCtx carries per-request facts through the handlers.
 type reqCtx struct {
 	entry  *LoggedRequest
-	inner  bool // inside a $batch
-	locked bool // s.mu is already held (inside a Dataverse change set)
+	inner  bool         // inside a $batch
+	locked bool         // the state lock is already held (inside a Dataverse change set)
+	held   *tenantState // whose lock lock took; nil for none
 	svc    service
 	host   string
 	tenant *tenantState
@@ -412,16 +429,33 @@ func (rc *reqCtx) root() *reqCtx {
 	return rc
 }
 
+// lock takes the state lock for a request: the server's tenant table for
+// reading, and the lock of the request's tenant (its rows, metadata and
+// directory), so requests to different tenants never wait on each other.
+// Lock order: s.mu, a tenant's mu, s.tokMu.
 func (s *Server) lock(rc *reqCtx) {
-	if !rc.locked {
-		s.mu.Lock()
+	if rc.locked {
+		return
+	}
+	s.mu.RLock()
+	rc.held = rc.tenant
+	if rc.held != nil {
+		rc.held.mu.Lock()
+		if s.lockHook != nil {
+			s.lockHook(rc.held.id)
+		}
 	}
 }
 
 func (s *Server) unlock(rc *reqCtx) {
-	if !rc.locked {
-		s.mu.Unlock()
+	if rc.locked {
+		return
 	}
+	if rc.held != nil {
+		rc.held.mu.Unlock()
+		rc.held = nil
+	}
+	s.mu.RUnlock()
 }
 
 // ServeHTTP routes a request by host, logs it, and injects faults.
@@ -515,15 +549,15 @@ func (s *Server) serveService(w http.ResponseWriter, r *http.Request, rc *reqCtx
 
 // shuffle permutes n items with the server's seeded generator.
 func (s *Server) shuffle(n int, swap func(i, j int)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.rngMu.Lock()
+	defer s.rngMu.Unlock()
 	s.rng.Shuffle(n, swap)
 }
 
 // Tenants lists the tenant ids served, in scenario order.
 func (s *Server) Tenants() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]string, len(s.tenants))
 	for i, t := range s.tenants {
 		out[i] = t.id
@@ -533,8 +567,8 @@ func (s *Server) Tenants() []string {
 
 // EnvironmentURLs lists every Dataverse environment URL served, sorted.
 func (s *Server) EnvironmentURLs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []string
 	for _, t := range s.tenants {
 		for _, e := range t.envs {

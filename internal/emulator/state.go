@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -17,6 +18,8 @@ const (
 
 // tenantState is one scenario's live state.
 type tenantState struct {
+	// mu guards the tenant's mutable state and its environments'.
+	mu            sync.Mutex
 	sc            *Scenario
 	id            string
 	cloud         cloud
@@ -60,25 +63,97 @@ type linkKey struct{ set, id, nav string }
 
 type table struct {
 	et   *entityType
-	rows []row
+	rows []row // the scenario's rows
+	gens []*genSet
+	tail []row // rows created at run time, after the generated ones
 	byID map[string]row
 }
 
 func newTable(et *entityType) *table { return &table{et: et, byID: map[string]row{}} }
 
 func (t *table) add(r row) {
-	t.rows = append(t.rows, r)
+	if len(t.gens) > 0 {
+		t.tail = append(t.tail, r)
+	} else {
+		t.rows = append(t.rows, r)
+	}
 	t.byID[r[t.et.key].(string)] = r
+}
+
+// get finds a row by id. A generated row found for a write is kept (in its
+// set's overrides and byID) so that changes made to it stick.
+func (t *table) get(id string, write bool) (row, bool) {
+	if r, ok := t.byID[id]; ok {
+		return r, true
+	}
+	for _, g := range t.gens {
+		if n := g.find(id); n > 0 {
+			r := g.row(n)
+			if write {
+				if g.over == nil {
+					g.over = map[int]row{}
+				}
+				g.over[n] = r
+				t.byID[id] = r
+			}
+			return r, true
+		}
+	}
+	return nil, false
 }
 
 func (t *table) remove(id string) {
 	delete(t.byID, id)
-	for i, r := range t.rows {
-		if r[t.et.key] == id {
-			t.rows = append(t.rows[:i:i], t.rows[i+1:]...)
+	for _, list := range []*[]row{&t.rows, &t.tail} {
+		for i, r := range *list {
+			if r[t.et.key] == id {
+				*list = append((*list)[:i:i], (*list)[i+1:]...)
+				return
+			}
+		}
+	}
+	for _, g := range t.gens {
+		if n := g.find(id); n > 0 {
+			delete(g.over, n)
+			if g.gone == nil {
+				g.gone = map[int]bool{}
+			}
+			g.gone[n] = true
 			return
 		}
 	}
+}
+
+// size is the number of rows, generated ones included.
+func (t *table) size() int {
+	n := len(t.rows) + len(t.tail)
+	for _, g := range t.gens {
+		n += g.count - len(g.gone)
+	}
+	return n
+}
+
+// clone copies the table's mutable state (generated rows stay virtual).
+func (t *table) clone() *table {
+	c := newTable(t.et)
+	for _, r := range t.rows {
+		cp := copyRow(r)
+		c.rows = append(c.rows, cp)
+		c.byID[cp[t.et.key].(string)] = cp
+	}
+	for _, g := range t.gens {
+		cg := g.clone()
+		c.gens = append(c.gens, cg)
+		for _, r := range cg.over {
+			c.byID[r[t.et.key].(string)] = r
+		}
+	}
+	for _, r := range t.tail {
+		cp := copyRow(r)
+		c.tail = append(c.tail, cp)
+		c.byID[cp[t.et.key].(string)] = cp
+	}
+	return c
 }
 
 // entityDef is one table's mutable metadata.
@@ -275,20 +350,15 @@ func buildEnv(ts *tenantState, e *Environment) (*envState, error) {
 			env.addLink("roles", r["roleid"].(string), "roleprivileges_association", p["privilegeid"].(string))
 		}
 	}
+	var gens []*genSet
 	for gi, g := range e.Generate {
 		et := entityTypes[g.Set]
-		for n := 1; n <= g.Count; n++ {
-			raw := Row{et.key: derivedGUID(env.url, g.Set, fmt.Sprint(gi), fmt.Sprint(n))}
-			for k, v := range g.Row {
-				if s, ok := v.(string); ok {
-					v = strings.ReplaceAll(s, "{n}", fmt.Sprint(n))
-				}
-				raw[k] = v
-			}
-			if err := add(et, raw); err != nil {
-				return nil, err
-			}
+		gs, err := newGenSet(env, et, gi, g)
+		if err != nil {
+			return nil, err
 		}
+		env.tables[g.Set].gens = append(env.tables[g.Set].gens, gs)
+		gens = append(gens, gs)
 	}
 	// Team membership is one relationship seen from both sides.
 	for k, targets := range env.links {
@@ -305,9 +375,22 @@ func buildEnv(ts *tenantState, e *Environment) (*envState, error) {
 			env.version = v
 		}
 	}
+	for _, g := range gens {
+		if v, ok := g.consts["versionnumber"].(int64); ok && v > env.version {
+			env.version = v
+		}
+	}
 	for _, r := range pending {
 		if r["versionnumber"] == nil {
 			r["versionnumber"] = env.nextVersion()
+		}
+	}
+	// Generated rows come after the scenario's, numbered in order.
+	for _, g := range gens {
+		if g.consts["versionnumber"] == nil {
+			delete(g.consts, "versionnumber")
+			g.version = env.version + 1
+			env.version += int64(g.count)
 		}
 	}
 	// sdkmessages: the messages the emulator serves, so a client can check

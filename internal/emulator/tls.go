@@ -9,19 +9,69 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"time"
 )
 
-// certs are the emulator's CA and the leaf certificate it serves.
+// certs are the emulator's CA and the leaf certificates it serves: one for
+// the fixed hosts (login, Graph, discovery) plus localhost, and one
+// wildcard per parent domain of the scenarios' hosts (*.crm.dynamics.com,
+// *.sharepoint.com...), chosen by SNI, so a handshake carries a
+// certificate of realistic size whatever the fleet.
 type certs struct {
 	caPEM []byte
 	pool  *x509.CertPool
-	leaf  tls.Certificate
+	leaf  tls.Certificate // the fixed hosts, localhost and the loopback IPs
+	fixed map[string]bool
+	wild  map[string]*tls.Certificate // parent domain → *.<parent>
 	// wrong is signed by the same CA for tlsFaultHost only: what a tls fault
 	// presents, so the client's host name check fails.
 	wrong tls.Certificate
+}
+
+// forHost is the certificate a handshake naming host (SNI) gets.
+func (c *certs) forHost(host string) *tls.Certificate {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if !c.fixed[host] {
+		if w := c.wild[wildParent(host)]; w != nil {
+			return w
+		}
+	}
+	return &c.leaf
+}
+
+// getCertificate is the listener's tls.Config.GetCertificate. crypto/tls
+// asks for a certificate on full handshakes only (a resumed session sends
+// none), so this is where they are counted.
+func (s *Server) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	host := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	s.hsMu.Lock()
+	s.handshakes[host]++
+	s.hsMu.Unlock()
+	return s.certs.forHost(host), nil
+}
+
+// Handshakes returns how many full TLS handshakes (certificate sent, not
+// resumed) the server has made, by the host the client named (SNI; "" for
+// none). Environment and SharePoint hosts belong to one tenant each; the
+// login and Graph hosts are shared. Handshakes a tls fault spoils are not
+// counted (they are logged with method TLS).
+func (s *Server) Handshakes() map[string]int {
+	s.hsMu.Lock()
+	defer s.hsMu.Unlock()
+	return maps.Clone(s.handshakes)
+}
+
+// wildParent is the domain a wildcard for host covers (host without its
+// first label), or "" when that would leave fewer than two labels.
+func wildParent(host string) string {
+	_, parent, ok := strings.Cut(host, ".")
+	if !ok || strings.Count(parent, ".") < 1 {
+		return ""
+	}
+	return parent
 }
 
 // tlsFaultHost is the only name on the certificate a tls fault presents.
@@ -35,10 +85,12 @@ var (
 	notAfter  = time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC)
 )
 
-// newCerts makes an ECDSA P-256 CA and a leaf certificate for hosts plus
-// localhost, 127.0.0.1 and ::1. Serial numbers are random (x509 draws one
-// when the template has none).
-func newCerts(hosts []string) (*certs, error) {
+// newCerts makes an ECDSA P-256 CA, a leaf certificate for fixed plus
+// localhost, 127.0.0.1 and ::1, and a wildcard leaf per parent domain of
+// hosts (a host whose parent is too short to wildcard joins the fixed
+// leaf). Serial numbers are random (x509 draws one when the template has
+// none).
+func newCerts(fixed, hosts []string) (*certs, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
@@ -60,22 +112,39 @@ func newCerts(hosts []string) (*certs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse CA certificate: %w", err)
 	}
-	leaf, err := newLeaf(caCert, caKey, append(append([]string(nil), hosts...), "localhost"), []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
-	if err != nil {
+	c := &certs{fixed: map[string]bool{}, wild: map[string]*tls.Certificate{}}
+	names := append([]string(nil), fixed...)
+	for _, h := range fixed {
+		c.fixed[h] = true
+	}
+	parents := map[string]bool{}
+	for _, h := range hosts {
+		switch p := wildParent(h); {
+		case c.fixed[h]:
+		case p == "":
+			names = append(names, h)
+			c.fixed[h] = true
+		default:
+			parents[p] = true
+		}
+	}
+	if c.leaf, err = newLeaf(caCert, caKey, append(names, "localhost"), []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}); err != nil {
 		return nil, err
 	}
-	wrong, err := newLeaf(caCert, caKey, []string{tlsFaultHost}, nil)
-	if err != nil {
+	for _, p := range sortedKeys(parents) {
+		w, err := newLeaf(caCert, caKey, []string{"*." + p}, nil)
+		if err != nil {
+			return nil, err
+		}
+		c.wild[p] = &w
+	}
+	if c.wrong, err = newLeaf(caCert, caKey, []string{tlsFaultHost}, nil); err != nil {
 		return nil, err
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
-	return &certs{
-		caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pool:  pool,
-		leaf:  leaf,
-		wrong: wrong,
-	}, nil
+	c.pool = x509.NewCertPool()
+	c.pool.AddCert(caCert)
+	c.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	return c, nil
 }
 
 // newLeaf makes a server certificate for names and ips signed by the CA.
@@ -110,7 +179,7 @@ func (s *Server) tlsFaultConfig(hello *tls.ClientHelloInfo) (*tls.Config, error)
 	if host == "" {
 		return nil, nil
 	}
-	s.mu.Lock()
+	s.mu.RLock()
 	var fired *faultState
 	tenant := ""
 	for _, ts := range s.tenants {
@@ -124,7 +193,7 @@ func (s *Server) tlsFaultConfig(hello *tls.ClientHelloInfo) (*tls.Config, error)
 			break
 		}
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	if fired == nil {
 		return nil, nil // the listener's own configuration
 	}

@@ -662,3 +662,50 @@ func Compare(a, b any) (c int, ok bool) {
 	}
 	return 0, false
 }
+
+// NullTestsOnly reports whether the expression reads property name only to
+// compare it with null (name eq null, name ne null): then whether a row
+// matches depends on whether the value is null, not on the value.
+func (f *Filter) NullTestsOnly(name string) bool { return nullTestsOnly(f.root, name) }
+
+func nullTestsOnly(n node, name string) bool {
+	switch x := n.(type) {
+	case orNode:
+		return nullTestsOnly(x.l, name) && nullTestsOnly(x.r, name)
+	case andNode:
+		return nullTestsOnly(x.l, name) && nullTestsOnly(x.r, name)
+	case notNode:
+		return nullTestsOnly(x.x, name)
+	case boolNode:
+		return !reads(x.x, name)
+	case cmpNode:
+		if x.op == "eq" || x.op == "ne" {
+			if p, ok := x.l.(property); ok && p.name == name && isNull(x.r) {
+				return true
+			}
+			if p, ok := x.r.(property); ok && p.name == name && isNull(x.l) {
+				return true
+			}
+		}
+		return !reads(x.l, name) && !reads(x.r, name)
+	}
+	return false
+}
+
+func isNull(o operand) bool {
+	l, ok := o.(literal)
+	return ok && l.v == nil
+}
+
+// reads reports whether an operand may read property name.
+func reads(o operand, name string) bool {
+	switch x := o.(type) {
+	case literal:
+		return false
+	case property:
+		return x.name == name
+	case call:
+		return x.prop.name == name
+	}
+	return true
+}

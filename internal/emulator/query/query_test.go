@@ -234,3 +234,33 @@ func FuzzParseExpand(f *testing.F) {
 		_, _ = ParseExpand(src)
 	})
 }
+
+func TestNullTestsOnly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		filter, name string
+		want         bool
+	}{
+		{"absoluteurl ne null and servicetype ne 3", "absoluteurl", true},
+		{"null eq absoluteurl", "absoluteurl", true},
+		{"not (absoluteurl eq null) or statecode eq 0", "absoluteurl", true},
+		{"absoluteurl ne null and servicetype ne 3", "servicetype", false},
+		{"absoluteurl ne null", "name", true},
+		{"absoluteurl eq 'x'", "absoluteurl", false},
+		{"absoluteurl ne null and contains(absoluteurl,'5')", "absoluteurl", false},
+		{"startswith(name,'a')", "name", false},
+		{"isdefault", "isdefault", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.filter+"/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := ParseFilter(tc.filter, resolve, dataverseFuncs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.NullTestsOnly(tc.name); got != tc.want {
+				t.Errorf("NullTestsOnly(%s) = %v, want %v", tc.name, got, tc.want)
+			}
+		})
+	}
+}

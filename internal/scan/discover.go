@@ -1,120 +1,79 @@
-package cli
+package scan
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/teamslink/teamslink/internal/auth"
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/discovery"
+	"github.com/teamslink/teamslink/internal/metrics"
 	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
-
-// This file turns a config into the targets of a run when tenants ask for
-// their environments to be discovered: the fleet pipeline (issue 9,
-// deliverable 1) is to move it out of internal/cli as it is.
-
-// discoveryConcurrency bounds how many tenants are discovered at once.
-const discoveryConcurrency = 8
 
 // maxDiscoveryResponse bounds one page of a discovery answer: the admin API
 // sends a tenant's environments in one page of a few KiB each, and a
 // tenant can have thousands.
 const maxDiscoveryResponse = 64 << 20
 
-// tenantSession is one tenant's HTTP client and observed credential,
-// shared by its discovery and its collectors, so that a person signs in
-// once and a credential that cannot sign in is said once.
-type tenantSession struct {
-	tenant config.Tenant
-	http   *http.Client
-	cred   *auth.Observed
-}
-
-// newTenantSession builds the tenant's HTTP client and credential.
-func newTenantSession(t config.Tenant, deps Deps) (*tenantSession, error) {
-	httpClient, err := auth.HTTPClient(t.Endpoints)
-	if err != nil {
-		return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
-	}
-	built, err := auth.NewCredential(t, auth.Options{
-		HTTPClient: httpClient,
-		LookupEnv:  deps.LookupEnv,
-		DeviceCodePrompt: func(_ context.Context, message string) error {
-			_, err := fmt.Fprintln(deps.Stderr, message)
-			return err
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &tenantSession{tenant: t, http: httpClient, cred: auth.Observe(built)}, nil
-}
-
-// client returns an odata client of the session for the service root base.
-func (s *tenantSession) client(deps Deps, base string, flavor odata.Flavor, scope string, maxResponse int64) (*odata.Client, error) {
-	u, err := url.Parse(base)
-	if err != nil {
-		return nil, err
-	}
-	return odata.New(u, s.cred, odata.Options{
-		Scopes:           []string{scope},
-		HTTPClient:       s.http,
-		Flavor:           flavor,
-		UserAgent:        "teamslink/" + deps.Version,
-		Now:              deps.Now,
-		RequestTimeout:   s.tenant.Endpoints.RequestTimeout,
-		MaxResponseBytes: maxResponse,
-	})
-}
-
-// tenantTargets is one tenant of a run: the environments to scan (those
-// listed, then those discovered) or, when its discovery failed, why.
-type tenantTargets struct {
-	// tenant is the config's tenant with the discovered environments
+// Target is one tenant of a run: the environments to scan (those listed,
+// then those discovered) or, when its discovery failed, why.
+type Target struct {
+	// Tenant is the config's tenant with the discovered environments
 	// appended to Environments.
-	tenant  config.Tenant
-	session *tenantSession
-	// listed is how many environments tenants.yaml lists; those after
-	// them in tenant.Environments were discovered.
-	listed int
-	// result is what discovery found; nil for a tenant that does not
+	Tenant config.Tenant
+	// Listed is how many environments tenants.yaml lists; those after
+	// them in Tenant.Environments were discovered.
+	Listed int
+	// Discovery is what discovery found; nil for a tenant that does not
 	// discover, or whose discovery failed.
-	result *discovery.Result
-	// failure is set when discovery failed, or found nothing to scan for a
-	// tenant that lists nothing either: the tenant is then not scanned.
-	failure *snapshot.SignIn
+	Discovery *discovery.Result
+	// Failure is set when discovery failed, or found nothing to scan for a
+	// tenant that lists nothing either: the tenant is then not collected.
+	Failure *snapshot.SignIn
+
+	session *session
 }
 
-// discoverFleet builds each tenant's session and, for the tenants that ask
-// for it, discovers their environments, at most discoveryConcurrency
-// tenants at once. A credential that cannot be built is a usage error, as
-// for collection; a discovery that fails is recorded on the tenant.
-func discoverFleet(ctx context.Context, cfg *config.Config, deps Deps) ([]*tenantTargets, error) {
-	out := make([]*tenantTargets, len(cfg.Tenants))
-	for i, t := range cfg.Tenants {
-		s, err := newTenantSession(t, deps)
-		if err != nil {
-			return nil, &UsageError{Err: err}
-		}
-		out[i] = &tenantTargets{tenant: t, session: s, listed: len(t.Environments)}
+// Discover selects the tenants of cfg that opts name and shard, builds
+// each one's session and, for those that ask for it, discovers their
+// environments, at most opts.Concurrency tenants at once. A credential that
+// cannot be built is a *ConfigError; a discovery that fails is recorded on
+// its target, and the others go on.
+func Discover(ctx context.Context, cfg *config.Config, opts Options) ([]*Target, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
-	slots := make(chan struct{}, discoveryConcurrency)
+	tenants, err := Select(cfg, opts.Tenants, opts.Shard)
+	if err != nil {
+		return nil, err
+	}
+	return discoverTenants(ctx, cfg.Defaults, tenants, &opts)
+}
+
+func discoverTenants(ctx context.Context, defaults config.Defaults, tenants []config.Tenant, opts *Options) ([]*Target, error) {
+	out := make([]*Target, len(tenants))
+	for i, t := range tenants {
+		s, err := newSession(t, opts)
+		if err != nil {
+			return nil, &ConfigError{Err: err}
+		}
+		out[i] = &Target{Tenant: t, session: s, Listed: len(t.Environments)}
+	}
+	slots := make(chan struct{}, opts.concurrency())
 	var wg sync.WaitGroup
 	for _, tt := range out {
-		if tt.tenant.Discover == nil {
+		if tt.Tenant.Discover == nil {
 			continue
 		}
 		wg.Go(func() {
 			slots <- struct{}{}
 			defer func() { <-slots }()
-			tt.discover(ctx, cfg.Defaults, deps)
+			tt.discover(ctx, defaults)
 		})
 	}
 	wg.Wait()
@@ -126,9 +85,9 @@ func discoverFleet(ctx context.Context, cfg *config.Config, deps Deps) ([]*tenan
 
 // discover lists the tenant's environments and appends those to scan, or
 // records why none can be.
-func (tt *tenantTargets) discover(ctx context.Context, defaults config.Defaults, deps Deps) {
-	t := tt.tenant
-	lister, err := tt.lister(deps)
+func (tt *Target) discover(ctx context.Context, defaults config.Defaults) {
+	t := tt.Tenant
+	lister, err := tt.lister()
 	var res *discovery.Result
 	if err == nil {
 		res, err = discovery.Discover(ctx, lister, discoveryFilter(t))
@@ -139,10 +98,10 @@ func (tt *tenantTargets) discover(ctx context.Context, defaults config.Defaults,
 		err = res.NoMatch()
 	}
 	if err != nil {
-		tt.failure = tt.discoveryFailure(err)
+		tt.Failure = tt.discoveryFailure(err)
 		return
 	}
-	tt.result = res
+	tt.Discovery = res
 	for i, d := range res.Found {
 		if !d.Scan {
 			continue
@@ -155,7 +114,7 @@ func (tt *tenantTargets) discover(ctx context.Context, defaults config.Defaults,
 		if profile == "" {
 			profile = config.ProfilePreflight
 		}
-		tt.tenant.Environments = append(tt.tenant.Environments, config.Environment{
+		tt.Tenant.Environments = append(tt.Tenant.Environments, config.Environment{
 			URL: d.URL, Name: d.Name, Experience: defaults.Experience, Profile: profile,
 			Tables: append([]string(nil), defaults.Tables...),
 		})
@@ -163,8 +122,8 @@ func (tt *tenantTargets) discover(ctx context.Context, defaults config.Defaults,
 }
 
 // lister is the tenant's discovery source, through its session.
-func (tt *tenantTargets) lister(deps Deps) (discovery.Lister, error) {
-	t := tt.tenant
+func (tt *Target) lister() (discovery.Lister, error) {
+	t := tt.Tenant
 	switch t.Discover.Source {
 	case config.SourceBAP:
 		root, scope := t.AdminAPI()
@@ -172,7 +131,7 @@ func (tt *tenantTargets) lister(deps Deps) (discovery.Lister, error) {
 			return nil, &discovery.Error{Source: discovery.SourceBAP, Err: fmt.Errorf("the Power Platform admin API of cloud %s is NOT CONFIRMED: set endpoints.bap and endpoints.bapScope", t.Cloud)}
 		}
 		// Plain JSON: the admin API is not an OData service.
-		c, err := tt.session.client(deps, root+"/", odata.Graph, scope, maxDiscoveryResponse)
+		c, err := tt.session.client(metrics.APIDiscovery, root+"/", odata.Graph, scope, maxDiscoveryResponse)
 		if err != nil {
 			return nil, &discovery.Error{Source: discovery.SourceBAP, Err: err}
 		}
@@ -182,7 +141,7 @@ func (tt *tenantTargets) lister(deps Deps) (discovery.Lister, error) {
 		// The audience is the service's URL (fleet facts §1a); .default,
 		// rather than the sample's //user_impersonation, is the form every
 		// azidentity credential takes (an INFERENCE, as for Dataverse).
-		c, err := tt.session.client(deps, root+discovery.GDSRoot, odata.Dataverse, root+"/.default", maxDiscoveryResponse)
+		c, err := tt.session.client(metrics.APIDiscovery, root+discovery.GDSRoot, odata.Dataverse, root+"/.default", maxDiscoveryResponse)
 		if err != nil {
 			return nil, &discovery.Error{Source: discovery.SourceGDS, Err: err}
 		}
@@ -212,15 +171,15 @@ func listedIn(envs []config.Environment, u string) bool {
 // discoveryFailure is what the snapshot records for a tenant whose
 // discovery failed: a sign-in failure when its credential issued no token,
 // else the discovery's own error with the service's HTTP status.
-func (tt *tenantTargets) discoveryFailure(err error) *snapshot.SignIn {
-	a := tt.tenant.Auth
+func (tt *Target) discoveryFailure(err error) *snapshot.SignIn {
+	a := tt.Tenant.Auth
 	s := &snapshot.SignIn{Method: string(a.Method), ClientID: a.ClientID}
 	if reason := auth.SignInReason(tt.session.cred.Failure()); reason != "" {
 		s.Error = reason
 		return s
 	}
 	s.Error = odata.BoundText(err.Error())
-	s.Discovery = string(tt.tenant.Discover.Source)
+	s.Discovery = string(tt.Tenant.Discover.Source)
 	var (
 		api       *odata.APIError
 		throttled *odata.ThrottledError
@@ -236,11 +195,11 @@ func (tt *tenantTargets) discoveryFailure(err error) *snapshot.SignIn {
 
 // failedTenant is the snapshot of a tenant that was not scanned because its
 // discovery failed: every section skipped, saying why, and the failure.
-func failedTenant(tt *tenantTargets, deps Deps) snapshot.Tenant {
-	t := tt.tenant
+func failedTenant(tt *Target, opts *Options) snapshot.Tenant {
+	t := tt.Tenant
 	const why = "not read: the tenant's environments could not be discovered, so none of it was scanned"
 	skipped := func(source string) snapshot.Section {
-		return snapshot.Section{Status: snapshot.StatusSkipped, Error: why, Source: source, CollectedAt: deps.now().UTC()}
+		return snapshot.Section{Status: snapshot.StatusSkipped, Error: why, Source: source, CollectedAt: opts.Now().UTC()}
 	}
 	graph := strings.TrimSuffix(t.GraphURL(), "/") + "/v1.0/"
 	return snapshot.Tenant{
@@ -249,22 +208,22 @@ func failedTenant(tt *tenantTargets, deps Deps) snapshot.Tenant {
 		Consent:    snapshot.Consent{Section: skipped(graph + "servicePrincipals"), Grants: []snapshot.PermissionGrant{}},
 		Caller:     snapshot.Principal{Section: skipped(graph + "me"), DirectoryRoles: []snapshot.DirectoryRole{}},
 		SharePoint: snapshot.SharePoint{Section: skipped(t.SharePointAdminURL)},
-		SignIn:     tt.failure,
+		SignIn:     tt.Failure,
 	}
 }
 
 // withFailedTenants puts the tenants whose discovery failed into snap,
-// every tenant in the order of the config.
-func withFailedTenants(snap *snapshot.Snapshot, fleet []*tenantTargets, deps Deps) {
+// every tenant in the order of the targets.
+func withFailedTenants(snap *snapshot.Snapshot, targets []*Target, opts *Options) {
 	collected := map[string]snapshot.Tenant{}
 	for _, t := range snap.Tenants {
 		collected[t.ID] = t
 	}
-	tenants := make([]snapshot.Tenant, 0, len(fleet))
-	for _, tt := range fleet {
-		if tt.failure != nil {
-			tenants = append(tenants, failedTenant(tt, deps))
-		} else if t, ok := collected[tt.tenant.ID]; ok {
+	tenants := make([]snapshot.Tenant, 0, len(targets))
+	for _, tt := range targets {
+		if tt.Failure != nil {
+			tenants = append(tenants, failedTenant(tt, opts))
+		} else if t, ok := collected[tt.Tenant.ID]; ok {
 			tenants = append(tenants, t)
 		}
 	}
