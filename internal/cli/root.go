@@ -174,6 +174,7 @@ assessed (a failed sign-in included), 4 internal error (or a --push-gateway push
 		newDemoCommand(deps),
 		newReportCommand(deps),
 		newEnvironmentsCommand(deps),
+		newServeCommand(deps),
 	)
 	return root
 }
