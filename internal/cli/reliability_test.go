@@ -59,8 +59,9 @@ func renderReliability() string {
 	p("## How the faults are injected\n\n")
 	p("Each fault is an emulator fault (`faults:` in a scenario) on the request's match, named `matrix`.\n")
 	p("\"Once\" faults fire on the first matching request only (`times: 1`), the others on every one.\n")
-	p("In the latency cells every attempt of a Dataverse, Graph or SharePoint request has a deadline of %v\n", matrixRequestTimeout)
-	p("(`endpoints.requestTimeout`) and the fault waits %s; the other cells keep the default deadline, 30 s.\n\n", matrixDelay)
+	p("In the latency cells every attempt of a Dataverse, Graph or SharePoint request of the faulted tenant has a\n")
+	p("deadline of %v (`endpoints.requestTimeout`) and the fault waits %s; the fault-free tenant and the other\n", matrixRequestTimeout, matrixDelay)
+	p("cells keep the default deadline, 30 s.\n\n")
 	p("| fault | emulator fault |\n|---|---|\n")
 	for _, f := range matrixFaults {
 		p("| %s | %s |\n", f.name, faultYAML(f.fault))
