@@ -42,6 +42,10 @@ type Options struct {
 	Platforms []string // GOOS/GOARCH pairs
 	Package   string   // main package, ./cmd/teamslink
 	Root      string   // source tree root (README, LICENSE); "" is the working directory
+	// SBOM is the command that writes the SBOM of a binary, run with
+	// -version, -output <name>.cdx.json and the binary's path appended;
+	// none is made when it is empty.
+	SBOM []string
 
 	time time.Time // Date parsed: the file time of every archive entry
 }
@@ -81,6 +85,13 @@ func Build(ctx context.Context, o Options) ([]string, error) {
 			return names, err
 		}
 		names = append(names, name)
+		if len(o.SBOM) > 0 {
+			sbom, err := writeSBOM(ctx, o, goos, goarch)
+			if err != nil {
+				return names, err
+			}
+			names = append(names, sbom)
+		}
 	}
 	return names, nil
 }
@@ -91,10 +102,7 @@ func Build(ctx context.Context, o Options) ([]string, error) {
 // the version, commit and date are stamped explicitly (it would otherwise
 // also record whether the tree was modified, which varies between builds).
 func buildBinary(ctx context.Context, o Options, goos, goarch string) ([]byte, error) {
-	exe := filepath.Join(o.Out, Name(o.Version, goos, goarch), "teamslink")
-	if goos == "windows" {
-		exe += ".exe"
-	}
+	exe := binaryPath(o, goos, goarch)
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
 		"-ldflags", LDFlags(o.Version, o.Commit, o.Date), "-o", exe, o.Package)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GOFLAGS=-mod=readonly")
@@ -107,6 +115,29 @@ func buildBinary(ctx context.Context, o Options, goos, goarch string) ([]byte, e
 		return nil, fmt.Errorf("read %s/%s binary: %w", goos, goarch, err)
 	}
 	return data, nil
+}
+
+// writeSBOM runs o.SBOM over the binary of one platform and returns the
+// SBOM's name. It runs in the caller's environment, not the target's: the
+// tool is built for this machine.
+func writeSBOM(ctx context.Context, o Options, goos, goarch string) (string, error) {
+	name := Name(o.Version, goos, goarch) + ".cdx.json"
+	args := append(slices.Clone(o.SBOM[1:]), "-version", o.Version, "-output", filepath.Join(o.Out, name), binaryPath(o, goos, goarch))
+	cmd := exec.CommandContext(ctx, o.SBOM[0], args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("sbom %s/%s: %w", goos, goarch, err)
+	}
+	return name, nil
+}
+
+// binaryPath is where buildBinary writes the binary of one platform.
+func binaryPath(o Options, goos, goarch string) string {
+	exe := filepath.Join(o.Out, Name(o.Version, goos, goarch), "teamslink")
+	if goos == "windows" {
+		exe += ".exe"
+	}
+	return exe
 }
 
 // entry is one file of an archive.
