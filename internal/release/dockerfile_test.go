@@ -253,7 +253,7 @@ func TestDockerfileLint(t *testing.T) {
 		{"latest", strings.Replace(good("", tail), "golang:1.26.8", "golang:latest", 1), "DL3007"},
 		{"no tag", strings.Replace(good("", tail), "golang:1.26.8", "golang", 1), "DL3006"},
 		{"registry port is not a tag", strings.Replace(good("", tail), "golang:1.26.8", "registry.example.com:5000/golang", 1), "DL3006"},
-		{"add url", good("ADD https://example.com/tool.tgz /tmp/\n", tail), "fetches a URL"},
+		{"add url", good("ADD https://example.com/tool.tgz /opt/\n", tail), "fetches a URL"},
 		{"add file", good("ADD . /src\n", tail), "use COPY"},
 		{"apt without no-install-recommends", good("RUN apt-get update && apt-get install -y git\n", tail), "DL3015"},
 		{"apt with no-install-recommends", good("RUN apt-get update && \\\n  apt-get install -y --no-install-recommends git\n", tail), ""},
