@@ -11,8 +11,15 @@ import (
 	"github.com/teamslink/teamslink/internal/engine"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// The build stamps, set by make build and make release with
+// -ldflags "-X main.version=… -X main.commit=… -X main.date=…". Left empty
+// (go install, go build), they are read from the build information Go
+// embeds; see cli.ResolveBuild.
+var (
+	version = ""
+	commit  = ""
+	date    = ""
+)
 
 func main() { os.Exit(run()) }
 
@@ -20,11 +27,13 @@ func run() int {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(engine.GCPercent)
 	}
+	build := cli.ResolveBuild(version, commit, date, debug.ReadBuildInfo)
 	return cli.Main(os.Args[1:], cli.Deps{
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
-		Version: version,
+		Version: build.Version,
+		Build:   build,
 		Now:     time.Now, // the one clock: every other package gets it from here
 	})
 }

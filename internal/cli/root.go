@@ -25,6 +25,10 @@ type Deps struct {
 	Stdout  io.Writer
 	Stderr  io.Writer
 	Version string
+	// Build is what `teamslink version --json` prints, resolved by main
+	// (ResolveBuild); what is left empty is taken from Version and the
+	// running toolchain.
+	Build BuildInfo
 	// Now is the process's one clock, injected by main; every package that
 	// stamps or compares times gets it from here. Required.
 	Now func() time.Time
