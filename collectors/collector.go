@@ -10,6 +10,7 @@ package collectors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -113,13 +114,29 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 
 	global := make(chan struct{}, limit)
 	var wg sync.WaitGroup
-	// run starts fn once a slot is free both in the fleet and in its tenant.
-	run := func(tenant chan struct{}, fn func()) {
+	// A collector that panics fails what it was reading, never the run:
+	// once every collector is done, the tenant's (or the environment's)
+	// sections are replaced by errors that say so.
+	var (
+		mu           sync.Mutex
+		tenantPanics = map[*snapshot.Tenant]string{}
+		envPanics    = map[*snapshot.Environment]string{}
+	)
+	// run starts fn once a slot is free both in the fleet and in its
+	// tenant; panicked records what fn panicked with.
+	run := func(tenant chan struct{}, fn func(), panicked func(string)) {
 		wg.Go(func() {
 			tenant <- struct{}{}
 			defer func() { <-tenant }()
 			global <- struct{}{}
 			defer func() { <-global }()
+			defer func() {
+				if v := recover(); v != nil {
+					mu.Lock()
+					defer mu.Unlock()
+					panicked(fmt.Sprint(v))
+				}
+			}()
 			fn()
 		})
 	}
@@ -128,15 +145,21 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 		tenantSlots := make(chan struct{}, perTenant)
 		t := &snap.Tenants[i]
 		for _, src := range jobs[i].Sources {
-			run(tenantSlots, func() { src.CollectTenant(ctx, t) })
+			run(tenantSlots, func() { src.CollectTenant(ctx, t) }, func(v string) { tenantPanics[t] = v })
 		}
 		for j := range jobs[i].Environments {
 			e, src := envs[k], jobs[i].Environments[j].Source
 			k++
-			run(tenantSlots, func() { src.CollectEnvironment(ctx, e) })
+			run(tenantSlots, func() { src.CollectEnvironment(ctx, e) }, func(v string) { envPanics[e] = v })
 		}
 	}
 	wg.Wait()
+	for t, v := range tenantPanics {
+		failTenant(t, panicSection(v, now()))
+	}
+	for e, v := range envPanics {
+		failEnvironment(e, panicSection(v, now()))
+	}
 	snap.Environments = make([]snapshot.Environment, len(envs))
 	for i, e := range envs {
 		snap.Environments[i] = *e
@@ -145,6 +168,33 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 		snap.Tenants[i].SignIn = signIn(jobs[i].Credential, &snap.Tenants[i], snap.Environments)
 	}
 	return snap
+}
+
+// panicSection is the section of what a collector was reading when it
+// panicked with v: an internal error, never data.
+func panicSection(v string, now time.Time) snapshot.Section {
+	return snapshot.Section{Status: snapshot.StatusError, Source: "teamslink",
+		Error: odata.BoundText("internal error: a collector panicked (" + v + "); please report it"), CollectedAt: now.UTC()}
+}
+
+// failTenant replaces every tenant-wide section of t by s: a collector of
+// the tenant panicked, so none of what it may have half written is kept.
+func failTenant(t *snapshot.Tenant, s snapshot.Section) {
+	t.Licenses = snapshot.Licenses{Section: s}
+	t.Consent = snapshot.Consent{Section: s}
+	t.Caller = snapshot.Principal{Section: s}
+	t.SharePoint = snapshot.SharePoint{Section: s}
+	t.GroupSettings = &snapshot.GroupSettings{Section: s}
+}
+
+// failEnvironment replaces every section of e by s, its identity kept.
+func failEnvironment(e *snapshot.Environment, s snapshot.Section) {
+	e.Organization = snapshot.Organization{Section: s}
+	e.SharePointSites = snapshot.SharePointSites{Section: s}
+	e.DocumentLocations = snapshot.DocumentLocations{Section: s}
+	e.Entities = snapshot.Entities{Section: s}
+	e.Caller = snapshot.EnvironmentCaller{Section: s}
+	e.RolePrivileges = &snapshot.RolePrivileges{Section: s}
 }
 
 // signIn says whether the tenant's sign-in failed: its credential issued no

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,5 +183,57 @@ func TestCollectRecordsSignIn(t *testing.T) {
 				t.Errorf("signIn = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// panicking fills a section, then panics, as a collector with a bug would.
+type panicking struct{}
+
+func (panicking) CollectTenant(_ context.Context, t *snapshot.Tenant) {
+	t.Licenses.Status = snapshot.StatusOK // half written: must not survive
+	panic("index out of range")
+}
+
+func (panicking) CollectEnvironment(_ context.Context, e *snapshot.Environment) {
+	e.Organization.Status = snapshot.StatusOK
+	panic("nil map")
+}
+
+// okSource reads every section it owns.
+type okSource struct{}
+
+func (okSource) CollectTenant(_ context.Context, t *snapshot.Tenant) {
+	t.Licenses.Status, t.Consent.Status = snapshot.StatusOK, snapshot.StatusOK
+}
+
+func (okSource) CollectEnvironment(_ context.Context, e *snapshot.Environment) {
+	e.Organization.Status = snapshot.StatusOK
+}
+
+// TestCollectSurvivesPanics: a collector that panics fails its tenant's (or
+// environment's) sections with an internal error and leaves the other
+// tenants as they were; the run goes on.
+func TestCollectSurvivesPanics(t *testing.T) {
+	t.Parallel()
+	jobs := []collectors.TenantJob{
+		{Tenant: snapshot.Tenant{ID: "broken"}, Sources: []collectors.TenantCollector{panicking{}, okSource{}},
+			Environments: []collectors.EnvironmentJob{{Environment: snapshot.Environment{URL: "https://broken.crm.dynamics.com"}, Source: panicking{}}}},
+		{Tenant: snapshot.Tenant{ID: "fine"}, Sources: []collectors.TenantCollector{okSource{}},
+			Environments: []collectors.EnvironmentJob{{Environment: snapshot.Environment{URL: "https://fine.crm.dynamics.com"}, Source: okSource{}}}},
+	}
+	snap := collectors.Collect(t.Context(), jobs, collectors.Options{Now: func() time.Time { return time.Unix(0, 0) }})
+
+	broken, fine := snap.Tenants[0], snap.Tenants[1]
+	for name, s := range map[string]snapshot.Section{
+		"licenses": broken.Licenses.Section, "consent": broken.Consent.Section, "caller": broken.Caller.Section,
+		"sharePoint": broken.SharePoint.Section, "groupSettings": broken.GroupSettings.Section,
+		"organization": snap.Environments[0].Organization.Section, "entities": snap.Environments[0].Entities.Section,
+	} {
+		if s.Status != snapshot.StatusError || !strings.Contains(s.Error, "internal error: a collector panicked") {
+			t.Errorf("broken tenant's %s: %+v; want an internal error", name, s)
+		}
+	}
+	if fine.Licenses.Status != snapshot.StatusOK || snap.Environments[1].Organization.Status != snapshot.StatusOK {
+		t.Errorf("the other tenant changed: %+v, %+v", fine.Licenses.Section, snap.Environments[1].Organization.Section)
 	}
 }
