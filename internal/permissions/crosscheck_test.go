@@ -9,6 +9,7 @@ import (
 
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/permissions"
 	"github.com/teamslink/teamslink/internal/scan"
 )
@@ -129,7 +130,7 @@ func TestTableCoversTheCollectors(t *testing.T) {
 	}
 	// The conditional rows the fleet above sets up must be made too, so
 	// that a pattern that no longer matches is caught.
-	for _, id := range []string{"graph.callerServicePrincipal", "graph.oauth2PermissionGrants", "graph.roleAssignments", "graph.rootSite", "dataverse.callerRoles", "dataverse.callerTeams", "dataverse.heldRoles", "dataverse.rolePrivileges", "bap.environments", "gds.instances"} {
+	for _, id := range []string{"graph.callerServicePrincipal", "graph.oauth2PermissionGrants", "graph.roleAssignments", "graph.rootSite", "dataverse.callerRoles", "dataverse.teamMembers", "dataverse.callerTeams", "dataverse.heldRoles", "dataverse.rolePrivileges", "bap.environments", "gds.instances"} {
 		if made[id] == 0 {
 			t.Errorf("row %s: the fleet meets its condition, but no request matched it", id)
 		}
@@ -163,5 +164,25 @@ func TestTableRows(t *testing.T) {
 			t.Errorf("duplicate row id %s", r.ID)
 		}
 		ids[r.ID] = true
+	}
+}
+
+// TestRulesExist checks that every rule the table names is in the catalogue.
+func TestRulesExist(t *testing.T) {
+	t.Parallel()
+	eng, err := engine.New(t.Context(), engine.Config{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, r := range eng.Rules() {
+		known[r.ID] = true
+	}
+	for _, r := range permissions.Table() {
+		for _, id := range r.Rules {
+			if !known[id] {
+				t.Errorf("row %s names rule %s, which the catalogue lacks", r.ID, id)
+			}
+		}
 	}
 }
