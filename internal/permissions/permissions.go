@@ -176,7 +176,7 @@ var table = []Request{
 	{ID: "login.openid", Service: Login, Method: "GET", Path: "{tenant}/v2.0/.well-known/openid-configuration", pattern: regexp.MustCompile(`^[^/]+/(v2\.0/)?\.well-known/openid-configuration$`),
 		Modes: scanModes, Note: "Public metadata: no permission.", Facts: "microsoft-facts §11"},
 	{ID: "login.token", Service: Login, Method: "POST", Path: "{tenant}/oauth2/v2.0/token", pattern: regexp.MustCompile(`^[^/]+/oauth2/v2\.0/token$`),
-		Role: []Grant{c("an app registration (or person, or managed identity) of the tenant with the credential tenants.yaml names")},
+		Role:  []Grant{c("an app registration (or person, or managed identity) of the tenant with the credential tenants.yaml names")},
 		Modes: scanModes, Note: "One token per resource: Graph, each environment, the SharePoint admin site, the discovery service. The permissions below are granted on the app registration; admin consent makes them the token's roles (application) or scp (delegated) claims.", Facts: "microsoft-facts §7, §11"},
 
 	// Microsoft Graph.
