@@ -41,16 +41,20 @@ type ServiceInfo struct {
 	Root string `json:"root"`
 	// Token is the scope of the token teamslink asks for.
 	Token string `json:"token"`
+	// Note says what holds for every request of the service.
+	Note string `json:"note,omitempty"`
 }
 
 // Info describes each service.
 var Info = map[Service]ServiceInfo{
-	Login:      {Login, "Microsoft Entra ID (sign-in)", "https://<authority>/", "none: this is where tokens come from"},
-	Graph:      {Graph, "Microsoft Graph", "https://<graph>/v1.0/", "<graph-root>/.default"},
-	SharePoint: {SharePoint, "SharePoint Online admin site", "https://<tenant>-admin.sharepoint.com/", "<sharePointAdminUrl>/.default"},
-	Dataverse:  {Dataverse, "Dataverse Web API (per environment)", "https://<org>.crm<N>.dynamics.com/api/data/v9.2/", "<environment-url>/.default"},
-	BAP:        {BAP, "Power Platform admin API (discover: bap)", "https://<bap>/", "the cloud's admin API scope (https://service.powerapps.com//.default)"},
-	GDS:        {GDS, "Global Discovery Service (discover: gds)", "https://<globaldisco>/api/discovery/v2.0/", "<gds-root>/.default"},
+	Login: {Login, "Microsoft Entra ID (sign-in)", "https://<authority>/", "none: this is where tokens come from", ""},
+	Graph: {Graph, "Microsoft Graph", "https://<graph>/v1.0/", "<graph-root>/.default",
+		"Application permissions need admin consent; they reach the token as its roles claim, delegated ones as its scp claim."},
+	SharePoint: {SharePoint, "SharePoint Online admin site", "https://<tenant>-admin.sharepoint.com/", "<sharePointAdminUrl>/.default", ""},
+	Dataverse: {Dataverse, "Dataverse Web API (per environment)", "https://<org>.crm<N>.dynamics.com/api/data/v9.2/", "<environment-url>/.default",
+		"Every request needs the identity to be a user of the environment (an application user for an app registration) with a security role. The System Administrator role, which TL-ROLE-001 asks of the caller anyway, carries every read (INFERENCE)."},
+	BAP: {BAP, "Power Platform admin API (discover: bap)", "https://<bap>/", "the cloud's admin API scope (https://service.powerapps.com//.default)", ""},
+	GDS: {GDS, "Global Discovery Service (discover: gds)", "https://<globaldisco>/api/discovery/v2.0/", "<gds-root>/.default", ""},
 }
 
 // Mode is how teamslink runs.
@@ -162,7 +166,7 @@ func nc(name string) Grant { return Grant{name, NotConfirmed} }
 
 // systemAdministrator is the role that carries every Dataverse read
 // teamslink makes (INFERENCE), and which TL-ROLE-001 asks of the caller.
-var systemAdministrator = i("System Administrator security role (carries every read below; TL-ROLE-001 asks it of the caller)")
+var systemAdministrator = i("the System Administrator role")
 
 // dv is the Dataverse need of a read: the privilege, then the role.
 func dv(privileges ...Grant) []Grant { return append(privileges, systemAdministrator) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 // SchemaVersion names the JSON form of the table.
@@ -94,7 +95,12 @@ func WriteTable(w io.Writer, mode Mode) error {
 		if _, err := fmt.Fprintf(w, "%s%s — %s (token %s)\n", sep, strings.ToUpper(string(info.Service)), info.Title, info.Token); err != nil {
 			return err
 		}
-		t := tablewriter.NewTable(w)
+		if info.Note != "" {
+			if _, err := fmt.Fprintln(w, info.Note); err != nil {
+				return err
+			}
+		}
+		t := tablewriter.NewTable(w, tablewriter.WithRowMaxWidth(46), tablewriter.WithRowAutoWrap(tw.WrapNormal))
 		t.Header("Request", "Section", "Rules", "Needs", "Made")
 		for _, r := range g {
 			if err := t.Append(r.Method+" "+r.Path, r.Section, strings.Join(r.Rules, " "), needs(r), when(r)); err != nil {
@@ -187,7 +193,11 @@ func WriteMarkdown(w io.Writer, mode Mode, level int) error {
 	for _, g := range byService(rows(mode)) {
 		info := Info[g[0].Service]
 		fmt.Fprintf(&b, "%s %s\n\n", h, info.Title)
-		fmt.Fprintf(&b, "Service root `%s`; token scope `%s`.\n\n", info.Root, info.Token)
+		fmt.Fprintf(&b, "Service root `%s`; token scope `%s`.", info.Root, info.Token)
+		if info.Note != "" {
+			b.WriteString(" " + info.Note)
+		}
+		b.WriteString("\n\n")
 		b.WriteString("| request | section | rules | needs | modes | made |\n|---|---|---|---|---|---|\n")
 		for _, r := range g {
 			modes := make([]string, len(r.Modes))
