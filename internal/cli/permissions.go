@@ -24,7 +24,8 @@ used until remediation lands. The same table is docs/permissions.md.
 Examples:
   teamslink permissions
   teamslink permissions --mode remediate --format markdown
-  teamslink permissions --format json`,
+  teamslink permissions --format json
+  teamslink permissions check --config tenants.yaml   # a preflight of the configured identities`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := permissions.ParseMode(mode)
@@ -45,6 +46,6 @@ Examples:
 	}
 	cmd.Flags().StringVar(&mode, "mode", "scan", "the mode whose requests to list: scan, serve or remediate")
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json or markdown")
-	_ = deps
+	cmd.AddCommand(newPermissionsCheckCommand(deps))
 	return cmd
 }
