@@ -118,8 +118,9 @@ type Request struct {
 	Application []Grant `json:"application,omitempty"`
 	// Delegated are the Microsoft Graph delegated permissions, likewise.
 	Delegated []Grant `json:"delegated,omitempty"`
-	// Dataverse is the Dataverse privilege (or what the identity must be)
-	// and Role the security role that carries it.
+	// Dataverse are what the request needs in Dataverse, all of them: the
+	// privileges (or what the identity must be), then, when it is the last,
+	// the System Administrator role as the alternative that carries them.
 	Dataverse []Grant `json:"dataverse,omitempty"`
 	// Role is a directory, SharePoint or Power Platform role, or the
 	// registration the request needs.

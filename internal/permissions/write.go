@@ -51,6 +51,16 @@ func grants(gs []Grant) string {
 	return strings.Join(parts, " or ")
 }
 
+// dataverseGrants renders a row's Dataverse needs: every privilege listed,
+// or the System Administrator role when the row ends with it.
+func dataverseGrants(gs []Grant) string {
+	and := func(gs []Grant) string { return strings.ReplaceAll(grants(gs), " or ", " and ") }
+	if n := len(gs); n > 1 && gs[n-1] == systemAdministrator {
+		return and(gs[:n-1]) + ", or " + grants(gs[n-1:]) + ", which carries every read"
+	}
+	return and(gs)
+}
+
 // needs renders what a row needs in one line.
 func needs(r Request) string {
 	var parts []string
@@ -61,7 +71,7 @@ func needs(r Request) string {
 		parts = append(parts, "delegated: "+grants(r.Delegated))
 	}
 	if len(r.Dataverse) > 0 {
-		parts = append(parts, "Dataverse: "+grants(r.Dataverse))
+		parts = append(parts, "Dataverse: "+dataverseGrants(r.Dataverse))
 	}
 	if len(r.Role) > 0 {
 		parts = append(parts, "role: "+grants(r.Role))
