@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teamslink/teamslink/collectors"
+	"github.com/teamslink/teamslink/collectors/dataverse"
+	"github.com/teamslink/teamslink/collectors/graph"
+	"github.com/teamslink/teamslink/collectors/sharepoint"
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/emulator"
 	"github.com/teamslink/teamslink/internal/engine"
@@ -182,6 +186,31 @@ func TestRulesExist(t *testing.T) {
 		for _, id := range r.Rules {
 			if !known[id] {
 				t.Errorf("row %s names rule %s, which the catalogue lacks", r.ID, id)
+			}
+		}
+	}
+}
+
+// TestRecordsHaveRows ties the collectors' row kinds to the table: every
+// record a collector decodes fills a section that a row of the table, of
+// the record's service, fills.
+func TestRecordsHaveRows(t *testing.T) {
+	t.Parallel()
+	kinds := []struct {
+		service permissions.Service
+		records []collectors.Record
+	}{
+		{permissions.Graph, graph.Records},
+		{permissions.Dataverse, dataverse.Records},
+		{permissions.SharePoint, sharepoint.Records},
+	}
+	for _, k := range kinds {
+		for _, rec := range k.records {
+			found := slices.ContainsFunc(permissions.ForMode(permissions.ModeScan), func(r permissions.Request) bool {
+				return r.Service == k.service && r.Section == rec.Section
+			})
+			if !found {
+				t.Errorf("%s record %q fills %s, which no %s row of the table fills", k.service, rec.Name, rec.Section, k.service)
 			}
 		}
 	}
