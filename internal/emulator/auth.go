@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/teamslink/teamslink/internal/permissions"
 )
 
 // tokenInfo is what the server remembers about an access token it issued.
@@ -28,6 +30,9 @@ type tokenInfo struct {
 	appOnly  bool
 	objectID string
 	upn      string
+	// graphPerms are the Graph permissions of the client, claimed in
+	// tokens for Graph (roles when app-only, scp when delegated).
+	graphPerms []string
 }
 
 func tokenKey(token string) [32]byte { return sha256.Sum256([]byte(token)) }
@@ -295,6 +300,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		objectID: ts.caller.ObjectID,
 		upn:      ts.caller.UserPrincipalName,
 	}
+	if audience == "https://"+ts.cloud.graphHost {
+		info.graphPerms = ts.grantedGraph(info.clientID, info.appOnly)
+	}
 	access, err := s.signToken(info, now)
 	if err != nil {
 		s.aadError(w, rc, http.StatusInternalServerError, "server_error", "AADSTS90033", "sign token: "+err.Error())
@@ -384,8 +392,13 @@ func (s *Server) signToken(t *tokenInfo, now time.Time) (string, error) {
 		{"uti", newGUID()},
 		{"ver", "1.0"},
 	}
-	if !t.appOnly {
+	switch {
+	case !t.appOnly && t.graphPerms != nil:
+		claims = append(claims, kv{"upn", t.upn}, kv{"scp", strings.Join(t.graphPerms, " ")})
+	case !t.appOnly:
 		claims = append(claims, kv{"upn", t.upn}, kv{"scp", "user_impersonation"})
+	case len(t.graphPerms) > 0:
+		claims = append(claims, kv{"roles", t.graphPerms})
 	}
 	header, err := json.Marshal(map[string]string{"alg": "ES256", "typ": "JWT", "kid": s.keyID})
 	if err != nil {
@@ -405,6 +418,22 @@ func (s *Server) signToken(t *tokenInfo, now time.Time) (string, error) {
 	rr.FillBytes(sig[:32])
 	ss.FillBytes(sig[32:])
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// grantedGraph returns the Graph permissions of a client: those its
+// scenario grants, or by default the least privileged permission of every
+// Graph request teamslink makes as an application or as a person.
+func (ts *tenantState) grantedGraph(clientID string, appOnly bool) []string {
+	if p, ok := ts.graphPerms[clientID]; ok {
+		return p
+	}
+	out := []string{}
+	for _, n := range permissions.GraphPermissions(permissions.ModeScan, !appOnly) {
+		if !slices.Contains(out, n.AnyOf[0].Name) {
+			out = append(out, n.AnyOf[0].Name)
+		}
+	}
+	return out
 }
 
 // aadError writes an Entra-style OAuth error.

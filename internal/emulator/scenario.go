@@ -79,6 +79,12 @@ type Client struct {
 	// variable holding the secret) is set.
 	Secret    string `yaml:"secret"`
 	SecretEnv string `yaml:"secretEnv"`
+	// GraphPermissions are the Microsoft Graph permissions granted to the
+	// client (with admin consent): the roles claim of its app-only Graph
+	// tokens, the scp claim of its delegated ones. Unset grants the least
+	// privileged permission of every Graph request teamslink makes (from
+	// internal/permissions); an empty list grants none.
+	GraphPermissions *[]string `yaml:"graphPermissions"`
 }
 
 // Caller is who every token issued in the tenant acts as.

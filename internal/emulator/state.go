@@ -23,8 +23,9 @@ type tenantState struct {
 	sc            *Scenario
 	id            string
 	cloud         cloud
-	names         map[string]bool   // tenant id and domains, lower case
-	secrets       map[string]string // client id → secret
+	names         map[string]bool     // tenant id and domains, lower case
+	secrets       map[string]string   // client id → secret
+	graphPerms    map[string][]string // client id → granted Graph permissions (nil: the default set)
 	tokenLifetime time.Duration
 	caller        Caller
 	skus          []SKU
@@ -188,6 +189,12 @@ func buildTenant(sc *Scenario) (*tenantState, error) {
 			secret = os.Getenv(c.SecretEnv)
 		}
 		ts.secrets[strings.ToLower(c.ClientID)] = secret
+		if c.GraphPermissions != nil {
+			if ts.graphPerms == nil {
+				ts.graphPerms = map[string][]string{}
+			}
+			ts.graphPerms[strings.ToLower(c.ClientID)] = append([]string{}, *c.GraphPermissions...)
+		}
 	}
 	ts.caller.ObjectID = strings.ToLower(ts.caller.ObjectID)
 	ts.caller.DirectoryRoles = nil

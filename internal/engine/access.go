@@ -6,80 +6,15 @@ import (
 	"strings"
 
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/permissions"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
-// A need is what one request of a snapshot section needs to be answered.
-type need struct {
-	// request is a part of the section's source (the request made) that
-	// picks this entry; "" matches any request of the section.
-	request string
-	// permission is the Graph permission, Dataverse privilege or SharePoint
-	// role, as the reference facts give it; what they do not name is marked
-	// INFERENCE or NOT CONFIRMED.
-	permission string
-}
-
-// sectionNeeds is the one table of what reading each snapshot section takes,
-// from the reference facts (microsoft-facts.md §7–§10, fleet-and-ci-facts.md
-// §2b). The entries of a section are tried in order; the last matches any
-// request. The advice of every error finding is built from it.
-var sectionNeeds = map[string][]need{
-	"tenant.licenses": {
-		{"", "the Microsoft Graph permission Organization.Read.All (least privileged for GET /subscribedSkus; Directory.Read.All also works)"},
-	},
-	"tenant.consent": {
-		{"oauth2PermissionGrants", "the Microsoft Graph permission Directory.Read.All (least privileged for listing oauth2PermissionGrants)"},
-		{"servicePrincipals", "the Microsoft Graph permission Application.Read.All (least privileged for reading service principals; Directory.Read.All also works)"},
-		{"", "the Microsoft Graph permissions Application.Read.All (service principals) and Directory.Read.All (oauth2PermissionGrants); Directory.Read.All alone covers both"},
-	},
-	"tenant.caller": {
-		{"roleAssignments", "the Microsoft Graph permission RoleManagement.Read.Directory (least privileged for listing directory role assignments)"},
-		{"servicePrincipals", "the Microsoft Graph permission Application.Read.All (to read the scanning application's own service principal; Directory.Read.All also works)"},
-		{"", "a Microsoft Graph permission for GET /me and /me/memberOf, which the reference facts do not name (INFERENCE: User.Read for /me, Directory.Read.All for the directory roles in /me/memberOf)"},
-	},
-	"tenant.sharePoint": {
-		{"sites/root", "the Microsoft Graph permission Sites.Read.All, to find the SharePoint admin site from the root site (INFERENCE from the Graph site-get reference, not in the reference facts), or sharePointAdminUrl set in tenants.yaml"},
-		{"", "the SharePoint Administrator or Global Administrator role, for GET /_api/SPO.Tenant on the admin site (NOT CONFIRMED by an official REST reference)"},
-	},
-	"tenant.groupSettings": {
-		{"", "the Microsoft Graph permission Directory.Read.All (least privileged for GET /groupSettings, fleet facts §2a)"},
-	},
-	"environment.organization": {
-		{"", dataverseRole("read on the Organization table (prvReadOrganization: INFERENCE, named by Dataverse's prv + verb + SchemaName rule)")},
-	},
-	"environment.sharePointSites": {
-		{"", dataverseRole("read on SharePoint Site (prvReadSharePointSite: INFERENCE, named by the prv + verb + SchemaName rule)")},
-	},
-	"environment.documentLocations": {
-		{"", dataverseRole("read on Document Location (prvReadSharePointDocumentLocation: the SchemaName SharePointDocumentLocation is documented, the name follows the prv + verb + SchemaName rule, INFERENCE)")},
-	},
-	"environment.entities": {
-		{"", dataverseRole("read access to table definitions (EntityDefinitions), for which the reference facts name no privilege (INFERENCE: any user of the environment with a security role reads them)")},
-	},
-	"environment.caller": {
-		{"WhoAmI", dataverseRole("nothing but a user in the environment for WhoAmI (INFERENCE: no privilege is documented for it)")},
-		{"", dataverseRole("read on User, Security Role and Team, to list the caller's roles directly and through teams (INFERENCE: prvReadUser, prvReadRole, prvReadTeam; not in the reference facts)")},
-	},
-	"environment.rolePrivileges": {
-		{"", dataverseRole("read on User, Security Role, Team and the privilege tables, to list the roles enabled users hold and what each grants (INFERENCE: not in the reference facts, fleet facts §2b)")},
-	},
-}
-
-// dataverseRole is the need of a Dataverse read.
-func dataverseRole(privilege string) string {
-	return "a Dataverse security role with " + privilege + "; System Administrator, which the caller needs anyway (TL-ROLE-001), grants it (INFERENCE)"
-}
-
 // permissionFor returns what the request source of the section at path
-// needs, or "" for a section the table does not know.
+// needs, from the one permissions table (internal/permissions, the source
+// of docs/permissions.md), or "" for a section the table does not know.
 func permissionFor(path, source string) string {
-	for _, n := range sectionNeeds[path] {
-		if n.request == "" || strings.Contains(source, n.request) {
-			return n.permission
-		}
-	}
-	return ""
+	return permissions.Needs(path, source)
 }
 
 // sectionAt returns the section at a snapshot path such as

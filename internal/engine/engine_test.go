@@ -697,18 +697,18 @@ func TestAdviceFitsStatus(t *testing.T) {
 		permission      string // a part of Access.Permission
 		advice          string // a part of Access.Advice
 	}{
-		{"tenant.licenses", "GET https://graph.microsoft.com/v1.0/subscribedSkus", 403, nil, "TL-LIC-001", "Organization.Read.All", "grant it the Microsoft Graph permission Organization.Read.All"},
+		{"tenant.licenses", "GET https://graph.microsoft.com/v1.0/subscribedSkus", 403, nil, "TL-LIC-001", "Organization.Read.All", "grant it the Microsoft Graph application permission Organization.Read.All"},
 		{"tenant.consent", "GET https://graph.microsoft.com/v1.0/servicePrincipals(appId='x')", 403, nil, "TL-CONSENT-001", "Application.Read.All", "HTTP 403"},
 		{"tenant.consent", "GET https://graph.microsoft.com/v1.0/oauth2PermissionGrants?$filter=clientId eq 'x'", 403, nil, "TL-CONSENT-001", "Directory.Read.All", "HTTP 403"},
 		{"tenant.caller", "GET https://graph.microsoft.com/v1.0/roleManagement/directory/roleAssignments", 403, nil, "TL-ROLE-002", "RoleManagement.Read.Directory", "grant it"},
 		{"tenant.caller", "GET https://graph.microsoft.com/v1.0/me?$select=id", 429, nil, "TL-ROLE-002", "INFERENCE", "scan again later"},
-		{"tenant.sharePoint", "GET https://contoso-admin.sharepoint.com/_api/SPO.Tenant", 403, nil, "TL-SP-005", "SharePoint Administrator or Global Administrator", "HTTP 403"},
+		{"tenant.sharePoint", "GET https://contoso-admin.sharepoint.com/_api/SPO.Tenant", 403, nil, "TL-SP-005", "SharePoint Administrator (NOT CONFIRMED) or Global Administrator", "HTTP 403"},
 		{"tenant.sharePoint", "GET https://graph.microsoft.com/v1.0/sites/root", 404, nil, "TL-SP-005", "Sites.Read.All", "sharePointAdminUrl"},
 		{"environment.organization", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/organizations", 401, nil, "TL-SP-001", "prvReadOrganization", "a user of the environment"},
 		{"environment.sharePointSites", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointsites", 503, nil, "TL-SP-002", "prvReadSharePointSite", "scan again later"},
 		{"environment.documentLocations", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/sharepointdocumentlocations", 500, nil, "TL-SP-003", "prvReadSharePointDocumentLocation", "HTTP 500"},
 		{"environment.entities", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/EntityDefinitions", 0, nil, "TL-ENT-001", "EntityDefinitions", "no usable answer"},
-		{"environment.caller", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/systemusers(x)/systemuserroles_association", 200, []string{"_roletemplateid_value"}, "TL-ROLE-001", "User, Security Role and Team", "answered without _roletemplateid_value"},
+		{"environment.caller", "GET https://contoso-sales.crm.dynamics.com/api/data/v9.2/systemusers(x)/systemuserroles_association", 200, []string{"_roletemplateid_value"}, "TL-ROLE-001", "prvReadUser (INFERENCE) and prvReadRole", "answered without _roletemplateid_value"},
 	}
 	eng := builtin(t)
 	for _, tt := range tests {
