@@ -22,7 +22,7 @@ func TestImportDirection(t *testing.T) {
 		"collectors":        {module + "internal/engine", module + "report", module + "internal/cli"},
 		"report":            {module + "collectors", module + "internal/engine", module + "internal/cli"},
 		"internal/engine":   {module + "collectors", module + "report", module + "internal/cli"},
-		"internal/emulator": {module + "collectors", module + "internal/odata"},
+		"internal/emulator": {module + "collectors", module + "internal/odata", module + "internal/permissions"},
 		"internal/odata":    {module + "internal/engine", module + "report", module + "internal/cli"},
 		"internal/scan":     {module + "report", module + "internal/cli"},
 	}

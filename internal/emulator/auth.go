@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/teamslink/teamslink/internal/permissions"
 )
 
 // tokenInfo is what the server remembers about an access token it issued.
@@ -420,20 +419,26 @@ func (s *Server) signToken(t *tokenInfo, now time.Time) (string, error) {
 	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
+// Graph permissions a client holds when its scenario names none: enough
+// for every read of a scan, as an application (roles) or as a person
+// (scp). They are the emulator's own lists, written from the facts, not
+// taken from teamslink's permissions table, so that a test comparing the
+// two can disagree.
+var (
+	defaultAppGraph       = []string{"Organization.Read.All", "Application.Read.All", "Directory.Read.All", "RoleManagement.Read.Directory", "Sites.Read.All"}
+	defaultDelegatedGraph = []string{"Organization.Read.All", "Application.Read.All", "User.Read", "Directory.Read.All", "RoleManagement.Read.Directory", "Sites.Read.All"}
+)
+
 // grantedGraph returns the Graph permissions of a client: those its
-// scenario grants, or by default the least privileged permission of every
-// Graph request teamslink makes as an application or as a person.
+// scenario grants, else the defaults for an application or a person.
 func (ts *tenantState) grantedGraph(clientID string, appOnly bool) []string {
 	if p, ok := ts.graphPerms[clientID]; ok {
 		return p
 	}
-	out := []string{}
-	for _, n := range permissions.GraphPermissions(permissions.ModeScan, !appOnly) {
-		if !slices.Contains(out, n.AnyOf[0].Name) {
-			out = append(out, n.AnyOf[0].Name)
-		}
+	if appOnly {
+		return slices.Clone(defaultAppGraph)
 	}
-	return out
+	return slices.Clone(defaultDelegatedGraph)
 }
 
 // aadError writes an Entra-style OAuth error.

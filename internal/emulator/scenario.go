@@ -81,9 +81,9 @@ type Client struct {
 	SecretEnv string `yaml:"secretEnv"`
 	// GraphPermissions are the Microsoft Graph permissions granted to the
 	// client (with admin consent): the roles claim of its app-only Graph
-	// tokens, the scp claim of its delegated ones. Unset grants the least
-	// privileged permission of every Graph request teamslink makes (from
-	// internal/permissions); an empty list grants none.
+	// tokens, the scp claim of its delegated ones. Unset grants what every
+	// read of a scan needs (the emulator's own list, in auth.go); an empty
+	// list grants none.
 	GraphPermissions *[]string `yaml:"graphPermissions"`
 }
 
