@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // tokenInfo is what the server remembers about an access token it issued.
