@@ -41,6 +41,7 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 	if err != nil {
 		return nil, nil, err
 	}
+	defer opts.withTransports()()
 	started := opts.Now()
 	targets, err := discoverTenants(ctx, cfg.Defaults, tenants, opts)
 	if err != nil {

@@ -21,10 +21,17 @@ type session struct {
 	opts   *Options
 }
 
-// newSession builds the tenant's HTTP client and credential. With
+// newSession builds the tenant's credential and takes the run's shared HTTP
+// client for its endpoints (a new one when the run has none). With
 // Options.Metrics the credential's token requests count as login requests.
 func newSession(t config.Tenant, opts *Options) (*session, error) {
-	httpClient, err := auth.HTTPClient(t.Endpoints)
+	var httpClient *http.Client
+	var err error
+	if opts.transports != nil {
+		httpClient, err = opts.transports.Client(t.Endpoints)
+	} else {
+		httpClient, err = auth.HTTPClient(t.Endpoints)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
 	}
