@@ -18,7 +18,8 @@ const benchLatency = "20ms"
 
 // syntheticFleet makes n copies of the sample scenario "ready", each its
 // own tenant with its own hosts and envs environments, every request
-// delayed by latency ("" for none).
+// delayed by latency ("" for none); requests inside a $batch travel in
+// their batch's round trip and are not delayed again.
 func syntheticFleet(tb testing.TB, n, envs int, latency string) []*emulator.Scenario {
 	tb.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "ready.yaml"))
@@ -44,7 +45,7 @@ func syntheticFleet(tb testing.TB, n, envs int, latency string) []*emulator.Scen
 			tb.Fatal(err)
 		}
 		if latency != "" {
-			sc.Faults = append(sc.Faults, emulator.Fault{Name: "latency", Kind: emulator.FaultLatency, Delay: latency})
+			sc.Faults = append(sc.Faults, emulator.Fault{Name: "latency", Kind: emulator.FaultLatency, Delay: latency, Match: emulator.FaultMatch{Scope: "outer"}})
 		}
 		out[i] = sc
 	}
