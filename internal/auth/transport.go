@@ -176,8 +176,8 @@ func (p *Transports) CloseIdleConnections() {
 // connects: net/http dials a connection for every request that finds none
 // idle, so the tenants of a fleet starting together would each handshake
 // with the login and Graph hosts before the first HTTP/2 connection, which
-// all of them could share, is up. Once the first request has been written
-// (or has failed), the rest go as they come; a host that speaks only
+// all of them could share, is up. Once the first request has its first
+// response byte (or has failed), the rest go as they come; a host that speaks only
 // HTTP/1.1 still gets as many connections as it has requests.
 type firstConnGate struct {
 	next  *http.Transport
@@ -205,7 +205,10 @@ func (g *firstConnGate) RoundTrip(r *http.Request) (*http.Response, error) {
 	var once sync.Once
 	release := func() { once.Do(func() { close(ready) }) }
 	defer release()
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { release() }}
+	// Not as soon as the connection is handed over: net/http pools an
+	// HTTP/2 connection just after, and a request let go in between dials
+	// again.
+	trace := &httptrace.ClientTrace{GotFirstResponseByte: release}
 	return g.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
 }
 

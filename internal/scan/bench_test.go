@@ -109,7 +109,10 @@ func BenchmarkFleet(b *testing.B) {
 		if len(snap.Tenants) != tenants {
 			b.Fatalf("%d tenants collected, want %d", len(snap.Tenants), tenants)
 		}
-		for _, n := range srv.Handshakes() {
+		for h, n := range srv.Handshakes() {
+			if n > 1 {
+				b.Logf("%d handshakes with %s", n, h)
+			}
 			handshakes += n
 		}
 		for _, r := range srv.Requests() {

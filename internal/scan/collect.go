@@ -60,6 +60,7 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		}
 		jobs = append(jobs, tr.wrap(i, job))
 	}
+	prefetchTokens(ctx, targets, 4*opts.concurrency())
 	snap := collectors.Collect(ctx, jobs, collectors.Options{
 		Concurrency: opts.concurrency(), PerTenant: opts.perTenant(),
 		Now: opts.Now, Tool: opts.tool(),
@@ -73,6 +74,25 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 	return snap, tr, nil
 }
 
+// prefetchTokens gets the collectors' tokens of the targets, up to
+// tenants at once, each tenant's scopes concurrently, before any collector
+// takes a slot: a slot then never waits on the login endpoint.
+func prefetchTokens(ctx context.Context, targets []*Target, tenants int) {
+	slots := make(chan struct{}, tenants)
+	var wg sync.WaitGroup
+	for _, tt := range targets {
+		if tt.Failure != nil {
+			continue
+		}
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			tt.session.prefetch(ctx)
+		})
+	}
+	wg.Wait()
+}
+
 // tenantJob wires one tenant: the session's credential and HTTP client, a
 // Graph and a SharePoint collector for the tenant, a Dataverse collector
 // per environment.
@@ -80,6 +100,7 @@ func tenantJob(t config.Tenant, defaults config.Defaults, opts *Options, sess *s
 	// Observed, so that a credential that cannot sign in is said once for
 	// the tenant, not once per request.
 	cred := sess.cred
+	sess.scopes = nil // those of discovery are fetched already
 	job := collectors.TenantJob{
 		Tenant: snapshot.Tenant{ID: t.ID, Name: t.Name, Cloud: string(t.Cloud)},
 		Credential: collectors.Credential{
