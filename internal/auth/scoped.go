@@ -72,16 +72,19 @@ func (s *Scoped) credFor(scopes []string) *scopedCred {
 }
 
 // GetToken asks the credential of opts.Scopes. The first call after a
-// Prefetch of those scopes returns what the prefetch got, so that a
-// credential that cannot sign in is not asked twice for it.
+// Prefetch of those scopes asking for the same kind of token (capable of
+// continuous access evaluation, no claims) returns what the prefetch got,
+// so that a credential that cannot sign in is not asked twice for it.
 func (s *Scoped) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	c := s.credFor(opts.Scopes)
-	c.mu.Lock()
-	p := c.pending
-	c.pending = nil
-	c.mu.Unlock()
-	if p != nil {
-		return p.tok, p.err
+	if opts.EnableCAE && opts.Claims == "" {
+		c.mu.Lock()
+		p := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		if p != nil {
+			return p.tok, p.err
+		}
 	}
 	return s.get(ctx, c, opts)
 }
@@ -100,7 +103,7 @@ func (s *Scoped) get(ctx context.Context, c *scopedCred, opts policy.TokenReques
 }
 
 // Prefetch asks for a token of each scope concurrently and waits for them
-// all; each answer, token or error, is kept for the next GetToken of its
+// all, capable of continuous access evaluation as internal/odata asks; each answer, token or error, is kept for the next GetToken of its
 // scope. A scope prefetched before is asked again (its credential's cache
 // answers while the token is fresh).
 func (s *Scoped) Prefetch(ctx context.Context, scopes []string) {
@@ -108,7 +111,7 @@ func (s *Scoped) Prefetch(ctx context.Context, scopes []string) {
 	for _, scope := range scopes {
 		c := s.credFor([]string{scope})
 		wg.Go(func() {
-			tok, err := s.get(ctx, c, policy.TokenRequestOptions{Scopes: []string{scope}})
+			tok, err := s.get(ctx, c, policy.TokenRequestOptions{Scopes: []string{scope}, EnableCAE: true})
 			if ctx.Err() != nil {
 				return // interrupted: nothing to keep
 			}

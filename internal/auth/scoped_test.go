@@ -56,7 +56,7 @@ func TestScoped(t *testing.T) {
 				t.Fatalf("%d credentials built, want one per scope (%d)", len(built), len(scopes))
 			}
 			for _, sc := range scopes {
-				tok, err := s.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sc}})
+				tok, err := s.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{sc}, EnableCAE: true})
 				if !errors.Is(err, tc.err) || (err == nil && tok.Token != sc) {
 					t.Errorf("GetToken(%s) = %q, %v", sc, tok.Token, err)
 				}
