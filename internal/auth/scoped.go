@@ -106,11 +106,18 @@ func (s *Scoped) get(ctx context.Context, c *scopedCred, opts policy.TokenReques
 // all, capable of continuous access evaluation as internal/odata asks; each answer, token or error, is kept for the next GetToken of its
 // scope. A scope prefetched before is asked again (its credential's cache
 // answers while the token is fresh).
-func (s *Scoped) Prefetch(ctx context.Context, scopes []string) {
+//
+// Each request holds a place in slots, when not nil, while it runs: a run
+// bounds its token requests in flight across tenants with one channel.
+func (s *Scoped) Prefetch(ctx context.Context, scopes []string, slots chan struct{}) {
 	var wg sync.WaitGroup
 	for _, scope := range scopes {
 		c := s.credFor([]string{scope})
 		wg.Go(func() {
+			if slots != nil {
+				slots <- struct{}{}
+				defer func() { <-slots }()
+			}
 			tok, err := s.get(ctx, c, policy.TokenRequestOptions{Scopes: []string{scope}, EnableCAE: true})
 			if ctx.Err() != nil {
 				return // interrupted: nothing to keep

@@ -51,7 +51,7 @@ func TestScoped(t *testing.T) {
 			first, _ := build()
 			s := NewScoped(first, build)
 			scopes := []string{"a/.default", "b/.default", "c/.default"}
-			s.Prefetch(t.Context(), scopes)
+			s.Prefetch(t.Context(), scopes, make(chan struct{}, 2))
 			if len(built) != len(scopes) {
 				t.Fatalf("%d credentials built, want one per scope (%d)", len(built), len(scopes))
 			}

@@ -60,7 +60,7 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		}
 		jobs = append(jobs, tr.wrap(i, job))
 	}
-	prefetchTokens(ctx, targets, 4*opts.concurrency())
+	prefetchTokens(ctx, targets)
 	snap := collectors.Collect(ctx, jobs, collectors.Options{
 		Concurrency: opts.concurrency(), PerTenant: opts.perTenant(),
 		Now: opts.Now, Tool: opts.tool(),
@@ -74,21 +74,23 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 	return snap, tr, nil
 }
 
-// prefetchTokens gets the collectors' tokens of the targets, up to
-// tenants at once, each tenant's scopes concurrently, before any collector
-// takes a slot: a slot then never waits on the login endpoint.
-func prefetchTokens(ctx context.Context, targets []*Target, tenants int) {
-	slots := make(chan struct{}, tenants)
+// maxTokenRequests bounds the token requests of a run in flight at once:
+// they share one HTTP/2 connection to the login host, and a client opens
+// another once more than the server's stream limit (100 until its settings
+// arrive) are open.
+const maxTokenRequests = 64
+
+// prefetchTokens gets the collectors' tokens of the targets, concurrently
+// (at most maxTokenRequests at once), before any collector takes a slot:
+// a slot then never waits on the login endpoint.
+func prefetchTokens(ctx context.Context, targets []*Target) {
+	slots := make(chan struct{}, maxTokenRequests)
 	var wg sync.WaitGroup
 	for _, tt := range targets {
 		if tt.Failure != nil {
 			continue
 		}
-		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			tt.session.prefetch(ctx)
-		})
+		wg.Go(func() { tt.session.prefetch(ctx, slots) })
 	}
 	wg.Wait()
 }

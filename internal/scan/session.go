@@ -73,11 +73,11 @@ func newSession(t config.Tenant, opts *Options) (*session, error) {
 // that no collector waits for one while it holds a slot. Without a
 // credential per scope it does nothing: the tokens would come one after
 // another anyway.
-func (s *session) prefetch(ctx context.Context) {
+func (s *session) prefetch(ctx context.Context, slots chan struct{}) {
 	if s.scoped == nil || len(s.scopes) == 0 {
 		return
 	}
-	s.scoped.Prefetch(ctx, slices.Compact(slices.Sorted(slices.Values(s.scopes))))
+	s.scoped.Prefetch(ctx, slices.Compact(slices.Sorted(slices.Values(s.scopes))), slots)
 }
 
 // client returns an odata client of the session for the service root base,
