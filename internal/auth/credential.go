@@ -75,7 +75,9 @@ func newCredential(t config.Tenant, opts Options) (azcore.TokenCredential, error
 	if t.Auth.Method == config.MethodManagedIdentity && serviceFabric(lookup) {
 		// MSAL pins the Service Fabric endpoint's certificate on a clone of
 		// the client's own *http.Transport and refuses any other transport.
-		co.Transport = hc
+		bare := *hc
+		bare.Transport = bareTransport(hc)
+		co.Transport = &bare
 	}
 	noDiscovery := disableInstanceDiscovery(t)
 	a := t.Auth

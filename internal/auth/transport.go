@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/teamslink/teamslink/internal/config"
@@ -59,12 +61,24 @@ func (*responseTooLargeError) NonRetriable() {}
 // certificate against it, so the emulator must present a certificate for
 // each real host, signed by a root in CAFile. Connections to other ports go
 // where their URL says.
+//
+// Each call builds a new transport; a fleet shares them through Transports.
 func HTTPClient(ep config.Endpoints) (*http.Client, error) {
-	roots, err := x509.SystemCertPool()
+	return newHTTPClient(ep, maxIdleConnsPerHost)
+}
+
+// systemRoots is the system certificate pool, loaded once per process:
+// x509.SystemCertPool returns a new copy on every call, and a fleet must
+// not hold one per tenant. It is only read; a CA file extends a clone.
+var systemRoots = sync.OnceValues(x509.SystemCertPool)
+
+func newHTTPClient(ep config.Endpoints, idlePerHost int) (*http.Client, error) {
+	roots, err := systemRoots()
 	if err != nil {
 		return nil, fmt.Errorf("load system root certificates: %w", err)
 	}
 	if ep.CAFile != "" {
+		roots = roots.Clone()
 		if err := appendCAFile(roots, ep.CAFile); err != nil {
 			return nil, err
 		}
@@ -80,7 +94,7 @@ func HTTPClient(ep config.Endpoints) (*http.Client, error) {
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       idleConnTimeout,
 		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		MaxIdleConnsPerHost:   idlePerHost,
 	}
 	if target := ep.ConnectTo; target != "" {
 		if _, _, err := net.SplitHostPort(target); err != nil {
@@ -95,6 +109,118 @@ func HTTPClient(ep config.Endpoints) (*http.Client, error) {
 		}
 	}
 	return &http.Client{Transport: tr, Timeout: clientTimeout}, nil
+}
+
+// Transports shares HTTP clients across the tenants of a run: one
+// transport, so one pool of connections, per distinct endpoints setting
+// (connect-to and CA file; the proxy comes from the process's environment).
+// Tenants with the same setting reuse each other's connections to the
+// hosts they share (login, Graph); credentials stay per tenant, in each
+// request's Authorization header. It is safe for concurrent use.
+type Transports struct {
+	idlePerHost int
+	mu          sync.Mutex
+	clients     map[transportKey]*http.Client
+}
+
+type transportKey struct{ connectTo, caFile string }
+
+// NewTransports returns an empty set whose transports keep at most
+// idlePerHost idle connections per host (the run's concurrency; 0 or less
+// means the default of HTTPClient).
+func NewTransports(idlePerHost int) *Transports {
+	if idlePerHost <= 0 {
+		idlePerHost = maxIdleConnsPerHost
+	}
+	return &Transports{idlePerHost: idlePerHost, clients: map[transportKey]*http.Client{}}
+}
+
+// Client returns the shared client for ep's connect-to and CA file,
+// building it on first use (an unreadable CA file is an error every time).
+// Callers must not change the client; they may copy it.
+func (p *Transports) Client(ep config.Endpoints) (*http.Client, error) {
+	k := transportKey{connectTo: ep.ConnectTo, caFile: ep.CAFile}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c, ok := p.clients[k]; ok {
+		return c, nil
+	}
+	c, err := newHTTPClient(config.Endpoints{ConnectTo: ep.ConnectTo, CAFile: ep.CAFile}, p.idlePerHost)
+	if err != nil {
+		return nil, err
+	}
+	c.Transport = &firstConnGate{next: c.Transport.(*http.Transport), hosts: map[string]chan struct{}{}}
+	p.clients[k] = c
+	return c, nil
+}
+
+// Len is how many distinct transports the set holds.
+func (p *Transports) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.clients)
+}
+
+// CloseIdleConnections closes every idle connection of every transport of
+// the set, as a run ends: they would otherwise live for the idle timeout.
+// Connections in use are left alone; the clients stay usable.
+func (p *Transports) CloseIdleConnections() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.clients {
+		c.CloseIdleConnections()
+	}
+}
+
+// firstConnGate holds the requests to a host while the first one to it
+// connects: net/http dials a connection for every request that finds none
+// idle, so the tenants of a fleet starting together would each handshake
+// with the login and Graph hosts before the first HTTP/2 connection, which
+// all of them could share, is up. Once the first request has its first
+// response byte (or has failed), the rest go as they come; a host that speaks only
+// HTTP/1.1 still gets as many connections as it has requests.
+type firstConnGate struct {
+	next  *http.Transport
+	mu    sync.Mutex
+	hosts map[string]chan struct{} // closed once the host's first request is written
+}
+
+func (g *firstConnGate) RoundTrip(r *http.Request) (*http.Response, error) {
+	key := r.URL.Scheme + "://" + r.URL.Host
+	g.mu.Lock()
+	ready, seen := g.hosts[key]
+	if !seen {
+		ready = make(chan struct{})
+		g.hosts[key] = ready
+	}
+	g.mu.Unlock()
+	if seen {
+		select {
+		case <-ready:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+		return g.next.RoundTrip(r)
+	}
+	var once sync.Once
+	release := func() { once.Do(func() { close(ready) }) }
+	defer release()
+	// Not as soon as the connection is handed over: net/http pools an
+	// HTTP/2 connection just after, and a request let go in between dials
+	// again.
+	trace := &httptrace.ClientTrace{GotFirstResponseByte: release}
+	return g.next.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
+}
+
+// CloseIdleConnections closes the idle connections of the transport.
+func (g *firstConnGate) CloseIdleConnections() { g.next.CloseIdleConnections() }
+
+// bareTransport is the *http.Transport under c's, or c's own.
+func bareTransport(c *http.Client) http.RoundTripper {
+	if g, ok := c.Transport.(*firstConnGate); ok {
+		return g.next
+	}
+	return c.Transport
 }
 
 // limitBodies returns a copy of base whose response bodies fail to read past

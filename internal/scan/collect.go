@@ -41,6 +41,7 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 	if err != nil {
 		return nil, nil, err
 	}
+	defer opts.withTransports()()
 	started := opts.Now()
 	targets, err := discoverTenants(ctx, cfg.Defaults, tenants, opts)
 	if err != nil {
@@ -59,6 +60,7 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		}
 		jobs = append(jobs, tr.wrap(i, job))
 	}
+	prefetchTokens(ctx, targets)
 	snap := collectors.Collect(ctx, jobs, collectors.Options{
 		Concurrency: opts.concurrency(), PerTenant: opts.perTenant(),
 		Now: opts.Now, Tool: opts.tool(),
@@ -72,6 +74,27 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 	return snap, tr, nil
 }
 
+// maxTokenRequests bounds the token requests of a run in flight at once:
+// they share one HTTP/2 connection to the login host, and a client opens
+// another once more than the server's stream limit (100 until its settings
+// arrive) are open.
+const maxTokenRequests = 64
+
+// prefetchTokens gets the collectors' tokens of the targets, concurrently
+// (at most maxTokenRequests at once), before any collector takes a slot:
+// a slot then never waits on the login endpoint.
+func prefetchTokens(ctx context.Context, targets []*Target) {
+	slots := make(chan struct{}, maxTokenRequests)
+	var wg sync.WaitGroup
+	for _, tt := range targets {
+		if tt.Failure != nil {
+			continue
+		}
+		wg.Go(func() { tt.session.prefetch(ctx, slots) })
+	}
+	wg.Wait()
+}
+
 // tenantJob wires one tenant: the session's credential and HTTP client, a
 // Graph and a SharePoint collector for the tenant, a Dataverse collector
 // per environment.
@@ -79,6 +102,7 @@ func tenantJob(t config.Tenant, defaults config.Defaults, opts *Options, sess *s
 	// Observed, so that a credential that cannot sign in is said once for
 	// the tenant, not once per request.
 	cred := sess.cred
+	sess.scopes = nil // those of discovery are fetched already
 	job := collectors.TenantJob{
 		Tenant: snapshot.Tenant{ID: t.ID, Name: t.Name, Cloud: string(t.Cloud)},
 		Credential: collectors.Credential{

@@ -52,6 +52,7 @@ func Discover(ctx context.Context, cfg *config.Config, opts Options) ([]*Target,
 	if err != nil {
 		return nil, err
 	}
+	defer opts.withTransports()()
 	return discoverTenants(ctx, cfg.Defaults, tenants, &opts)
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/teamslink/teamslink/collectors"
+	"github.com/teamslink/teamslink/internal/auth"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/metrics"
 )
@@ -67,6 +68,22 @@ type Options struct {
 	// how many: once with none done when collection starts, then as each
 	// finishes. It is called from one goroutine at a time.
 	Progress func(done, total int)
+
+	// transports are the run's shared HTTP transports, set by the entry
+	// point (Discover, Collect) that first needs them and closed when it
+	// ends.
+	transports *auth.Transports
+}
+
+// withTransports gives opts the run's shared transports unless it has
+// them, and returns what to call as the run ends: closing the idle
+// connections of those it made.
+func (o *Options) withTransports() (done func()) {
+	if o.transports != nil {
+		return func() {}
+	}
+	o.transports = auth.NewTransports(max(o.concurrency(), o.perTenant()))
+	return o.transports.CloseIdleConnections
 }
 
 // The bounds of a run unless told otherwise: well under Dataverse's 52

@@ -1,9 +1,13 @@
 package scan
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/teamslink/teamslink/internal/auth"
 	"github.com/teamslink/teamslink/internal/config"
@@ -19,12 +23,23 @@ type session struct {
 	http   *http.Client
 	cred   *auth.Observed
 	opts   *Options
+	// scoped is the credential under cred when the tenant's method gets
+	// one per scope (else nil); scopes are those of the collectors' clients.
+	scoped *auth.Scoped
+	scopes []string
 }
 
-// newSession builds the tenant's HTTP client and credential. With
+// newSession builds the tenant's credential and takes the run's shared HTTP
+// client for its endpoints (a new one when the run has none). With
 // Options.Metrics the credential's token requests count as login requests.
 func newSession(t config.Tenant, opts *Options) (*session, error) {
-	httpClient, err := auth.HTTPClient(t.Endpoints)
+	var httpClient *http.Client
+	var err error
+	if opts.transports != nil {
+		httpClient, err = opts.transports.Client(t.Endpoints)
+	} else {
+		httpClient, err = auth.HTTPClient(t.Endpoints)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
 	}
@@ -36,20 +51,39 @@ func newSession(t config.Tenant, opts *Options) (*session, error) {
 		c.Transport = opts.Metrics.RoundTripper(metrics.APILogin, httpClient.Transport)
 		credClient = &c
 	}
-	built, err := auth.NewCredential(t, auth.Options{
+	credOpts := auth.Options{
 		HTTPClient:       credClient,
 		LookupEnv:        opts.LookupEnv,
 		DeviceCodePrompt: opts.DeviceCodePrompt,
-	})
+	}
+	built, err := auth.NewCredential(t, credOpts)
 	if err != nil {
 		return nil, err
 	}
-	return &session{tenant: t, http: httpClient, cred: auth.Observe(built), opts: opts}, nil
+	s := &session{tenant: t, http: httpClient, opts: opts}
+	if auth.PerScope(t.Auth.Method) {
+		s.scoped = auth.NewScoped(built, func() (azcore.TokenCredential, error) { return auth.NewCredential(t, credOpts) })
+		built = s.scoped
+	}
+	s.cred = auth.Observe(built)
+	return s, nil
+}
+
+// prefetch gets the tokens of the collectors' scopes, concurrently, so
+// that no collector waits for one while it holds a slot. Without a
+// credential per scope it does nothing: the tokens would come one after
+// another anyway.
+func (s *session) prefetch(ctx context.Context, slots chan struct{}) {
+	if s.scoped == nil || len(s.scopes) == 0 {
+		return
+	}
+	s.scoped.Prefetch(ctx, slices.Compact(slices.Sorted(slices.Values(s.scopes))), slots)
 }
 
 // client returns an odata client of the session for the service root base,
 // its requests counted under api when the run has metrics.
 func (s *session) client(api, base string, flavor odata.Flavor, scope string, maxResponse int64) (*odata.Client, error) {
+	s.scopes = append(s.scopes, scope)
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
