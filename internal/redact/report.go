@@ -61,7 +61,7 @@ func (r *Redactor) Report(rep *finding.Report) (*finding.Report, error) {
 	for i := range c.Waivers {
 		w := &c.Waivers[i]
 		w.Tenant, w.Environment = r.ID(w.Tenant), r.Text(w.Environment)
-		w.Reason, w.Owner, w.Source = r.Text(w.Reason), r.Text(w.Owner), r.Text(w.Source)
+		w.Reason, w.Owner, w.Source, w.Message = r.Text(w.Reason), r.Text(w.Owner), r.Text(w.Source), r.Text(w.Message)
 	}
 	return &c, nil
 }
