@@ -286,14 +286,27 @@ func (r *Redactor) URL(s string) string {
 			out += "?" + r.plainText(u.RawQuery)
 		}
 	} else {
-		segs := strings.Split(u.EscapedPath(), "/")
-		for i, seg := range segs {
-			segs[i] = r.segment(seg)
-		}
-		out += strings.Join(segs, "/")
+		out += r.path(u.EscapedPath())
 	}
 	r.learn(s, out)
 	return out
+}
+
+// path redacts a path segment by segment; from a SharePoint API segment
+// (_api, _layouts, _vti_bin) on, the path is an API and is kept.
+func (r *Redactor) path(p string) string {
+	segs := strings.Split(p, "/")
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "_") {
+			rest := r.plainText(strings.Join(segs[i:], "/"))
+			if i == 0 {
+				return rest
+			}
+			return strings.Join(segs[:i], "/") + "/" + rest
+		}
+		segs[i] = r.segment(seg)
+	}
+	return strings.Join(segs, "/")
 }
 
 func (r *Redactor) segment(seg string) string {

@@ -304,6 +304,7 @@ func TestTokens(t *testing.T) {
 		{"idempotent", tok + ".crm.dynamics.com", tok + ".crm.dynamics.com", r.Host},
 		{"upn", "Admin@Contoso.onmicrosoft.com", r.Token("user", "admin@contoso.onmicrosoft.com") + "@redacted.invalid", r.Email},
 		{"site url", "https://contoso.sharepoint.com/sites/sales", "https://" + tok + ".sharepoint.com/sites/" + r.Token("path", "sales"), r.URL},
+		{"sharepoint api url", "https://contoso-admin.sharepoint.com/_api/SPO.Tenant", "https://" + tok + "-admin.sharepoint.com/_api/SPO.Tenant", r.URL},
 		{"api url", "https://contoso.crm.dynamics.com/api/data/v9.2/organizations?$select=a", "https://" + tok + ".crm.dynamics.com/api/data/v9.2/organizations?$select=a", r.URL},
 		{"text", "GET https://contoso.crm.dynamics.com/api/data/v9.2/x failed for bob@contoso.com.", "GET https://" + tok + ".crm.dynamics.com/api/data/v9.2/x failed for " + r.Token("user", "bob@contoso.com") + "@redacted.invalid.", r.Text},
 	}

@@ -211,11 +211,7 @@ func (r *Redactor) relative(s string) string {
 	if s == "" {
 		return s
 	}
-	segs := strings.Split(s, "/")
-	for i, seg := range segs {
-		segs[i] = r.segment(seg)
-	}
-	out := strings.Join(segs, "/")
+	out := r.path(s)
 	r.learn(s, out)
 	return out
 }
