@@ -179,6 +179,7 @@ assessed (a failed sign-in included), 4 internal error (or a --push-gateway push
 		newReportCommand(deps),
 		newEnvironmentsCommand(deps),
 		newServeCommand(deps),
+		newSupportBundleCommand(deps),
 	)
 	return root
 }
