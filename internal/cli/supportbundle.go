@@ -305,27 +305,29 @@ func sanitizeConfig(r *redact.Redactor, data []byte) ([]byte, error) {
 	if err := yaml.UnmarshalWithOptions(data, &v, yaml.UseOrderedMap()); err != nil {
 		return nil, fmt.Errorf("support-bundle: read config: %w", err)
 	}
-	out, err := yaml.Marshal(sanitizeValue(r, "", v))
+	out, err := yaml.Marshal(sanitizeValue(r, "", "", v))
 	if err != nil {
 		return nil, fmt.Errorf("support-bundle: write config: %w", err)
 	}
 	return append([]byte("# tenants.yaml, sanitized by teamslink support-bundle\n"), out...), nil
 }
 
-func sanitizeValue(r *redact.Redactor, key string, v any) any {
+// sanitizeValue sanitizes v, the value of key in a mapping that is an
+// item of the list under list (tenants, environments, ...).
+func sanitizeValue(r *redact.Redactor, list, key string, v any) any {
 	k := strings.ToLower(key)
 	switch x := v.(type) {
 	case yaml.MapSlice:
 		out := make(yaml.MapSlice, len(x))
 		for i, item := range x {
 			name, _ := item.Key.(string)
-			out[i] = yaml.MapItem{Key: item.Key, Value: sanitizeValue(r, name, item.Value)}
+			out[i] = yaml.MapItem{Key: item.Key, Value: sanitizeValue(r, list, name, item.Value)}
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, item := range x {
-			out[i] = sanitizeValue(r, key, item)
+			out[i] = sanitizeValue(r, key, key, item)
 		}
 		return out
 	case string:
@@ -336,10 +338,11 @@ func sanitizeValue(r *redact.Redactor, key string, v any) any {
 			return x
 		case k == "id" || k == "tenant" || strings.HasSuffix(k, "clientid"):
 			return r.ID(x)
+		case k == "name" && list == "tenants":
+			return r.Name("tenant", x) // as the snapshot's tenant names
+		case k == "name" && list == "environments":
+			return r.Name("env", x)
 		case k == "name":
-			if t := r.Text(x); t != x {
-				return t
-			}
 			return r.Name("name", x)
 		case k == "connectto":
 			return r.Host(x)
