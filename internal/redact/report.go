@@ -121,7 +121,9 @@ func (r *Redactor) evidence(key string, v any) any {
 			return r.ID(x)
 		case k == "userprincipalname" || k == "upn" || k == "mail" || k == "email":
 			return r.Email(x)
-		case nameKeys[k] && !builtinRoles[x] && !strings.HasPrefix(x, "Group."):
+		case nameKeys[k] && !builtinRoles[x] && !strings.HasPrefix(x, "Group.") && !strings.HasPrefix(x, "prv"):
+			// Privilege names (prvCreateSharePointSite) and Microsoft's
+			// role and setting names are kept.
 			if _, known := r.dict[x]; known {
 				return r.dict[x]
 			}
