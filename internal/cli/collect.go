@@ -85,6 +85,7 @@ func newCollectCommand(deps Deps) *cobra.Command {
 		targets  targetOptions
 		output   string
 		entities []string
+		redacted redactOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "collect",
@@ -104,6 +105,10 @@ Examples:
 			if err != nil {
 				return err
 			}
+			red, err := redacted.load(deps)
+			if err != nil {
+				return err
+			}
 			cfg, err := targets.load(cmd.Context())
 			if err != nil {
 				return err
@@ -111,6 +116,9 @@ Examples:
 			snap, err := scan.Collect(cmd.Context(), cfg, opts)
 			if err != nil {
 				return scanError(err)
+			}
+			if snap, _, err = red.apply(snap, nil); err != nil {
+				return err
 			}
 			if output == "" || output == "-" {
 				return snapshot.Write(cmd.OutOrStdout(), snap)
@@ -122,6 +130,7 @@ Examples:
 		},
 	}
 	targets.register(cmd)
+	redacted.register(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the snapshot to `FILE` (default standard output)")
 	cmd.Flags().StringSliceVar(&entities, "entities", nil, "target tables by logical name (default: each environment's, else account,contact)")
 	return cmd

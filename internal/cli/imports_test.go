@@ -25,6 +25,7 @@ func TestImportDirection(t *testing.T) {
 		"internal/emulator": {module + "collectors", module + "internal/odata", module + "internal/permissions"},
 		"internal/odata":    {module + "internal/engine", module + "report", module + "internal/cli"},
 		"internal/scan":     {module + "report", module + "internal/cli"},
+		"internal/redact":   {module + "collectors", module + "internal/engine", module + "report", module + "internal/cli"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)

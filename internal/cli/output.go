@@ -318,9 +318,16 @@ func assessAndReport(cmd *cobra.Command, deps Deps, eng *engine.Engine, snap *sn
 	if err != nil {
 		return err
 	}
+	red, err := o.render.redact.load(deps)
+	if err != nil {
+		return err
+	}
 	rep, err := scan.Evaluate(cmd.Context(), eng, snap, in.waivers, in.declared, o.evalOptions(deps, p))
 	if err != nil {
 		return scanError(err)
+	}
+	if _, rep, err = red.apply(snap, rep); err != nil {
+		return err
 	}
 	return writeReports(cmd, rep, p, rd, extra...)
 }

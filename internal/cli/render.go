@@ -20,9 +20,11 @@ type renderOptions struct {
 	sarifAnchor   string
 	sarifCategory string
 	sarifSplit    string
+	redact        redactOptions
 }
 
 func (o *renderOptions) register(cmd *cobra.Command) {
+	o.redact.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.sarifRoot, "sarif-root", "", "repository root SARIF paths are relative to (default: the git top level of the working directory)")
 	f.StringVar(&o.sarifAnchor, "sarif-anchor", "", "`FILE` SARIF results point at when tenants.yaml does not declare the environment (default: the config or snapshot file)")

@@ -81,8 +81,15 @@ Examples:
 			if err != nil {
 				return err
 			}
+			red, err := o.render.redact.load(deps)
+			if err != nil {
+				return err
+			}
 			rep, err := readReport(args[0])
 			if err != nil {
+				return err
+			}
+			if _, rep, err = red.apply(nil, rep); err != nil {
 				return err
 			}
 			if err := writeFiles(cmd.Context(), reportFiles(cmd.Context(), specs, rep, rd)); err != nil {

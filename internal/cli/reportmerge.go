@@ -47,6 +47,10 @@ Examples:
 			if err != nil {
 				return err
 			}
+			red, err := o.render.redact.load(deps)
+			if err != nil {
+				return err
+			}
 			reports := make([]*finding.Report, len(args))
 			for i, path := range args {
 				if reports[i], err = readReport(path); err != nil {
@@ -60,6 +64,9 @@ Examples:
 					me.Inputs = args
 					return &UsageError{Err: err}
 				}
+				return err
+			}
+			if _, merged, err = red.apply(nil, merged); err != nil {
 				return err
 			}
 			if err := writeFiles(cmd.Context(), reportFiles(cmd.Context(), specs, merged, rd)); err != nil {

@@ -180,6 +180,7 @@ assessed (a failed sign-in included), 4 internal error (or a --push-gateway push
 		newEnvironmentsCommand(deps),
 		newServeCommand(deps),
 		newPermissionsCommand(deps),
+		newSupportBundleCommand(deps),
 	)
 	return root
 }

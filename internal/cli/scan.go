@@ -83,6 +83,10 @@ Examples:
 			if err != nil {
 				return err
 			}
+			red, err := assess.render.redact.load(deps)
+			if err != nil {
+				return err
+			}
 			reg := prometheus.NewRegistry()
 			if gateway != nil {
 				opts.Metrics = metrics.New(reg, metrics.BuildInfo{Version: deps.Version})
@@ -102,11 +106,15 @@ Examples:
 			if len(res.Tenants) == 0 {
 				fmt.Fprintf(deps.Stderr, "teamslink: no tenant of %s falls in shard %s: nothing was scanned\n", targets.configPath, opts.Shard)
 			}
+			snap, rep, err := red.apply(res.Snapshot, res.Report)
+			if err != nil {
+				return err
+			}
 			var extra []outputFile
 			if snapshotOut != "" {
-				extra = append(extra, snapshotFile(snapshotOut, res.Snapshot))
+				extra = append(extra, snapshotFile(snapshotOut, snap))
 			}
-			outErr := writeReports(cmd, res.Report, p, rd, extra...)
+			outErr := writeReports(cmd, rep, p, rd, extra...)
 			if gateway == nil {
 				return outErr
 			}
