@@ -182,7 +182,7 @@ func (p *Transports) CloseIdleConnections() {
 type firstConnGate struct {
 	next  *http.Transport
 	mu    sync.Mutex
-	hosts map[string]chan struct{} // closed once the host's first request is written
+	hosts map[string]chan struct{} // closed once the host's first request has its first response byte, or ended
 }
 
 func (g *firstConnGate) RoundTrip(r *http.Request) (*http.Response, error) {
