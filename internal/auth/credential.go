@@ -123,11 +123,12 @@ func newCredential(t config.Tenant, opts Options) (azcore.TokenCredential, error
 		if _, err := os.Stat(file); err != nil {
 			return nil, fmt.Errorf("federated token file: %w", err)
 		}
-		return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+		// A client assertion read from the file at every token request, not
+		// azidentity's WorkloadIdentityCredential, which keeps what it read
+		// for 10 minutes: a CI's OIDC token (GitHub's lives about 5) is
+		// rewritten more often than that, and a stale one is refused.
+		return azidentity.NewClientAssertionCredential(t.ID, a.ClientID, federatedAssertion(file), &azidentity.ClientAssertionCredentialOptions{
 			ClientOptions:            co,
-			TenantID:                 t.ID,
-			ClientID:                 a.ClientID,
-			TokenFilePath:            file,
 			DisableInstanceDiscovery: noDiscovery,
 		})
 
@@ -253,4 +254,33 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d KiB; is it the right file?", path, limit>>10)
 	}
 	return data, nil
+}
+
+// maxAssertionSize bounds what is read of a federated token file: a JWT is
+// a few kilobytes.
+const maxAssertionSize = 64 << 10
+
+// federatedAssertion returns a function that reads the federated token in
+// file, fresh at every call, so that a token the platform rewrote is the
+// one sent.
+func federatedAssertion(file string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", fmt.Errorf("federated token file: %w", err)
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, maxAssertionSize+1))
+		if err != nil {
+			return "", fmt.Errorf("federated token file %s: %w", file, err)
+		}
+		if len(b) > maxAssertionSize {
+			return "", fmt.Errorf("federated token file %s: larger than %d bytes, not a token", file, maxAssertionSize)
+		}
+		token := strings.TrimSpace(string(b))
+		if token == "" {
+			return "", fmt.Errorf("federated token file %s is empty", file)
+		}
+		return token, nil
+	}
 }

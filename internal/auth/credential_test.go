@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,9 +106,9 @@ func TestNewCredential(t *testing.T) {
 
 		// workload-identity
 		{name: "workload identity with token file", tenant: tenantWith(config.Auth{Method: config.MethodWorkloadIdentity, ClientID: testClientID, TokenFile: tokenFile}),
-			opts: Options{LookupEnv: envMap(nil)}, want: &azidentity.WorkloadIdentityCredential{}},
+			opts: Options{LookupEnv: envMap(nil)}, want: &azidentity.ClientAssertionCredential{}},
 		{name: "workload identity token file from AZURE_FEDERATED_TOKEN_FILE", tenant: tenantWith(config.Auth{Method: config.MethodWorkloadIdentity, ClientID: testClientID}),
-			want: &azidentity.WorkloadIdentityCredential{}},
+			want: &azidentity.ClientAssertionCredential{}},
 		{name: "workload identity without token file", tenant: tenantWith(config.Auth{Method: config.MethodWorkloadIdentity, ClientID: testClientID}),
 			opts: Options{LookupEnv: envMap(nil)}, wantErr: []string{"set auth.tokenFile or the AZURE_FEDERATED_TOKEN_FILE environment variable"}},
 		{name: "workload identity token file missing", tenant: tenantWith(config.Auth{Method: config.MethodWorkloadIdentity, ClientID: testClientID, TokenFile: missing}),
@@ -184,5 +185,34 @@ func TestNewCredentialProcessEnv(t *testing.T) {
 	_, err = NewCredential(tenantWith(config.Auth{Method: config.MethodClientSecret, ClientID: testClientID, SecretEnv: "TEAMSLINK_TEST_SECRET"}), Options{})
 	if err == nil || !strings.Contains(err.Error(), "TEAMSLINK_TEST_SECRET") {
 		t.Fatalf("empty variable: error %v does not name it", err)
+	}
+}
+
+// TestFederatedAssertionRereads: the workload-identity assertion is read
+// from its file at every token request, so a token the CI or the cluster
+// rewrote is the one sent; an empty, missing or oversized file is an error
+// naming it.
+func TestFederatedAssertionRereads(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "token")
+	read := federatedAssertion(file)
+	for _, token := range []string{"eyJ.first.sig", "eyJ.second.sig"} {
+		if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := read(t.Context()); err != nil || got != token {
+			t.Fatalf("assertion = %q, %v; want %q", got, err, token)
+		}
+	}
+	for name, content := range map[string][]byte{"empty": []byte(" \n"), "oversized": bytes.Repeat([]byte("a"), maxAssertionSize+1)} {
+		if err := os.WriteFile(file, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := read(t.Context()); err == nil || !strings.Contains(err.Error(), file) {
+			t.Errorf("%s file: err = %v; want an error naming %s", name, err, file)
+		}
+	}
+	if _, err := federatedAssertion(file + ".missing")(t.Context()); err == nil {
+		t.Error("missing file: no error")
 	}
 }
