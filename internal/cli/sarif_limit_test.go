@@ -96,23 +96,7 @@ func TestPerTenantPath(t *testing.T) {
 // error result there too, so no earlier alert closes as fixed.
 func TestScanSignInSARIF(t *testing.T) {
 	t.Parallel()
-	srv, _, deps := demoFleet(t, "ready")
-	deps.LookupEnv = func(name string) (string, bool) { return "not-the-secret", name == demoSecretEnv }
-	dir := t.TempDir()
-	config := filepath.Join(dir, "tenants.yaml")
-	doc := `tenants:
-  - id: 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61
-    name: "Contoso"
-    auth: {method: client-secret, clientId: 5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93, secretEnv: ` + demoSecretEnv + `}
-    endpoints: {connectTo: "` + srv.Addr() + `", caFile: "` + srv.CAFile() + `"}
-    sharePointAdminUrl: https://contoso-admin.sharepoint.com
-    environments:
-      - url: https://contoso-sales.crm.dynamics.com
-        name: "Contoso Sales"
-`
-	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	deps, dir, config := wrongSecretFleet(t)
 	var stdout, stderr bytes.Buffer
 	deps.Stdout, deps.Stderr = &stdout, &stderr
 	out := filepath.Join(dir, "teamslink.sarif")

@@ -17,23 +17,7 @@ import (
 // error; the run exits 3. Both outputs are golden files.
 func TestScanSignInFails(t *testing.T) {
 	t.Parallel()
-	srv, _, deps := demoFleet(t, "ready")
-	deps.LookupEnv = func(name string) (string, bool) { return "not-the-secret", name == demoSecretEnv }
-	dir := t.TempDir()
-	config := filepath.Join(dir, "tenants.yaml")
-	doc := `tenants:
-  - id: 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61
-    name: "Contoso"
-    auth: {method: client-secret, clientId: 5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93, secretEnv: ` + demoSecretEnv + `}
-    endpoints: {connectTo: "` + srv.Addr() + `", caFile: "` + srv.CAFile() + `"}
-    sharePointAdminUrl: https://contoso-admin.sharepoint.com
-    environments:
-      - url: https://contoso-sales.crm.dynamics.com
-        name: "Contoso Sales"
-`
-	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	deps, dir, config := wrongSecretFleet(t)
 	var out, errOut bytes.Buffer
 	deps.Stdout, deps.Stderr = &out, &errOut
 	jsonPath := filepath.Join(dir, "report.json")
@@ -97,4 +81,28 @@ func TestScanSignInFails(t *testing.T) {
 	if got := errOut.String(); strings.Count(got, "AADSTS7000215") != 1 || !strings.Contains(got, "sign-in failed (client-secret credential)") || !strings.Contains(got, "9 section(s) could not be read") {
 		t.Errorf("collect's stderr does not say the sign-in failure once:\n%s", got)
 	}
+}
+
+// wrongSecretFleet is one ready tenant of the emulator whose client secret
+// is wrong, in a tenants.yaml of a temporary dir: deps, dir and the file.
+func wrongSecretFleet(t *testing.T) (Deps, string, string) {
+	t.Helper()
+	srv, _, deps := demoFleet(t, "ready")
+	deps.LookupEnv = func(name string) (string, bool) { return "not-the-secret", name == demoSecretEnv }
+	dir := t.TempDir()
+	config := filepath.Join(dir, "tenants.yaml")
+	doc := `tenants:
+  - id: 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61
+    name: "Contoso"
+    auth: {method: client-secret, clientId: 5d2f8a61-3c4e-4b7a-9e1d-8f6a2c4b7e93, secretEnv: ` + demoSecretEnv + `}
+    endpoints: {connectTo: "` + srv.Addr() + `", caFile: "` + srv.CAFile() + `"}
+    sharePointAdminUrl: https://contoso-admin.sharepoint.com
+    environments:
+      - url: https://contoso-sales.crm.dynamics.com
+        name: "Contoso Sales"
+`
+	if err := os.WriteFile(config, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return deps, dir, config
 }
