@@ -13,6 +13,7 @@ import (
 	"github.com/teamslink/teamslink/collectors/sharepoint"
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/emulator/emulatortest"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/permissions"
 	"github.com/teamslink/teamslink/internal/scan"
@@ -55,14 +56,7 @@ func TestTableCoversTheCollectors(t *testing.T) {
 		}
 		scenarios = append(scenarios, s)
 	}
-	srv, err := emulator.New(emulator.Options{Scenarios: scenarios, CAFile: filepath.Join(t.TempDir(), "ca.pem"), Clock: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := emulatortest.Start(t, time.Now, scenarios...)
 
 	cfg := &config.Config{}
 	for _, sc := range scenarios {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/teamslink/teamslink/internal/config"
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/emulator/emulatortest"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/metrics"
@@ -49,14 +50,7 @@ func fleet(t *testing.T, mutate func(*emulator.Scenario), edit func(*config.Tena
 	if len(scenarios) != len(names) {
 		t.Fatalf("found %d of the scenarios %v", len(scenarios), names)
 	}
-	srv, err := emulator.New(emulator.Options{Scenarios: scenarios, CAFile: filepath.Join(t.TempDir(), "ca.pem"), Clock: time.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	srv := emulatortest.Start(t, time.Now, scenarios...)
 	cfg := &config.Config{}
 	for _, sc := range scenarios {
 		tn := config.Tenant{
