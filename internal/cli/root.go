@@ -181,6 +181,7 @@ assessed (a failed sign-in included), 4 internal error (or a --push-gateway push
 		newServeCommand(deps),
 		newPermissionsCommand(deps),
 		newSupportBundleCommand(deps),
+		newRemediateCommand(deps),
 	)
 	return root
 }

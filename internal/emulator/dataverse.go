@@ -422,7 +422,9 @@ func getter(r row) query.Getter { return func(name string) any { return r[name] 
 // columns (all when no $select), formatted values when asked, expansions.
 func (d *dvReq) project(q *dvQuery, r row) obj {
 	o := obj{{"@odata.etag", etag(r)}}
-	formatted := query.AnnotationMatcher(d.prefer["odata.include-annotations"])("OData.Community.Display.V1.FormattedValue")
+	annotations := query.AnnotationMatcher(d.prefer["odata.include-annotations"])
+	formatted := annotations("OData.Community.Display.V1.FormattedValue")
+	lookups := annotations(lookupAnnotation)
 	cols := q.sel
 	if cols == nil {
 		cols = make([]string, len(q.et.columns))
@@ -436,6 +438,11 @@ func (d *dvReq) project(q *dvQuery, r row) obj {
 		if formatted && v != nil {
 			if label, ok := formattedValue(c, v); ok {
 				o = append(o, kv{name + "@OData.Community.Display.V1.FormattedValue", label})
+			}
+		}
+		if lookups && v != nil {
+			if table := d.env.lookupTable(name, r); table != "" {
+				o = append(o, kv{name + "@" + lookupAnnotation, table})
 			}
 		}
 		o = append(o, kv{name, v})
@@ -464,6 +471,36 @@ func (d *dvReq) project(q *dvQuery, r row) obj {
 		o = append(o, kv{ex.nav, items})
 	}
 	return o
+}
+
+// lookupAnnotation names a lookup's table (Prefer:
+// odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname").
+const lookupAnnotation = "Microsoft.Dynamics.CRM.lookuplogicalname"
+
+// lookupTable is the logical name of the table a lookup column of r points
+// at: the one a write bound it to, else the table holding the id
+// (parentsiteorlocation), else the emulator's assumption for scenario rows
+// (a location's regarding record is an account); "" for a column that is
+// not a lookup.
+func (env *envState) lookupTable(column string, r row) string {
+	if t, ok := r[column+"@"+lookupAnnotation].(string); ok {
+		return t
+	}
+	switch column {
+	case "_parentsiteorlocation_value":
+		id, _ := r[column].(string)
+		if _, ok := env.tables["sharepointsites"].get(id, false); ok {
+			return "sharepointsite"
+		}
+		return "sharepointdocumentlocation"
+	case "_regardingobjectid_value":
+		return "account"
+	case "_businessunitid_value":
+		return "businessunit"
+	case "_roletemplateid_value":
+		return "role"
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {
@@ -674,6 +711,11 @@ func (d *dvReq) applyBody(et *entityType, body map[string]any, isCreate bool) (r
 				}
 			}
 			changes[b.column] = id
+			if b.set != "" {
+				changes[b.column+"@"+lookupAnnotation] = entityTypes[set].logical
+			} else if _, table, ok := strings.Cut(nav, "_"); ok {
+				changes[b.column+"@"+lookupAnnotation] = table // regardingobjectid_<table>
+			}
 			continue
 		}
 		if strings.HasPrefix(k, "@") || strings.Contains(k, "@") {

@@ -64,7 +64,7 @@ func (fs *faultState) matches(r *http.Request, rc *reqCtx) bool {
 	if !fs.matchesHost(rc.host) {
 		return false
 	}
-	if m.Method != "" && m.Method != r.Method {
+	if m.Method != "" && !methodMatches(m.Method, r.Method) {
 		return false
 	}
 	if fs.re != nil {
@@ -81,6 +81,18 @@ func (fs *faultState) matches(r *http.Request, rc *reqCtx) bool {
 		}
 	}
 	return true
+}
+
+// methodMatches reports whether method is one of the comma-separated
+// methods of want; "WRITE" stands for POST, PATCH, PUT and DELETE.
+func methodMatches(want, method string) bool {
+	for _, m := range strings.Split(want, ",") {
+		m = strings.TrimSpace(m)
+		if m == method || (m == "WRITE" && method != http.MethodGet && method != http.MethodHead) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchesHost reports whether host is the fault's match.host or ends with
@@ -163,7 +175,7 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, rc *reqCtx,
 			// The connection carries the body, so cutting it short cuts
 			// the outermost response: inside a $batch, the whole batch.
 			rc.root().cut = true
-		case FaultMalformed, FaultOversize, FaultOmitField, FaultNullField, FaultContentType:
+		case FaultMalformed, FaultOversize, FaultOmitField, FaultNullField, FaultContentType, FaultDropResponse:
 			posts = append(posts, fs)
 		}
 	}

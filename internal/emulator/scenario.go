@@ -263,9 +263,9 @@ type Fault struct {
 	// Name labels the fault in the request log (default: its kind).
 	Name  string     `yaml:"name"`
 	Match FaultMatch `yaml:"match"`
-	// Kind is latency, throttle, status, reset, malformed, truncate,
-	// oversize, omit-field, null-field, content-type, expire-token,
-	// wrong-audience or tls.
+	// Kind is latency, throttle, status, reset, drop-response, malformed,
+	// truncate, oversize, omit-field, null-field, content-type,
+	// expire-token, wrong-audience or tls.
 	Kind string `yaml:"kind"`
 	// Times is how often the fault fires; 0 means every matching request.
 	Times int `yaml:"times"`
@@ -293,7 +293,9 @@ type Fault struct {
 // FaultMatch selects the requests a fault applies to; empty fields match all.
 type FaultMatch struct {
 	// Host matches the request host or any suffix of it after a dot.
-	Host   string `yaml:"host"`
+	Host string `yaml:"host"`
+	// Method is one method or several separated by commas; WRITE stands
+	// for POST, PATCH, PUT and DELETE.
 	Method string `yaml:"method"`
 	// Path is a Go regular expression searched in the unescaped path and query.
 	Path string `yaml:"path"`
@@ -315,6 +317,10 @@ const (
 	FaultNullField   = "null-field"
 	FaultContentType = "content-type"
 	FaultExpireToken = "expire-token"
+	// FaultDropResponse lets the service handle the request (a write is
+	// made) and then aborts the connection before any answer: the client
+	// cannot tell whether it happened.
+	FaultDropResponse = "drop-response"
 	// FaultWrongAudience and FaultTLS act before a request reaches a
 	// service: on the token issued for a host, on the TLS handshake with
 	// a host. They match by host only.
@@ -323,7 +329,7 @@ const (
 )
 
 var faultKinds = []string{
-	FaultLatency, FaultThrottle, FaultStatus, FaultReset, FaultMalformed, FaultTruncate, FaultOversize,
+	FaultLatency, FaultThrottle, FaultStatus, FaultReset, FaultDropResponse, FaultMalformed, FaultTruncate, FaultOversize,
 	FaultOmitField, FaultNullField, FaultContentType, FaultExpireToken, FaultWrongAudience, FaultTLS,
 }
 

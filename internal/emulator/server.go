@@ -524,6 +524,12 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 	if len(posts) > 0 {
 		buf := newBufferedWriter()
 		s.serveService(buf, r, rc)
+		for _, fs := range posts {
+			if fs.f.Kind == FaultDropResponse {
+				// The service did the work; the client never hears of it.
+				panic(http.ErrAbortHandler)
+			}
+		}
 		rewrite(w, buf, posts)
 		return
 	}
