@@ -346,7 +346,10 @@ func TestRollbackAfterInterruptedApply(t *testing.T) {
 // apply: the run stops at it, before writing it, with what came before done.
 func TestDriftStopsBeforeTheWrite(t *testing.T) {
 	f := start(t, nil, "sp-800503ca-all")
-	p := f.plan(t, f.scan(t), func(o *remediate.PlanOptions) { o.Environments = []string{salesURL}; o.Only = []string{"TL-SP-001", "TL-SP-002"} })
+	p := f.plan(t, f.scan(t), func(o *remediate.PlanOptions) {
+		o.Environments = []string{salesURL}
+		o.Only = []string{"TL-SP-001", "TL-SP-002"}
+	})
 	// Someone renames the second site after the plan was made.
 	site := p.Actions()[2]
 	c, err := f.dv.Client(site.Tenant, site.Environment)
