@@ -28,7 +28,7 @@ var roots = []string{"/v1.0/", "/api/data/v9.2/", "/api/discovery/v2.0/", "/"}
 func Needs(section, source string) string {
 	var rs []Request
 	for _, r := range ForMode(ModeScan) {
-		if r.Section == section && !r.Planned {
+		if r.Section == section {
 			rs = append(rs, r)
 		}
 	}

@@ -109,7 +109,7 @@ func TestTableCoversTheCollectors(t *testing.T) {
 		switch {
 		case !ok:
 			t.Errorf("%s %s %s: no row of the permissions table matches this request", svc, r.Method, path)
-		case !row.In(permissions.ModeScan) || row.Planned:
+		case !row.In(permissions.ModeScan):
 			t.Errorf("%s %s %s: matches row %s, which is not a scan row", svc, r.Method, path, row.ID)
 		default:
 			made[row.ID]++
@@ -122,7 +122,7 @@ func TestTableCoversTheCollectors(t *testing.T) {
 		check(r)
 	}
 	for _, row := range permissions.ForMode(permissions.ModeScan) {
-		if made[row.ID] == 0 && row.When == "" && !row.Planned {
+		if made[row.ID] == 0 && row.When == "" {
 			t.Errorf("row %s (%s %s %s) has no condition, but the scan never made it", row.ID, row.Service, row.Method, row.Path)
 		}
 	}
@@ -147,9 +147,6 @@ func TestTableRows(t *testing.T) {
 			t.Parallel()
 			if len(r.Modes) == 0 || r.Facts == "" || r.Path == "" || r.Method == "" {
 				t.Errorf("row %s lacks modes, facts, path or method: %+v", r.ID, r)
-			}
-			if r.Planned && !slices.Equal(r.Modes, []permissions.Mode{permissions.ModeRemediate}) {
-				t.Errorf("planned row %s must be remediate's only", r.ID)
 			}
 			if r.Method == "GET" && r.Section != "" && len(r.Rules) == 0 {
 				t.Errorf("row %s fills %s but names no rule", r.ID, r.Section)

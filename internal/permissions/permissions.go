@@ -130,8 +130,6 @@ type Request struct {
 	// When, if set, is the condition under which the request is made;
 	// without it every run of its modes makes it.
 	When string `json:"when,omitempty"`
-	// Planned marks a write of remediation, which is not yet used.
-	Planned bool `json:"planned,omitempty"`
 	// Note explains the row.
 	Note string `json:"note,omitempty"`
 	// Facts names the reference the row comes from.
@@ -306,31 +304,48 @@ var table = []Request{
 		Role:  []Grant{c("a signed-in user: it lists the environments the user is an enabled member of"), nc("an application token (not documented to work)")},
 		Modes: scanModes, When: "the tenant has discover with source gds (the default for a person)", Facts: "fleet-and-ci-facts §1a"},
 
-	// Remediation: planned writes.
+	// Remediation (internal/remediate): the re-reads before and after each
+	// write, then the writes.
+	{ID: "remediate.readRecord", Service: Dataverse, Method: "GET", Path: "organizations, sharepointsites or sharepointdocumentlocations({id}): the columns of the action ($select), or for a location the whole row with the tables of its lookups (the backup)", pattern: regexp.MustCompile(`^(organizations|sharepointsites|sharepointdocumentlocations)\([^)]*\)(\?|$)`),
+		Rules:     []string{"TL-SP-001", "TL-SP-002", "TL-SP-003", "TL-ENV-001", "TL-ENV-002"},
+		Dataverse: dv(i("prvReadOrganization"), i("prvReadSharePointSite"), i("prvReadSharePointDocumentLocation")),
+		Modes:     remediateModes, Note: "Before each write (drift check, backup) and after it (verification).", Facts: "microsoft-facts §1, §2"},
+	{ID: "remediate.readDefinition", Service: Dataverse, Method: "GET", Path: "EntityDefinitions(LogicalName='{table}') (the full definition to PUT back; $select of one flag to verify)", pattern: regexp.MustCompile(`^EntityDefinitions\(LogicalName='[^']*'\)(\?|$)`),
+		Rules:     []string{"TL-ENT-001", "TL-ENT-002", "TL-SP-003"},
+		Dataverse: dv(i("prvReadEntity")),
+		Modes:     remediateModes, Note: "Also the EntitySetName of a recreated location's regarding table.", Facts: "microsoft-facts §3"},
+	{ID: "remediate.findAction", Service: Dataverse, Method: "GET", Path: "sdkmessages?$select=name&$filter=name eq 'msdyn_SetTeamsDocumentStatus'", pattern: regexp.MustCompile(`^sdkmessages\?`),
+		Rules:     []string{"TL-ENT-002"},
+		Dataverse: dv(i("prvReadSdkMessage")),
+		Modes:     remediateModes, Note: "Whether the action exists (its solution may be missing): INFERENCE, facts §4.", Facts: "microsoft-facts §4"},
 	{ID: "remediate.disableOneDrive", Service: Dataverse, Method: "PATCH", Path: "organizations({organizationid})  {isonedriveenabled: false}", pattern: regexp.MustCompile(`^organizations\([^)]*\)$`),
 		Rules:     []string{"TL-SP-001", "TL-ENV-001", "TL-ENV-002"},
 		Dataverse: dv(i("prvWriteOrganization")),
-		Modes:     remediateModes, Planned: true, Note: "Also the write that turns Basic or Enhanced on (ismsteamsenabled, ismsteamscollaborationenabled: column mapping INFERENCE); enabling needs System Administrator (CONFIRMED, prerequisite page).", Facts: "microsoft-facts §0, §1"},
+		Modes:     remediateModes, Note: "Also the write that turns Basic or Enhanced on (ismsteamsenabled, ismsteamscollaborationenabled: column mapping INFERENCE); enabling needs System Administrator (CONFIRMED, prerequisite page). With If-Match.", Facts: "microsoft-facts §0, §1"},
 	{ID: "remediate.deactivateSite", Service: Dataverse, Method: "PATCH", Path: "sharepointsites({id})  {statecode: 1, statuscode: 2}", pattern: regexp.MustCompile(`^sharepointsites\([^)]*\)$`),
 		Rules:     []string{"TL-SP-002"},
 		Dataverse: []Grant{i("prvWriteSharePointSite"), c("System Administrator security role (creating or updating sharepointsite records requires it)")},
-		Modes:     remediateModes, Planned: true, Facts: "microsoft-facts §2"},
+		Modes:     remediateModes, Note: "With If-Match; undo activates the site again.", Facts: "microsoft-facts §2"},
 	{ID: "remediate.deleteLocation", Service: Dataverse, Method: "DELETE", Path: "sharepointdocumentlocations({id})", pattern: regexp.MustCompile(`^sharepointdocumentlocations\([^)]*\)$`),
 		Rules:     []string{"TL-SP-003"},
 		Dataverse: dv(i("prvDeleteSharePointDocumentLocation")),
-		Modes:     remediateModes, Planned: true, Facts: "microsoft-facts §2; fleet-and-ci-facts §2b"},
+		Modes:     remediateModes, Note: "With If-Match, and only with --allow-delete.", Facts: "microsoft-facts §2; fleet-and-ci-facts §2b"},
+	{ID: "remediate.recreateLocation", Service: Dataverse, Method: "POST", Path: "sharepointdocumentlocations  {sharepointdocumentlocationid, …, parentsiteorlocation_…@odata.bind, regardingobjectid_…@odata.bind}", pattern: regexp.MustCompile(`^sharepointdocumentlocations$`),
+		Rules:     []string{"TL-SP-003"},
+		Dataverse: dv(i("prvCreateSharePointDocumentLocation"), i("prvAppendSharePointDocumentLocation"), i("prvAppendToSharePointSite")),
+		Modes:     remediateModes, When: "rollback of a delete", Note: "An inactive location's state is set after it is created (PATCH sharepointdocumentlocations({id}), prvWriteSharePointDocumentLocation).", Facts: "microsoft-facts §2"},
 	{ID: "remediate.enableDocumentManagement", Service: Dataverse, Method: "PUT", Path: "EntityDefinitions(LogicalName='{table}')  (MSCRM.MergeLabels: true)", pattern: regexp.MustCompile(`^EntityDefinitions\(LogicalName='[^']*'\)$`),
 		Rules:     []string{"TL-ENT-001"},
 		Dataverse: []Grant{c("System Administrator or System Customizer security role")},
-		Modes:     remediateModes, Planned: true, Facts: "microsoft-facts §3"},
+		Modes:     remediateModes, Facts: "microsoft-facts §3"},
 	{ID: "remediate.publish", Service: Dataverse, Method: "POST", Path: "PublishXml", pattern: regexp.MustCompile(`^Publish(All)?Xml$`),
 		Rules:     []string{"TL-ENT-001"},
 		Dataverse: []Grant{c("System Administrator or System Customizer security role")},
-		Modes:     remediateModes, Planned: true, Facts: "microsoft-facts §3"},
+		Modes:     remediateModes, Facts: "microsoft-facts §3"},
 	{ID: "remediate.setTeamsDocumentStatus", Service: Dataverse, Method: "POST", Path: "msdyn_SetTeamsDocumentStatus", pattern: regexp.MustCompile(`^msdyn_SetTeamsDocumentStatus$`),
 		Rules:     []string{"TL-ENT-002"},
 		Dataverse: []Grant{nc("the privilege the action needs is not documented"), systemAdministrator},
-		Modes:     remediateModes, Planned: true, Facts: "microsoft-facts §4"},
+		Modes:     remediateModes, Facts: "microsoft-facts §4"},
 }
 
 // Table returns every row, in table order.
@@ -369,7 +384,7 @@ func GraphPermissions(mode Mode, delegated bool) []Need {
 		if delegated {
 			gs = r.Delegated
 		}
-		if len(gs) == 0 || r.Planned {
+		if len(gs) == 0 {
 			continue
 		}
 		k := slices.IndexFunc(out, func(n Need) bool { return slices.Equal(Names(n.AnyOf), Names(gs)) })

@@ -85,8 +85,6 @@ func needs(r Request) string {
 // when renders a row's condition.
 func when(r Request) string {
 	switch {
-	case r.Planned:
-		return "planned: not yet used (remediation has not landed)"
 	case r.When == "":
 		return "always"
 	}
@@ -251,8 +249,9 @@ the snapshot section the answer fills and the rules that read it. ` + "`teamslin
 the same table for one mode (` + "`--mode scan|serve|remediate`, `--format table|json|markdown`" + `).
 
 - **scan** and **serve** make the same requests (serve on a schedule).
-- **remediate** re-reads what it fixes with the scan's requests, then writes; its writes are listed
-  as *planned: not yet used* until remediation lands.
+- **remediate** plans with the scan's requests, then re-reads each record it writes before and after
+  the write (drift check, backup, verification); a test runs plan, apply and rollback against the
+  emulator and fails when one of their requests matches no row.
 - Facts come from the project's Microsoft reference; a name marked INFERENCE or NOT CONFIRMED is
   not stated by Microsoft for that request. A test runs the collectors against the emulator and
   fails when a request matches no row, or when a row without a condition is never made.

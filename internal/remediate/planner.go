@@ -79,8 +79,8 @@ type PlanOptions struct {
 // DefaultLimit is the most records planned per fix and environment.
 const DefaultLimit = 5000
 
-// Build plans the fixes of rep's failing findings on snap, the snapshot rep
-// was evaluated from, and the what-if of each environment.
+// Build plans the fixes of rep's failing (and warning) findings on snap,
+// the snapshot rep was evaluated from, and the what-if of each environment.
 func Build(ctx context.Context, snap *snapshot.Snapshot, rep *finding.Report, opts PlanOptions) (*Plan, error) {
 	if opts.Columns == (ExperienceColumns{}) {
 		opts.Columns = DefaultExperienceColumns
@@ -190,7 +190,7 @@ func planEnvironment(ctx context.Context, tenant *snapshot.Tenant, env *snapshot
 		}
 		var err error
 		switch {
-		case f.Status != finding.StatusFail || fix == "" || fix == FixEnableBasic || fix == FixEnableEnhanced:
+		case f.Status == finding.StatusManual || fix == "" || fix == FixEnableBasic || fix == FixEnableEnhanced:
 			// Turning an experience on is asked for (--enable), not a fix
 			// of a failure; the rest is for a person.
 			if fix != FixEnableBasic && fix != FixEnableEnhanced {

@@ -18,6 +18,7 @@ import (
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/odata"
+	"github.com/teamslink/teamslink/internal/permissions"
 	"github.com/teamslink/teamslink/internal/remediate"
 	"github.com/teamslink/teamslink/internal/scan"
 	"github.com/teamslink/teamslink/internal/snapshot"
@@ -249,6 +250,42 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if n := writes(f.srv, `^/api/data/v9\.2/sharepointdocumentlocations$`); n != 3 {
 		t.Errorf("%d recreations of document locations, want 3", n)
+	}
+	checkPermissionRows(t, f.srv, "remediate.readRecord", "remediate.readDefinition", "remediate.disableOneDrive", "remediate.deactivateSite",
+		"remediate.deleteLocation", "remediate.recreateLocation", "remediate.enableDocumentManagement", "remediate.publish")
+}
+
+// checkPermissionRows fails for a Dataverse request of the run that no row
+// of the permissions table (remediate mode) covers,
+// and for a row of mustMake that none matched.
+func checkPermissionRows(t *testing.T, srv *emulator.Server, mustMake ...string) {
+	t.Helper()
+	made := map[string]bool{}
+	var check func(r emulator.LoggedRequest)
+	check = func(r emulator.LoggedRequest) {
+		path, ok := strings.CutPrefix(r.Path, "/api/data/v9.2/")
+		if !ok || !strings.HasSuffix(r.Host, ".dynamics.com") {
+			return
+		}
+		if path == "$batch" {
+			for _, c := range r.Children {
+				check(c)
+			}
+			return
+		}
+		row, ok := permissions.Match(permissions.Dataverse, r.Method, path)
+		if !ok || !row.In(permissions.ModeRemediate) {
+			t.Errorf("%s %s: no remediate row of the permissions table covers it", r.Method, path)
+		}
+		made[row.ID] = true
+	}
+	for _, r := range srv.Requests() {
+		check(r)
+	}
+	for _, id := range mustMake {
+		if !made[id] {
+			t.Errorf("row %s: the run made no request that matches it", id)
+		}
 	}
 }
 
@@ -495,4 +532,62 @@ func TestNothingPlannedForUnreadSections(t *testing.T) {
 
 func patchRequest(path, body string) *odata.Request {
 	return &odata.Request{Method: "PATCH", Path: path, Body: []byte(body)}
+}
+
+// TestTeamsDocumentStatus sets, and rolls back, the Teams document status
+// of a custom table through msdyn_SetTeamsDocumentStatus, together with its
+// document management.
+func TestTeamsDocumentStatus(t *testing.T) {
+	f := start(t, nil, "custom-table-no-docmgmt")
+	for i := range f.cfg.Tenants[0].Environments {
+		f.cfg.Tenants[0].Environments[i].Tables = []string{"new_project"}
+	}
+	first := f.scan(t)
+	p := f.plan(t, first, nil)
+	var fixes []string
+	for _, a := range p.Actions() {
+		fixes = append(fixes, a.Fix+" "+a.Target.LogicalName)
+	}
+	if !slices.Contains(fixes, "set-teams-document-status new_project") || !slices.Contains(fixes, "enable-document-management new_project") {
+		t.Fatalf("planned %v, want both table fixes of new_project", fixes)
+	}
+	var out bytes.Buffer
+	j := newJournal(t, p)
+	if err := f.runner(&out).Apply(context.Background(), j); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out.String())
+	}
+	tbl, _ := f.scan(t).Snapshot.Environments[0].Entities.Table("new_project")
+	if !tbl.IsMSTeamsIntegrationEnabled || !tbl.IsDocumentManagementEnabled {
+		t.Errorf("after apply new_project is %+v", tbl)
+	}
+	if err := f.runner(&out).Rollback(context.Background(), reopen(t, j)); err != nil {
+		t.Fatalf("rollback: %v\n%s", err, out.String())
+	}
+	if a, b := normalizedSnapshot(t, first.Snapshot), normalizedSnapshot(t, f.scan(t).Snapshot); a != b {
+		t.Errorf("after rollback:\n%s", firstDiff(a, b))
+	}
+	checkPermissionRows(t, f.srv, "remediate.findAction", "remediate.setTeamsDocumentStatus", "remediate.readDefinition")
+}
+
+// TestTeamsDocumentStatusWithoutTheAction: an environment without the
+// action's solution gets a refusal, not a write that would fail.
+func TestTeamsDocumentStatusWithoutTheAction(t *testing.T) {
+	no := false
+	f := start(t, func(s *emulator.Scenario) {
+		for i := range s.Environments {
+			s.Environments[i].TeamsDocumentStatusAction = &no
+		}
+	}, "custom-table-no-docmgmt")
+	for i := range f.cfg.Tenants[0].Environments {
+		f.cfg.Tenants[0].Environments[i].Tables = []string{"new_project"}
+	}
+	p := f.plan(t, f.scan(t), nil)
+	for _, a := range p.Actions() {
+		if a.Fix == remediate.FixSetTeamsDocumentStatus {
+			t.Errorf("planned %s without the action", a.Description)
+		}
+	}
+	if r := p.Environments[0].Refused; len(r) == 0 || !strings.Contains(r[0].Reason, "msdyn_SetTeamsDocumentStatus") {
+		t.Errorf("refusals %+v, want one naming the missing action", r)
+	}
 }

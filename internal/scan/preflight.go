@@ -200,7 +200,7 @@ func graphChecks(t config.Tenant, claims tokenClaims, p *PreflightTenant) []Chec
 	}
 	var out []Check
 	for _, r := range permissions.ForMode(permissions.ModeScan) {
-		if r.Service != permissions.Graph || r.Planned {
+		if r.Service != permissions.Graph {
 			continue
 		}
 		gs := r.Application
