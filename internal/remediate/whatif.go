@@ -57,9 +57,12 @@ func (pl *planner) enable(re finding.Environment, after finding.Environment) boo
 		if !slices.Contains(pl.opts.Enable, x) {
 			continue
 		}
-		fix, col, flag := FixEnableBasic, pl.opts.Columns.Basic, "basic"
+		fix, rule, col, flag := FixEnableBasic, "TL-ENV-001", pl.opts.Columns.Basic, "basic"
 		if x == finding.ExperienceEnhanced {
-			fix, col, flag = FixEnableEnhanced, pl.opts.Columns.Enhanced, "enhanced"
+			fix, rule, col, flag = FixEnableEnhanced, "TL-ENV-002", pl.opts.Columns.Enhanced, "enhanced"
+		}
+		if !pl.wanted(rule) {
+			continue
 		}
 		v := after.Verdict(x)
 		switch {
@@ -86,7 +89,7 @@ func (pl *planner) enable(re finding.Environment, after finding.Environment) boo
 		for _, c := range cols {
 			seen[c], write[c] = false, true
 		}
-		pl.add(Action{Kind: KindUpdate, Rule: map[string]string{FixEnableBasic: "TL-ENV-001", FixEnableEnhanced: "TL-ENV-002"}[fix], Fix: fix,
+		pl.add(Action{Kind: KindUpdate, Rule: rule, Fix: fix,
 			Target:      Target{Set: "organizations", ID: org.Record.OrganizationID, Name: pl.env.Name},
 			Description: fmt.Sprintf("turn the %s collaboration experience on (organization.%s false → true)", x, strings.Join(cols, ", ")),
 			ETag:        org.Record.ETag,
