@@ -64,6 +64,7 @@ func TestOutputSitesKeepWhatIsAtThePath(t *testing.T) {
 		{"scan --format table=FILE", func(p string) []string {
 			return []string{"scan", "--config", configPath, "--format", "table=" + p}
 		}},
+		{"remediate plan -o", func(p string) []string { return []string{"remediate", "plan", "--snapshot", ready, "-o", p} }},
 	}
 	kinds := []struct {
 		name  string

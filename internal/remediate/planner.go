@@ -98,7 +98,7 @@ func Build(ctx context.Context, snap *snapshot.Snapshot, rep *finding.Report, op
 			return nil, fmt.Errorf("--environment %s: not in the scan", u)
 		}
 	}
-	if snap.Tool != "" && redacted(snap) {
+	if redacted(snap) {
 		return nil, fmt.Errorf("the snapshot is redacted: its ids and ETags are not the tenant's; plan from an unredacted snapshot or --config")
 	}
 	p := &Plan{SchemaVersion: PlanVersion, CreatedAt: opts.Now().UTC(), Tool: opts.Tool, Source: opts.Source, Environments: []EnvironmentPlan{}}
@@ -131,10 +131,23 @@ func sameURL(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "/"), strings.TrimSuffix(b, "/"))
 }
 
+// redacted reports whether the snapshot's ETags were redacted (and with
+// them its ids): a plan made from it could not touch the tenant's records.
 func redacted(s *snapshot.Snapshot) bool {
+	const mark = `W/"redacted"`
 	for _, e := range s.Environments {
-		if o := e.Organization.Record; o != nil && o.ETag == `W/"redacted"` {
+		if o := e.Organization.Record; o != nil && o.ETag == mark {
 			return true
+		}
+		for _, x := range e.SharePointSites.Sample {
+			if x.ETag == mark {
+				return true
+			}
+		}
+		for _, x := range e.DocumentLocations.Sample {
+			if x.ETag == mark {
+				return true
+			}
 		}
 	}
 	return false
