@@ -3,10 +3,12 @@ package remediate_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/teamslink/teamslink/internal/emulator"
+	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
 	"github.com/teamslink/teamslink/internal/remediate"
 )
@@ -129,5 +131,33 @@ func TestPlanReadsBeyondTheSample(t *testing.T) {
 	limited := f.plan(t, res, func(o *remediate.PlanOptions) { o.Only = []string{"TL-SP-003"}; o.Limit = 10 })
 	if n := limited.Deletes(); n != 10 || len(limited.Environments[0].Notes) == 0 {
 		t.Errorf("--limit 10: %d deletes, notes %v", n, limited.Environments[0].Notes)
+	}
+}
+
+// TestEveryCatalogueFixHasAnAction: each automated_fix of the rule
+// catalogue is one remediate knows, and every fix it knows is in the
+// catalogue (or is the toggle it makes on --enable).
+func TestEveryCatalogueFixHasAnAction(t *testing.T) {
+	eng, err := engine.New(t.Context(), engine.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inCatalogue := map[string]bool{}
+	for _, r := range eng.Rules() {
+		if r.Fix == nil {
+			continue
+		}
+		inCatalogue[r.Fix.Action] = true
+		if !slices.Contains(remediate.Fixes, r.Fix.Action) {
+			t.Errorf("%s: fix %s has no remediate action", r.ID, r.Fix.Action)
+		}
+	}
+	for _, fix := range remediate.Fixes {
+		if !inCatalogue[fix] {
+			t.Errorf("remediate knows %s, which no rule offers", fix)
+		}
+	}
+	if remediate.AutoFixable(remediate.FixAdminConsentURL) || !remediate.AutoFixable(remediate.FixDeleteDocumentLocations) {
+		t.Error("AutoFixable: consent must be guided, the others automatic")
 	}
 }

@@ -446,3 +446,9 @@ func ConsentURL(t *snapshot.Tenant) string {
 }
 
 var _ = odata.ErrNotFound
+
+// AutoFixable reports whether remediate writes the fix itself: every fix
+// it knows but the admin-consent URL, which a Global Administrator opens.
+func AutoFixable(fix string) bool {
+	return fix != FixAdminConsentURL && slices.Contains(Fixes, fix)
+}
