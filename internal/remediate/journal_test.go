@@ -18,7 +18,7 @@ func samplePlan(t *testing.T) *remediate.Plan {
 			ID: "1", Kind: remediate.KindUpdate, Rule: "TL-SP-001", Fix: remediate.FixDisableOneDrive, Tenant: "t", Environment: salesURL,
 			Target: remediate.Target{Set: "organizations", ID: "c1deb1c6-76f3-5af9-a17f-2fea08ce6c38"},
 			Seen:   map[string]any{"isonedriveenabled": true}, Write: map[string]any{"isonedriveenabled": false},
-		}}}}}
+		}}, WhatIf: []remediate.WhatIf{}}}}
 	if err := p.Seal(); err != nil {
 		t.Fatal(err)
 	}
@@ -41,8 +41,9 @@ func TestPlanRoundTripAndTamper(t *testing.T) {
 	tests := []struct{ name, from, to, want string }{
 		{"value changed", `"isonedriveenabled": false`, `"isonedriveenabled": true`, "does not match its content"},
 		{"record changed", `c1deb1c6-76f3`, `d1deb1c6-76f3`, "does not match its content"},
-		{"other contract", remediate.PlanVersion, "teamslink.plan/v9", "is not " + remediate.PlanVersion},
-		{"unknown field", `"source": "test",`, `"source": "test", "extra": 1,`, "unknown field"},
+		{"other contract", remediate.PlanVersion, "teamslink.plan/v9", "/schemaVersion: value must be 'teamslink.plan/v1'"},
+		{"unknown field", `"source": "test",`, `"source": "test", "extra": 1,`, "additional properties 'extra' not allowed"},
+		{"action id", `"id": "1"`, `"id": "one"`, "/environments/0/actions/0/id"},
 		{"not JSON", `{`, `[`, "not a teamslink plan"},
 	}
 	for _, tt := range tests {

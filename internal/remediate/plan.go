@@ -265,9 +265,20 @@ func WritePlan(w io.Writer, p *Plan) error {
 	return err
 }
 
-// ReadPlan reads and verifies a plan; name is the file, for errors.
+// ReadPlan reads and verifies a plan: its JSON Schema, its hash and its
+// actions. name is the file, for errors.
 func ReadPlan(r io.Reader, name string) (*Plan, error) {
-	dec := json.NewDecoder(io.LimitReader(r, 256<<20))
+	raw, err := io.ReadAll(io.LimitReader(r, maxPlanBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(raw) > maxPlanBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a plan teamslink made", name, maxPlanBytes>>20)
+	}
+	if err := validatePlan(raw); err != nil {
+		return nil, fmt.Errorf("%s: not a teamslink plan: %w", name, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	var p Plan

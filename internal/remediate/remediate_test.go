@@ -119,7 +119,17 @@ func (f *tenantFixture) plan(t *testing.T, res *scan.Result, edit func(*remediat
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	// Every plan the tests make goes through its file form: the schema,
+	// the hash and the checks of ReadPlan.
+	var b bytes.Buffer
+	if err := remediate.WritePlan(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	back, err := remediate.ReadPlan(&b, "plan.json")
+	if err != nil {
+		t.Fatalf("the plan does not read back: %v", err)
+	}
+	return back
 }
 
 func (f *tenantFixture) runner(out *bytes.Buffer) *remediate.Runner {
