@@ -161,3 +161,25 @@ func TestEveryCatalogueFixHasAnAction(t *testing.T) {
 		t.Error("AutoFixable: consent must be guided, the others automatic")
 	}
 }
+
+// TestTwoActionsOnOneRecord: OneDrive off and then Basic on both write the
+// organization row; the second expects the ETag the first left, not the
+// plan's, and the environment ends ENABLED.
+func TestTwoActionsOnOneRecord(t *testing.T) {
+	f := start(t, nil, "sp-onedrive")
+	f.cfg.Tenants[0].Environments[0].Tables = []string{"account"}
+	p := f.plan(t, f.scan(t), func(o *remediate.PlanOptions) {
+		o.Only = []string{"TL-SP-001", "TL-ENV-001"}
+		o.Enable = []finding.Experience{finding.ExperienceBasic}
+	})
+	if n := len(p.Actions()); n != 2 || p.Actions()[0].Target != p.Actions()[1].Target {
+		t.Fatalf("want two actions on the organization row, got %+v", p.Actions())
+	}
+	var out bytes.Buffer
+	if err := f.runner(&out).Apply(context.Background(), newJournal(t, p)); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out.String())
+	}
+	if r := readiness(f.scan(t).Report, p.Environments[0].URL); r[finding.ExperienceBasic] != finding.Enabled {
+		t.Errorf("basic is %s after apply, want ENABLED", r[finding.ExperienceBasic])
+	}
+}

@@ -88,12 +88,20 @@ func (r *Runner) client(a Action) (dv, error) {
 func (r *Runner) Apply(ctx context.Context, j *Journal) error {
 	states := j.states()
 	done := 0
+	// written holds the ETag each record had after this run's last write to
+	// it: an action after another on the same record (OneDrive off, then
+	// Basic on) expects that one, not the plan's.
+	written := map[Target]string{}
 	for _, a := range j.Plan().Actions() {
 		st := states[a.ID]
 		if st != nil && st.done {
 			r.say("= %s already done: %s", a.ID, a.Description)
+			written[a.Target] = st.etag
 			done++
 			continue
+		}
+		if etag, ok := written[a.Target]; ok {
+			a.ETag = etag
 		}
 		stop := func(reason string, err error) error {
 			msg := reason
@@ -119,6 +127,7 @@ func (r *Runner) Apply(ctx context.Context, j *Journal) error {
 			if err := j.Append(Entry{Op: OpDone, Action: a.ID, ETag: o.etag}); err != nil {
 				return err
 			}
+			written[a.Target] = o.etag
 			r.say("✓ %s %s (written by the interrupted run; verified)", a.ID, a.Description)
 			done++
 			continue
@@ -152,6 +161,7 @@ func (r *Runner) Apply(ctx context.Context, j *Journal) error {
 		if err := j.Append(Entry{Op: OpDone, Action: a.ID, ETag: after.etag}); err != nil {
 			return err
 		}
+		written[a.Target] = after.etag
 		r.say("✓ %s %s", a.ID, a.Description)
 		done++
 	}

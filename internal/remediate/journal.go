@@ -164,6 +164,7 @@ type actionState struct {
 	backup     map[string]any // the last backup before the write
 	backedUp   bool
 	done       bool
+	etag       string // the record's ETag once done
 	undoBackup bool
 	undone     bool
 }
@@ -181,7 +182,7 @@ func (j *Journal) states() map[string]*actionState {
 		case OpBackup:
 			s.backup, s.backedUp = e.Backup, true
 		case OpDone:
-			s.done = true
+			s.done, s.etag = true, e.ETag
 		case OpUndoBackup:
 			s.undoBackup = true
 		case OpUndone:

@@ -45,6 +45,12 @@ func (d *Dataverse) Client(tenant, envURL string) (*odata.Client, error) {
 	if t == nil {
 		return nil, fmt.Errorf("tenant %s is not in the config", tenant)
 	}
+	envURL = strings.TrimSuffix(envURL, "/")
+	if t.Discover == nil && !listedIn(t.Environments, envURL) {
+		// A plan is data anyone can write; it reaches only environments
+		// the config names (or discovers).
+		return nil, fmt.Errorf("environment %s is not one of tenant %s's in the config", envURL, t.ID)
+	}
 	s, ok := d.sessions[t.ID]
 	if !ok {
 		var err error
@@ -53,7 +59,6 @@ func (d *Dataverse) Client(tenant, envURL string) (*odata.Client, error) {
 		}
 		d.sessions[t.ID] = s
 	}
-	envURL = strings.TrimSuffix(envURL, "/")
 	return s.client(metrics.APIDataverse, envURL+"/api/data/v9.2/", odata.Dataverse, auth.DataverseScope(envURL), 0)
 }
 
