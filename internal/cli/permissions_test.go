@@ -19,7 +19,7 @@ func TestPermissionsCommand(t *testing.T) {
 	}{
 		{"table", []string{"permissions"}, finding.ExitClean, []string{"GRAPH", "subscribedSkus", "Organization.Read.All", "DATAVERSE", "WhoAmI", "BAP"}, []string{"not yet used"}},
 		{"serve", []string{"permissions", "--mode", "serve", "--format", "markdown"}, finding.ExitClean, []string{"## Microsoft Graph", "`tenant.licenses`", "RoleManagement.Read.Directory"}, []string{"not yet used"}},
-		{"remediate", []string{"permissions", "--mode", "remediate"}, finding.ExitClean, []string{"PATCH", "msdyn_SetTeamsDocumentStatus", "not yet used"}, nil},
+		{"remediate", []string{"permissions", "--mode", "remediate"}, finding.ExitClean, []string{"PATCH", "DELETE", "msdyn_SetTeamsDocumentStatus", "sdkmessages", "MSCRM.MergeLabels"}, []string{"not yet used"}},
 		{"json", []string{"permissions", "--format", "json"}, finding.ExitClean, []string{`"schemaVersion": "teamslink.permissions/v1"`, `"service": "graph"`}, nil},
 		{"bad mode", []string{"permissions", "--mode", "audit"}, finding.ExitUsage, []string{"unknown mode", "valid: remediate, scan, serve"}, nil},
 		{"bad format", []string{"permissions", "--format", "yaml"}, finding.ExitUsage, []string{"unknown format", "valid: json, markdown, table"}, nil},
