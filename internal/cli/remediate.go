@@ -144,6 +144,7 @@ Examples:
 				Now: deps.Now, Tool: "teamslink " + deps.Version, Source: source,
 				Only: splitList(only), Environments: environments, Enable: want, Columns: columns,
 				Live: live, Limit: limit,
+				Assessment: remediate.Assessment{Experience: string(opts.Experience), Tables: opts.Tables, Profile: opts.Profile},
 				Evaluate: func(ctx context.Context, s *snapshot.Snapshot) (*finding.Report, error) {
 					return scan.Evaluate(ctx, eng, s, waivers, nil, opts)
 				},
@@ -383,8 +384,9 @@ func remediateError(err error) error {
 // rescan scans the plan's tenants again and prints each environment's
 // states, so that the verdict flipping is seen, not assumed.
 func rescan(ctx context.Context, deps Deps, cmd *cobra.Command, cfg *config.Config, plan *remediate.Plan) error {
-	opts := deps.scanOptions(nil)
+	opts := deps.scanOptions(plan.Assessment.Tables)
 	opts.Progress = nil
+	opts.Experience, opts.Profile = finding.Experience(plan.Assessment.Experience), plan.Assessment.Profile
 	seen := map[string]bool{}
 	for _, e := range plan.Environments {
 		if !seen[e.Tenant] {

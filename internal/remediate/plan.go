@@ -51,8 +51,20 @@ type Plan struct {
 	Source string `json:"source"`
 	// Hash is the SHA-256 of the plan's canonical JSON with Hash empty;
 	// apply refuses a plan whose hash does not match.
-	Hash         string            `json:"hash"`
+	Hash string `json:"hash"`
+	// Assessment is how the state was evaluated, so that the rescan after
+	// apply or rollback evaluates it the same way.
+	Assessment   Assessment        `json:"assessment"`
 	Environments []EnvironmentPlan `json:"environments"`
+}
+
+// Assessment is what a plan's evaluation was asked for: the experience
+// (empty: each environment's), the target tables (empty: the config's) and
+// the profile.
+type Assessment struct {
+	Experience string   `json:"experience,omitempty"`
+	Tables     []string `json:"tables,omitempty"`
+	Profile    string   `json:"profile,omitempty"`
 }
 
 // EnvironmentPlan is the plan of one environment.

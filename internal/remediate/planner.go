@@ -72,6 +72,8 @@ type PlanOptions struct {
 	Live Clients
 	// Limit bounds the records planned per fix and environment.
 	Limit int
+	// Assessment is how rep was evaluated; the plan records it.
+	Assessment Assessment
 	// Evaluate evaluates a snapshot as the scan did, for the what-if.
 	Evaluate func(context.Context, *snapshot.Snapshot) (*finding.Report, error)
 }
@@ -101,7 +103,8 @@ func Build(ctx context.Context, snap *snapshot.Snapshot, rep *finding.Report, op
 	if redacted(snap) {
 		return nil, fmt.Errorf("the snapshot is redacted: its ids and ETags are not the tenant's; plan from an unredacted snapshot or --config")
 	}
-	p := &Plan{SchemaVersion: PlanVersion, CreatedAt: opts.Now().UTC(), Tool: opts.Tool, Source: opts.Source, Environments: []EnvironmentPlan{}}
+	p := &Plan{SchemaVersion: PlanVersion, CreatedAt: opts.Now().UTC(), Tool: opts.Tool, Source: opts.Source,
+		Assessment: opts.Assessment, Environments: []EnvironmentPlan{}}
 	n := 0
 	for _, re := range rep.Environments {
 		if len(opts.Environments) > 0 && !slices.ContainsFunc(opts.Environments, func(u string) bool { return sameURL(u, re.URL) }) {

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -599,5 +602,61 @@ func TestTeamsDocumentStatusWithoutTheAction(t *testing.T) {
 	}
 	if r := p.Environments[0].Refused; len(r) == 0 || !strings.Contains(r[0].Reason, "msdyn_SetTeamsDocumentStatus") {
 		t.Errorf("refusals %+v, want one naming the missing action", r)
+	}
+}
+
+// meddler is a transport that, just before the first PATCH of a path
+// containing target goes out, lets someone else change that record: the
+// window between apply's re-read and its write.
+type meddler struct {
+	base   http.RoundTripper
+	target string
+	meddle func()
+	once   sync.Once
+}
+
+func (m *meddler) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPatch && strings.Contains(r.URL.Path, m.target) {
+		m.once.Do(m.meddle)
+	}
+	return m.base.RoundTrip(r)
+}
+
+// TestIfMatchRefusesAChangeAfterTheReRead: a record changed between the
+// re-read and the write is not overwritten: the write carries If-Match,
+// the service answers 412, and the run stops there.
+func TestIfMatchRefusesAChangeAfterTheReRead(t *testing.T) {
+	sc := emulatortest.Scenario(t, "sp-active-sites")
+	f := start(t, nil, "sp-active-sites")
+	p := f.plan(t, f.scan(t), func(o *remediate.PlanOptions) { o.Only = []string{"TL-SP-002"} })
+	site := p.Actions()[0]
+	cred := emulatortest.Credential(t, f.srv, sc)
+	newClient := func(rt http.RoundTripper) *odata.Client {
+		base, _ := url.Parse(site.Environment + "/api/data/v9.2/")
+		c, err := odata.New(base, cred, odata.Options{Scopes: []string{site.Environment + "/.default"}, Flavor: odata.Dataverse,
+			HTTPClient: &http.Client{Transport: rt}, Now: time.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	other := newClient(f.srv.Client().Transport)
+	m := &meddler{base: f.srv.Client().Transport, target: site.Target.ID, meddle: func() {
+		if _, err := other.Do(context.Background(), patchRequest(site.Target.Set+"("+site.Target.ID+")", `{"name":"Renamed meanwhile"}`)); err != nil {
+			t.Error(err)
+		}
+	}}
+	meddled := newClient(m)
+	runner := &remediate.Runner{Clients: func(string, string) (*odata.Client, error) { return meddled, nil }}
+	err := runner.Apply(context.Background(), newJournal(t, p))
+	var stop *remediate.StopError
+	if !errors.As(err, &stop) || stop.Action.ID != site.ID || !strings.Contains(err.Error(), "412") {
+		t.Fatalf("apply: %v, want a 412 stop at action %s", err, site.ID)
+	}
+	after := f.scan(t).Snapshot.Environments[0].SharePointSites
+	for _, s := range after.Sample {
+		if s.ID == site.Target.ID && (s.StateCode != 0 || s.Name != "Renamed meanwhile") {
+			t.Errorf("the site is %+v: the change made meanwhile was overwritten", s)
+		}
 	}
 }
