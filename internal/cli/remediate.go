@@ -323,6 +323,13 @@ Examples:
 				fmt.Fprintln(out, "\ndry run: nothing was written; add --yes to apply it")
 				return nil
 			}
+			opts := deps.scanOptions(nil)
+			opts.Progress = nil
+			dv := scan.NewDataverse(cfg, opts)
+			defer dv.Close()
+			if err := checkTargets(dv, plan); err != nil {
+				return err
+			}
 			if journal == nil {
 				if journalPath == "" {
 					journalPath = planPath + ".journal"
@@ -332,10 +339,6 @@ Examples:
 				}
 				defer journal.Close()
 			}
-			opts := deps.scanOptions(nil)
-			opts.Progress = nil
-			dv := scan.NewDataverse(cfg, opts)
-			defer dv.Close()
 			fmt.Fprintf(out, "\napplying; journal %s\n", journal.Path())
 			runner := &remediate.Runner{Clients: dv.Client, Out: out}
 			if err := runner.Apply(ctx, journal); err != nil {
@@ -369,6 +372,20 @@ func checkPlan(p *remediate.Plan, now time.Time, maxAge time.Duration, maxChange
 	}
 	if d := p.Deletes(); d > 0 && !allowDelete {
 		return usageErrorf("the plan deletes %d record(s): nothing was written; add --allow-delete to allow it (the journal keeps each record for rollback)", d)
+	}
+	return nil
+}
+
+// checkTargets refuses, before any write, a plan naming an environment the
+// config does not: each must get a client.
+func checkTargets(dv *scan.Dataverse, plan *remediate.Plan) error {
+	for _, e := range plan.Environments {
+		if len(e.Actions) == 0 {
+			continue
+		}
+		if _, err := dv.Client(e.Tenant, e.URL); err != nil {
+			return usageErrorf("the plan writes to %s: %w; nothing was written", e.URL, err)
+		}
 	}
 	return nil
 }
@@ -476,6 +493,9 @@ Examples:
 			opts.Progress = nil
 			dv := scan.NewDataverse(cfg, opts)
 			defer dv.Close()
+			if err := checkTargets(dv, journal.Plan()); err != nil {
+				return err
+			}
 			runner := &remediate.Runner{Clients: dv.Client, Out: out}
 			if err := runner.Rollback(ctx, journal); err != nil {
 				return remediateError(err)

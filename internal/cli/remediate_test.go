@@ -48,6 +48,10 @@ func TestRemediateApplyRefuses(t *testing.T) {
 	}
 	later := deps
 	later.Now = func() time.Time { return deps.Now().Add(2 * time.Hour) }
+	other := filepath.Join(t.TempDir(), "other.yaml")
+	if err := os.WriteFile(other, []byte("tenants:\n  - id: 3f2b8c1e-6d4a-4b7e-9a15-2c8d0e7f4a61\n    auth: {method: azure-cli}\n    environments:\n      - url: https://contoso.crm.dynamics.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		deps Deps
@@ -60,6 +64,7 @@ func TestRemediateApplyRefuses(t *testing.T) {
 		{"older than --max-age", later, []string{"--plan", plan, "--yes", "--allow-delete"}, 2, "more than --max-age 1h0m0s"},
 		{"hash does not match", deps, []string{"--plan", tampered, "--yes", "--allow-delete"}, 2, "does not match its content"},
 		{"no config", deps, []string{"--plan", plan, "--yes", "--allow-delete"}, 2, "--config"},
+		{"tenant not in the config", deps, []string{"--plan", plan, "--yes", "--allow-delete", "--config", other}, 2, "is not in the config; nothing was written"},
 		{"dry run", deps, []string{"--plan", plan, "--allow-delete", "--config", config}, 0, "dry run: nothing was written"},
 	}
 	for _, tt := range tests {
