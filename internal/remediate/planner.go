@@ -12,7 +12,6 @@ import (
 
 	"github.com/teamslink/teamslink/internal/cloud"
 	"github.com/teamslink/teamslink/internal/finding"
-	"github.com/teamslink/teamslink/internal/odata"
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
@@ -375,16 +374,16 @@ func str(v any) string { s, _ := v.(string); return s }
 
 // tableFlag plans turning a table's flag on; a table that does not exist
 // is for a person.
-func (pl *planner) tableFlag(f finding.Finding, kind Kind, flag string) bool {
+func (pl *planner) tableFlag(f finding.Finding, kind Kind, flag string) {
 	ents := pl.env.Entities
 	if !pl.sectionOK("environment.entities", ents.Section) {
-		return false
+		return
 	}
 	t, ok := ents.Table(f.Table)
 	if !ok || !t.Exists {
 		pl.ep.Manual = append(pl.ep.Manual, ManualStep{Rule: f.Rule, Title: f.Title, Status: string(f.Status), Table: f.Table,
 			Steps: fmt.Sprintf("the table %s does not exist in the environment: fix the configured target tables, or create it", f.Table)})
-		return false
+		return
 	}
 	seen := t.IsDocumentManagementEnabled
 	desc := "enable document management on the table %s (PUT its full definition with IsDocumentManagementEnabled true, MSCRM.MergeLabels: true, then PublishXml)"
@@ -399,7 +398,7 @@ func (pl *planner) tableFlag(f finding.Finding, kind Kind, flag string) bool {
 		assumption = "INFERENCE (facts §3, §4): msdyn_SetTeamsDocumentStatus sets EntityMetadata.IsMSTeamsIntegrationEnabled, which verification re-reads"
 	}
 	if seen {
-		return false
+		return
 	}
 	pl.add(Action{Kind: kind, Rule: f.Rule, Fix: fix,
 		Target:      Target{Set: "EntityDefinitions", LogicalName: t.LogicalName},
@@ -409,7 +408,6 @@ func (pl *planner) tableFlag(f finding.Finding, kind Kind, flag string) bool {
 		Undo:        undo,
 		Assumption:  assumption,
 	})
-	return true
 }
 
 func (pl *planner) teamsStatus(f finding.Finding) error {
@@ -448,7 +446,6 @@ func ConsentURL(t *snapshot.Tenant) string {
 	return strings.TrimSuffix(c.AuthorityHost, "/") + "/" + url.PathEscape(t.ID) + "/v2.0/adminconsent?" + q.Encode()
 }
 
-var _ = odata.ErrNotFound
 
 // AutoFixable reports whether remediate writes the fix itself: every fix
 // it knows but the admin-consent URL, which a Global Administrator opens.
