@@ -40,7 +40,7 @@ discovered ones included), sign in as the configured identity and compare what i
                    /me/memberOf, an application's role assignments (which carry no names: an
                    application holding roles but not Global Administrator is unknown)
 
-Each check says held, missing (with the fix), unknown (why it could not tell) or unchecked.
+Each check says held, missing (with the fix) or unknown (why it could not tell).
 Tenants are checked concurrently, as a scan collects them (--concurrency, --per-tenant); the
 output keeps the order of tenants.yaml.
 

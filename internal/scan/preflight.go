@@ -23,10 +23,9 @@ import (
 
 // The states of a preflight check.
 const (
-	CheckHeld      = "held"
-	CheckMissing   = "missing"
-	CheckUnknown   = "unknown"   // the preflight could not tell
-	CheckUnchecked = "unchecked" // no documented way to check it
+	CheckHeld    = "held"
+	CheckMissing = "missing"
+	CheckUnknown = "unknown" // the preflight could not tell
 )
 
 // Check is one permission or role the scan needs, and whether the
@@ -36,7 +35,7 @@ type Check struct {
 	// Need is what satisfies it: "A or B".
 	Need string `json:"need"`
 	// Kind is "application permission", "delegated permission",
-	// "environment user", "security role", "discovery" or "role".
+	// "environment user", "security role", "discovery" or "directory role".
 	Kind   string `json:"kind"`
 	Status string `json:"status"`
 	// Held is the one of Need the identity holds.
@@ -175,7 +174,7 @@ func preflightTenant(ctx context.Context, tt *Target, fleet chan struct{}, perTe
 	t := tt.Tenant
 	p := PreflightTenant{ID: t.ID, Name: t.Name, Checks: []Check{}, Environments: []PreflightEnvironment{}}
 	tenant := make(chan struct{}, perTenant)
-	release, ok := acquire(ctx, fleet, tenant)
+	release, ok := acquire(ctx, tenant, fleet)
 	if !ok {
 		p.SignInError = "not checked: " + context.Cause(ctx).Error()
 		return p
@@ -198,7 +197,7 @@ func preflightTenant(ctx context.Context, tt *Target, fleet chan struct{}, perTe
 	var wg sync.WaitGroup
 	for i, e := range t.Environments {
 		wg.Go(func() {
-			release, ok := acquire(ctx, fleet, tenant)
+			release, ok := acquire(ctx, tenant, fleet)
 			if !ok {
 				p.Environments[i] = PreflightEnvironment{URL: strings.TrimSuffix(e.URL, "/"), Name: e.Name, Checks: []Check{{
 					Service: permissions.Dataverse, Need: "a user of the environment", Kind: "environment user", Status: CheckUnknown,
