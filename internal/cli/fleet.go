@@ -31,6 +31,31 @@ func (o *fleetOptions) register(cmd *cobra.Command) {
 	f.StringVar(&o.shard, "shard", "", "with --config: scan share `K/N` of the tenants (K 0-based), by a stable hash of the tenant id; N runs with K = 0..N-1 cover the fleet once")
 }
 
+// bounds checks --concurrency and --per-tenant and sets them in opts.
+func (o *fleetOptions) bounds(opts *scan.Options) error {
+	if o.concurrency < 1 {
+		return usageErrorf("--concurrency %d: must be at least 1", o.concurrency)
+	}
+	if o.perTenant < 1 || o.perTenant > scan.MaxPerTenant {
+		return usageErrorf("--per-tenant %d: must be 1 to %d (Dataverse refuses more than 52 concurrent requests of one identity)", o.perTenant, scan.MaxPerTenant)
+	}
+	opts.Concurrency, opts.PerTenant = o.concurrency, o.perTenant
+	return nil
+}
+
+// apply sets the bounds and the shard of a run over tenants.yaml in opts.
+func (o *fleetOptions) apply(opts *scan.Options) error {
+	if err := o.bounds(opts); err != nil {
+		return err
+	}
+	shard, err := scan.ParseShard(o.shard)
+	if err != nil {
+		return usageErrorf("--shard: %w", err)
+	}
+	opts.Shard = shard
+	return nil
+}
+
 // scanDefaults are the bounds a run gets unless told otherwise.
 var scanDefaults = scan.Options{Concurrency: scan.DefaultConcurrency, PerTenant: scan.DefaultPerTenant}
 
@@ -38,13 +63,9 @@ var scanDefaults = scan.Options{Concurrency: scan.DefaultConcurrency, PerTenant:
 // the command line's target tables.
 func (o *targetOptions) options(deps Deps, tables []string) (scan.Options, error) {
 	opts := deps.scanOptions(tables)
-	if o.fleet.concurrency < 1 {
-		return opts, usageErrorf("--concurrency %d: must be at least 1", o.fleet.concurrency)
+	if err := o.fleet.bounds(&opts); err != nil {
+		return opts, err
 	}
-	if o.fleet.perTenant < 1 || o.fleet.perTenant > scan.MaxPerTenant {
-		return opts, usageErrorf("--per-tenant %d: must be 1 to %d (Dataverse refuses more than 52 concurrent requests of one identity)", o.fleet.perTenant, scan.MaxPerTenant)
-	}
-	opts.Concurrency, opts.PerTenant = o.fleet.concurrency, o.fleet.perTenant
 	if o.configPath == "" {
 		if o.fleet.shard != "" {
 			return opts, usageErrorf("--shard splits the tenants of --config; give --config tenants.yaml")

@@ -20,6 +20,7 @@ func newPermissionsCheckCommand(deps Deps) *cobra.Command {
 		configPath string
 		tenants    []string
 		format     string
+		fleet      fleetOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -34,16 +35,22 @@ discovered ones included), sign in as the configured identity and compare what i
   discovery        whether the discovery service (bap or gds) listed the environments
   Dataverse        WhoAmI (a user of the environment) and the System Administrator role, held
                    directly or through a team
-  SharePoint       not checkable from a token (NOT CONFIRMED): shown as unchecked
+  SharePoint       the directory role the admin request needs, SharePoint Administrator or Global
+                   Administrator (NOT CONFIRMED), from the caller's directory roles: a person's
+                   /me/memberOf, an application's role assignments (which carry no names: an
+                   application holding roles but not Global Administrator is unknown)
 
-Each check says held, missing (with the fix), unknown (why it could not tell) or unchecked.
+Each check says held, missing (with the fix) or unknown (why it could not tell).
+Tenants are checked concurrently, as a scan collects them (--concurrency, --per-tenant); the
+output keeps the order of tenants.yaml.
 
 Exit codes: 0 everything held, 1 a permission or role is missing, 2 usage or config error,
 3 nothing missing but something could not be checked (a failed sign-in included).
 
 Examples:
   teamslink permissions check --config tenants.yaml
-  teamslink permissions check --config tenants.yaml --tenant Contoso --format json`,
+  teamslink permissions check --config tenants.yaml --tenant Contoso --format json
+  teamslink permissions check --config tenants.yaml --concurrency 32 --shard 0/4`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
@@ -57,6 +64,9 @@ Examples:
 				return &UsageError{Err: err}
 			}
 			opts := deps.scanOptions(nil)
+			if err := fleet.apply(&opts); err != nil {
+				return err
+			}
 			opts.Tenants, opts.Progress = tenants, nil
 			res, err := scan.Preflight(cmd.Context(), cfg, opts)
 			if err != nil {
@@ -78,6 +88,7 @@ Examples:
 	f.StringVarP(&configPath, "config", "c", "", "tenants.yaml listing tenants and environments (see docs/configuration.md)")
 	f.StringArrayVar(&tenants, "tenant", nil, "check only this tenant, by id or name (repeatable)")
 	f.StringVarP(&format, "format", "f", "table", "output format: table or json")
+	fleet.register(cmd)
 	return cmd
 }
 

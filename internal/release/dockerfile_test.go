@@ -80,8 +80,94 @@ func stages(ins []instruction) []stage {
 	return out
 }
 
+// arg is a global ARG: one declared before the first FROM, which FROM
+// lines may use.
+type arg struct {
+	value string
+	set   bool // it has a non-empty default
+}
+
+// globalArgs reads the ARGs declared before the first FROM.
+func globalArgs(ins []instruction) map[string]arg {
+	out := map[string]arg{}
+	for _, in := range ins {
+		if in.cmd == "FROM" {
+			break
+		}
+		if in.cmd == "ARG" {
+			name, value, _ := strings.Cut(in.args, "=")
+			value = strings.Trim(value, `"`)
+			out[name] = arg{value: value, set: value != ""}
+		}
+	}
+	return out
+}
+
+var (
+	argRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)`)
+	digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
+
+// expand replaces the global ARGs in s by their defaults.
+func expand(s string, args map[string]arg) string {
+	return argRef.ReplaceAllStringFunc(s, func(m string) string {
+		sub := argRef.FindStringSubmatch(m)
+		return args[sub[1]+sub[2]].value
+	})
+}
+
+// pinProblems says what is wrong with a base image reference as the FROM
+// line writes it, its global ARGs expanded: it must name a version tag
+// (not latest: DL3006, DL3007) and a digest, given in the line, as an
+// ARG's default, or as `@${ARG}` of an ARG without a default — which the
+// build cannot do without (--build-arg), so it never runs unpinned.
+func pinProblems(ref string, args map[string]arg) []string {
+	var problems []string
+	required := "" // an ARG without a default that stands for the digest
+	expanded := argRef.ReplaceAllStringFunc(ref, func(m string) string {
+		sub := argRef.FindStringSubmatch(m)
+		name := sub[1] + sub[2]
+		a, ok := args[name]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("image %s uses %s, which no ARG before the first FROM declares", ref, m))
+		case !a.set && strings.HasSuffix(ref, "@"+m):
+			required = name
+			return "sha256:" + strings.Repeat("0", 64)
+		case !a.set:
+			problems = append(problems, fmt.Sprintf("image %s: ARG %s has no default, so the reference cannot be checked for a pin", ref, name))
+		}
+		return a.value
+	})
+	if len(problems) > 0 {
+		return problems
+	}
+	name, dig, pinned := strings.Cut(expanded, "@")
+	ref0 := ref
+	if ref != expanded {
+		ref0 = ref + " (" + expanded + ")"
+	}
+	if required != "" {
+		ref0 = ref + " (digest from --build-arg " + required + ")"
+	}
+	_, tag, ok := strings.Cut(name[strings.LastIndex(name, "/")+1:], ":")
+	switch {
+	case !ok:
+		problems = append(problems, fmt.Sprintf("image %s has no tag: name the version the digest is of (DL3006)", ref0))
+	case tag == "latest":
+		problems = append(problems, fmt.Sprintf("image %s uses latest: name a version (DL3007)", ref0))
+	}
+	switch {
+	case !pinned:
+		problems = append(problems, fmt.Sprintf("image %s is not pinned by digest: add @sha256:… or @${ARG} (docs/release.md)", ref0))
+	case !digest.MatchString(dig):
+		problems = append(problems, fmt.Sprintf("image %s: digest %q is not sha256: and 64 hex digits", ref0, dig))
+	}
+	return problems
+}
+
 // lintDockerfile applies hadolint's rules that matter for this image
-// (DL3006/DL3007 pinned base images, DL3002 last USER not root, DL3020 COPY
+// (DL3006/DL3007 base images pinned, here by version tag and digest, DL3002 last USER not root, DL3020 COPY
 // rather than ADD, DL3015 --no-install-recommends, DL3025 exec-form
 // ENTRYPOINT) and the image's own contract: multi-stage, a static binary
 // (CGO off), a final stage without a shell (distroless static or scratch,
@@ -97,23 +183,16 @@ func lintDockerfile(src string) []string {
 	if len(st) < 2 {
 		return []string{"want a multi-stage build: a builder and a final stage"}
 	}
+	args := globalArgs(ins)
 	names := map[string]bool{}
 	for _, s := range st {
 		switch {
 		case s.image == "":
 			add(s.from, "no image")
 		case s.image == "scratch" || names[strings.ToLower(s.image)]:
-		case strings.Contains(s.image, "$"):
-			add(s.from, "image %s is not a literal: it cannot be checked for a pin", s.image)
-		case strings.Contains(s.image, "@sha256:"):
 		default:
-			ref := s.image[strings.LastIndex(s.image, "/")+1:]
-			_, tag, ok := strings.Cut(ref, ":")
-			switch {
-			case !ok:
-				add(s.from, "image %s has no tag: pin a version or a digest (DL3006)", s.image)
-			case tag == "latest":
-				add(s.from, "image %s uses latest: pin a version or a digest (DL3007)", s.image)
+			for _, p := range pinProblems(s.image, args) {
+				add(s.from, "%s", p)
 			}
 		}
 		if s.name != "" {
@@ -138,8 +217,8 @@ func lintDockerfile(src string) []string {
 	}
 	final := st[len(st)-1]
 	builder := st[:len(st)-1]
-	if final.image != "scratch" && !strings.Contains(final.image, "distroless/static") {
-		add(final.from, "final image %s: want distroless static or scratch (no shell)", final.image)
+	if img := expand(final.image, args); img != "scratch" && !strings.Contains(img, "distroless/static") {
+		add(final.from, "final image %s: want distroless static or scratch (no shell)", img)
 	}
 	var user, entry, labels []instruction
 	for _, in := range final.body {
@@ -235,10 +314,12 @@ func TestDockerfile(t *testing.T) {
 // TestDockerfileLint proves the linter catches what it is for.
 func TestDockerfileLint(t *testing.T) {
 	t.Parallel()
+	const goDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	good := func(build, final string) string {
-		return "FROM golang:1.26.8 AS build\n" + build +
+		return "ARG RUNTIME_DIGEST\n" +
+			"FROM golang:1.26.8@" + goDigest + " AS build\n" + build +
 			"RUN CGO_ENABLED=0 go build -trimpath -o /out/teamslink ./cmd/teamslink\n" +
-			"FROM gcr.io/distroless/static-debian12:nonroot\n" +
+			"FROM gcr.io/distroless/static-debian12:nonroot@${RUNTIME_DIGEST}\n" +
 			`LABEL org.opencontainers.image.title=t org.opencontainers.image.description=d \` + "\n" +
 			`  org.opencontainers.image.source=s org.opencontainers.image.version=v org.opencontainers.image.revision=r org.opencontainers.image.created=c` + "\n" +
 			"COPY --from=build /out/teamslink /teamslink\n" + final
@@ -248,11 +329,21 @@ func TestDockerfileLint(t *testing.T) {
 		name, src, want string // want "" means no problem
 	}{
 		{"good", good("", tail), ""},
-		{"digest pin", strings.Replace(good("", tail), "golang:1.26.8", "golang@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 1), ""},
 		{"single stage", "FROM gcr.io/distroless/static-debian12:nonroot\n" + tail, "multi-stage"},
 		{"latest", strings.Replace(good("", tail), "golang:1.26.8", "golang:latest", 1), "DL3007"},
 		{"no tag", strings.Replace(good("", tail), "golang:1.26.8", "golang", 1), "DL3006"},
+		{"digest without a tag", strings.Replace(good("", tail), "golang:1.26.8@", "golang@", 1), "DL3006"},
 		{"registry port is not a tag", strings.Replace(good("", tail), "golang:1.26.8", "registry.example.com:5000/golang", 1), "DL3006"},
+		{"tag only", strings.Replace(good("", tail), "@"+goDigest, "", 1), "golang:1.26.8 is not pinned by digest"},
+		{"final tag only", strings.Replace(good("", tail), "@${RUNTIME_DIGEST}", "", 1), "static-debian12:nonroot is not pinned by digest"},
+		{"short digest", strings.Replace(good("", tail), goDigest, "sha256:0123", 1), "not sha256: and 64 hex digits"},
+		{"images from ARGs", "ARG GO_IMAGE=golang:1.26.8@" + goDigest + "\nARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot\n" +
+			strings.Replace(strings.Replace(good("", tail), "golang:1.26.8@"+goDigest, "${GO_IMAGE}", 1), "gcr.io/distroless/static-debian12:nonroot@", "${RUNTIME_IMAGE}@", 1), ""},
+		{"an ARG image unpinned", "ARG GO_IMAGE=golang:1.26.8\n" + strings.Replace(good("", tail), "golang:1.26.8@"+goDigest, "$GO_IMAGE", 1), "$GO_IMAGE (golang:1.26.8) is not pinned by digest"},
+		{"a digest ARG set empty", strings.Replace(good("", tail), "ARG RUNTIME_DIGEST\n", "ARG RUNTIME_DIGEST=sha256:00\n", 1), "not sha256: and 64 hex digits"},
+		{"an undeclared ARG", strings.Replace(good("", tail), "ARG RUNTIME_DIGEST\n", "", 1), "which no ARG before the first FROM declares"},
+		{"an image ARG without a default", "ARG GO_IMAGE\n" + strings.Replace(good("", tail), "golang:1.26.8@"+goDigest, "${GO_IMAGE}", 1), "ARG GO_IMAGE has no default"},
+		{"an ARG declared after FROM is not global", strings.Replace(good("", tail), "ARG RUNTIME_DIGEST\n", "", 1) + "ARG RUNTIME_DIGEST\n", "which no ARG before the first FROM declares"},
 		{"add url", good("ADD https://example.com/tool.tgz /opt/\n", tail), "fetches a URL"},
 		{"add file", good("ADD . /src\n", tail), "use COPY"},
 		{"apt without no-install-recommends", good("RUN apt-get update && apt-get install -y git\n", tail), "DL3015"},
@@ -265,6 +356,7 @@ func TestDockerfileLint(t *testing.T) {
 		{"other entrypoint", good("", "USER 65532\nENTRYPOINT [\"/bin/sh\", \"-c\", \"/teamslink\"]\n"), "want [\"/teamslink\"]"},
 		{"run in final stage", good("", "RUN mkdir /data\n"+tail), "no shell"},
 		{"final stage with a shell", strings.Replace(good("", tail), "gcr.io/distroless/static-debian12:nonroot", "debian:12.8", 1), "no shell"},
+		{"final stage from an ARG with a shell", "ARG RUNTIME_IMAGE=debian:12.8\n" + strings.Replace(good("", tail), "gcr.io/distroless/static-debian12:nonroot@", "${RUNTIME_IMAGE}@", 1), "no shell"},
 		{"cgo", strings.Replace(good("", tail), "CGO_ENABLED=0 ", "", 1), "CGO_ENABLED=0"},
 		{"labels missing", strings.Replace(good("", tail), "org.opencontainers.image.revision=r ", "", 1), "image.revision label"},
 	}

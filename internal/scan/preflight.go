@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
@@ -22,10 +23,9 @@ import (
 
 // The states of a preflight check.
 const (
-	CheckHeld      = "held"
-	CheckMissing   = "missing"
-	CheckUnknown   = "unknown"   // the preflight could not tell
-	CheckUnchecked = "unchecked" // no documented way to check it
+	CheckHeld    = "held"
+	CheckMissing = "missing"
+	CheckUnknown = "unknown" // the preflight could not tell
 )
 
 // Check is one permission or role the scan needs, and whether the
@@ -35,7 +35,7 @@ type Check struct {
 	// Need is what satisfies it: "A or B".
 	Need string `json:"need"`
 	// Kind is "application permission", "delegated permission",
-	// "environment user", "security role", "discovery" or "role".
+	// "environment user", "security role", "discovery" or "directory role".
 	Kind   string `json:"kind"`
 	Status string `json:"status"`
 	// Held is the one of Need the identity holds.
@@ -93,24 +93,57 @@ func (p PreflightTenant) Counts() (missing, unknown int) {
 // session a scan uses, discovery included) and reports which of the
 // permissions the table in internal/permissions asks of it for a scan it
 // holds: the Graph permissions from the roles (application) or scp
-// (delegated) claim of its Graph token, and per environment whether it is a
-// user (WhoAmI) with the System Administrator role. The token's payload is
-// read without checking its signature: it is teamslink's own token, just
-// received from the tenant's authority over TLS, read only to learn what it
-// claims; the services still validate it.
+// (delegated) claim of its Graph token, the directory role the SharePoint
+// admin request needs from the caller's directory roles, and per
+// environment whether it is a user (WhoAmI) with the System Administrator
+// role. The token's payload is read without checking its signature: it is
+// teamslink's own token, just received from the tenant's authority over
+// TLS, read only to learn what it claims; the services still validate it.
+//
+// Tenants are checked concurrently under the scan's bounds: at most
+// opts.Concurrency units of work at once across the fleet (a tenant's
+// Graph checks, each environment), at most opts.PerTenant within one
+// tenant. The result is in the order of the targets, whatever finished
+// first.
 func Preflight(ctx context.Context, cfg *config.Config, opts Options) ([]PreflightTenant, error) {
 	targets, err := Discover(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]PreflightTenant, len(targets))
+	fleet := make(chan struct{}, opts.concurrency())
+	var wg sync.WaitGroup
 	for i, tt := range targets {
-		out[i] = preflightTenant(ctx, tt)
+		wg.Go(func() {
+			out[i] = preflightTenant(ctx, tt, fleet, opts.perTenant())
+		})
 	}
+	wg.Wait()
 	if err := interruption(ctx); err != nil {
 		return nil, fmt.Errorf("preflight: %w", err)
 	}
 	return out, nil
+}
+
+// acquire takes a slot of each bound, in order, or gives up when ctx ends;
+// the release function gives them back.
+func acquire(ctx context.Context, bounds ...chan struct{}) (release func(), ok bool) {
+	taken := 0
+	release = func() {
+		for _, b := range bounds[:taken] {
+			<-b
+		}
+	}
+	for _, b := range bounds {
+		select {
+		case b <- struct{}{}:
+			taken++
+		case <-ctx.Done():
+			release()
+			return func() {}, false
+		}
+	}
+	return release, true
 }
 
 // tokenClaims are the claims of an access token the preflight reads.
@@ -137,20 +170,64 @@ func decodeClaims(token string) (tokenClaims, error) {
 	return c, nil
 }
 
-func preflightTenant(ctx context.Context, tt *Target) PreflightTenant {
+func preflightTenant(ctx context.Context, tt *Target, fleet chan struct{}, perTenant int) PreflightTenant {
 	t := tt.Tenant
 	p := PreflightTenant{ID: t.ID, Name: t.Name, Checks: []Check{}, Environments: []PreflightEnvironment{}}
+	tenant := make(chan struct{}, perTenant)
+	release, ok := acquire(ctx, tenant, fleet)
+	if !ok {
+		p.SignInError = "not checked: " + context.Cause(ctx).Error()
+		return p
+	}
+	signedIn := preflightGraph(ctx, tt, &p)
+	release()
+	if !signedIn {
+		return p
+	}
+
+	// The Dataverse clients are made first, one after another (a session
+	// records its scopes); the checks then run concurrently.
+	clients := make([]*odata.Client, len(t.Environments))
+	errs := make([]error, len(t.Environments))
+	for i, e := range t.Environments {
+		envURL := strings.TrimSuffix(e.URL, "/")
+		clients[i], errs[i] = tt.session.client(metrics.APIDataverse, envURL+"/api/data/v9.2/", odata.Dataverse, auth.DataverseScope(envURL), 0)
+	}
+	p.Environments = make([]PreflightEnvironment, len(t.Environments))
+	var wg sync.WaitGroup
+	for i, e := range t.Environments {
+		wg.Go(func() {
+			release, ok := acquire(ctx, tenant, fleet)
+			if !ok {
+				p.Environments[i] = PreflightEnvironment{URL: strings.TrimSuffix(e.URL, "/"), Name: e.Name, Checks: []Check{{
+					Service: permissions.Dataverse, Need: "a user of the environment", Kind: "environment user", Status: CheckUnknown,
+					Requests: []string{"dataverse.whoAmI"}, Evidence: "not checked: " + context.Cause(ctx).Error()}}}
+				return
+			}
+			defer release()
+			p.Environments[i] = preflightEnvironment(ctx, clients[i], errs[i], e)
+		})
+	}
+	wg.Wait()
+	return p
+}
+
+// preflightGraph signs in for Microsoft Graph and adds the tenant's checks
+// to p: the Graph permissions, discovery, and the SharePoint admin role.
+// It reports whether the sign-in worked.
+func preflightGraph(ctx context.Context, tt *Target, p *PreflightTenant) bool {
+	t := tt.Tenant
 	graphURL := strings.TrimSuffix(t.GraphURL(), "/")
 	tok, err := tt.session.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{auth.GraphScope(graphURL)}})
 	if err != nil {
 		p.SignInError = auth.SignInReason(err)
-		return p
+		return false
 	}
 	claims, err := decodeClaims(tok.Token)
 	if err != nil {
 		p.Checks = append(p.Checks, Check{Service: permissions.Graph, Need: "the Graph token's claims", Kind: "token", Status: CheckUnknown, Requests: []string{"login.token"}, Evidence: err.Error()})
 	} else {
-		p.Checks = append(p.Checks, graphChecks(t, claims, &p)...)
+		p.Checks = append(p.Checks, graphChecks(t, claims, p)...)
 	}
 
 	if tt.Tenant.Discover != nil {
@@ -172,15 +249,10 @@ func preflightTenant(ctx context.Context, tt *Target) PreflightTenant {
 		}
 		p.Checks = append(p.Checks, c)
 	}
-	{
-		p.Checks = append(p.Checks, Check{Service: permissions.SharePoint, Need: "SharePoint Administrator or Global Administrator", Kind: "role", Status: CheckUnchecked,
-			Requests: []string{"sharepoint.tenant"}, Evidence: "no documented way to read it from a token (NOT CONFIRMED); the scan's tenant.sharePoint section shows whether GET _api/SPO.Tenant answers"})
+	if err == nil {
+		p.Checks = append(p.Checks, sharePointCheck(ctx, tt, graphURL, p.Caller == "application"))
 	}
-
-	for _, e := range t.Environments {
-		p.Environments = append(p.Environments, preflightEnvironment(ctx, tt, e))
-	}
-	return p
+	return true
 }
 
 // permissionsGrants renders the grants of a row as "A or B".
@@ -253,14 +325,13 @@ func graphFix(t config.Tenant, name string, app bool) string {
 
 // preflightEnvironment checks that the identity is a user of the
 // environment and holds System Administrator, directly or through a team.
-func preflightEnvironment(ctx context.Context, tt *Target, e config.Environment) PreflightEnvironment {
+func preflightEnvironment(ctx context.Context, dc *odata.Client, err error, e config.Environment) PreflightEnvironment {
 	envURL := strings.TrimSuffix(e.URL, "/")
 	pe := PreflightEnvironment{URL: envURL, Name: e.Name, Checks: []Check{}}
 	user := Check{Service: permissions.Dataverse, Need: "a user of the environment", Kind: "environment user", Requests: []string{"dataverse.whoAmI"}}
 	role := Check{Service: permissions.Dataverse, Need: "the System Administrator role", Kind: "security role",
 		Requests: []string{"dataverse.organizations", "dataverse.sharepointsites", "dataverse.sharepointdocumentlocations", "dataverse.entityDefinitions", "dataverse.privileges", "dataverse.callerRoles"}}
 	fixRole := "In the Power Platform admin center, the environment → Settings → Users + permissions → Application users (or Users for a person) → the identity → Edit security roles → System Administrator."
-	dc, err := tt.session.client(metrics.APIDataverse, envURL+"/api/data/v9.2/", odata.Dataverse, auth.DataverseScope(envURL), 0)
 	if err != nil {
 		user.Status, user.Evidence = CheckUnknown, err.Error()
 		pe.Checks = append(pe.Checks, user)
