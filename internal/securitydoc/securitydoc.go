@@ -11,10 +11,6 @@ import (
 	"strings"
 )
 
-// Pending is the one "Held by" cell that names no test: a claim of the
-// Remediation subsection whose test internal/remediate is still to get.
-const Pending = "pending (remediate)"
-
 // HeldBy is the header of the column that names a claim's tests.
 const HeldBy = "Held by"
 
@@ -45,14 +41,12 @@ var cellRE = regexp.MustCompile("^" + refRE.String() + "(?:; " + refRE.String() 
 
 // Parse reads a Markdown page and returns every test reference in it, and
 // the problems of its "Held by" columns: a cell that is not a list of
-// references ("`dir` TestA; `dir` TestB"), or Pending outside a section
-// headed Remediation.
+// references ("`dir` TestA; `dir` TestB"). Every claim names its tests.
 func Parse(md string) ([]Ref, []Problem) {
 	var (
 		refs     []Ref
 		problems []Problem
 		heldBy   = -1 // the column of the current table, -1 when none
-		remedy   = 0  // the level of the Remediation heading we are under, 0 when none
 		fence    bool
 	)
 	for i, line := range strings.Split(md, "\n") {
@@ -68,14 +62,8 @@ func Parse(md string) ([]Ref, []Problem) {
 		for _, m := range refRE.FindAllStringSubmatch(line, -1) {
 			refs = append(refs, Ref{Line: n, Dir: m[1], Test: m[2]})
 		}
-		if level := headingLevel(trimmed); level > 0 {
+		if headingLevel(trimmed) > 0 {
 			heldBy = -1
-			switch {
-			case strings.EqualFold(strings.TrimSpace(trimmed[level:]), "Remediation"):
-				remedy = level
-			case remedy > 0 && level <= remedy:
-				remedy = 0
-			}
 			continue
 		}
 		if !strings.HasPrefix(trimmed, "|") {
@@ -102,13 +90,10 @@ func Parse(md string) ([]Ref, []Problem) {
 		}
 		cell := cells[heldBy]
 		switch {
-		case cell == Pending && remedy > 0:
-		case cell == Pending:
-			problems = append(problems, Problem{n, fmt.Sprintf("%q is only for the Remediation subsection's claims", Pending)})
 		case cell == "":
 			problems = append(problems, Problem{n, "the claim names no test"})
 		case !cellRE.MatchString(cell):
-			problems = append(problems, Problem{n, fmt.Sprintf("%s cell %q is not a list of `dir` TestName separated by \"; \", nor %q", HeldBy, cell, Pending)})
+			problems = append(problems, Problem{n, fmt.Sprintf("%s cell %q is not a list of `dir` TestName separated by \"; \"", HeldBy, cell)})
 		}
 	}
 	return refs, problems
