@@ -446,7 +446,6 @@ func ConsentURL(t *snapshot.Tenant) string {
 	return strings.TrimSuffix(c.AuthorityHost, "/") + "/" + url.PathEscape(t.ID) + "/v2.0/adminconsent?" + q.Encode()
 }
 
-
 // AutoFixable reports whether remediate writes the fix itself: every fix
 // it knows but the admin-consent URL, which a Global Administrator opens.
 func AutoFixable(fix string) bool {
