@@ -238,9 +238,11 @@ func TestEndToEnd(t *testing.T) {
 
 	var out bytes.Buffer
 	j := newJournal(t, p)
+	sent := len(f.srv.Requests())
 	if err := f.runner(&out).Apply(context.Background(), j); err != nil {
 		t.Fatalf("apply: %v\n%s", err, out.String())
 	}
+	t.Logf("apply: %d actions, %d requests", len(p.Actions()), len(f.srv.Requests())-sent)
 	after := f.scan(t)
 	for _, e := range p.Environments {
 		for x, r := range readiness(after.Report, e.URL) {
@@ -250,9 +252,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	sent = len(f.srv.Requests())
 	if err := f.runner(&out).Rollback(context.Background(), reopen(t, j)); err != nil {
 		t.Fatalf("rollback: %v\n%s", err, out.String())
 	}
+	t.Logf("rollback: %d requests", len(f.srv.Requests())-sent)
 	back := f.scan(t)
 	if a, b := normalizedSnapshot(t, first.Snapshot), normalizedSnapshot(t, back.Snapshot); a != b {
 		t.Errorf("the rescan after rollback differs from the first snapshot:\n%s", firstDiff(a, b))
