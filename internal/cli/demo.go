@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,6 +17,7 @@ import (
 	"github.com/teamslink/teamslink/internal/emulator"
 	"github.com/teamslink/teamslink/internal/engine"
 	"github.com/teamslink/teamslink/internal/finding"
+	"github.com/teamslink/teamslink/internal/remediate"
 	"github.com/teamslink/teamslink/internal/snapshot"
 	"github.com/teamslink/teamslink/report"
 )
@@ -83,7 +89,18 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if err := writeDemoFiles(cmd, deps, outDir, snap, rep); err != nil {
+			// What remediate would do about it, from the snapshot alone:
+			// a plan with its what-if, nothing written.
+			plan, err := remediate.Build(cmd.Context(), snap, rep, remediate.PlanOptions{
+				Now: deps.Now, Tool: "teamslink " + deps.Version, Source: "demo snapshot",
+				Evaluate: func(ctx context.Context, s *snapshot.Snapshot) (*finding.Report, error) {
+					return eng.Evaluate(ctx, s, engine.Options{Now: deps.now, ToolVersion: deps.Version})
+				},
+			})
+			if err != nil {
+				return err
+			}
+			if err := writeDemoFiles(cmd, deps, outDir, snap, rep, plan); err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
@@ -97,6 +114,7 @@ Examples:
 			requests := srv.Requests()
 			fmt.Fprintf(cmd.ErrOrStderr(), "\nscanned %d tenants, %d environments through the emulator at %s (%d HTTPS requests); reports in %s\n",
 				len(snap.Tenants), len(snap.Environments), srv.Addr(), len(requests), outDir)
+			fmt.Fprintf(cmd.ErrOrStderr(), "remediation plan (nothing written): %s; %s\n", planSummary(plan), filepath.Join(outDir, "plan.json"))
 			if rep.HasInternalError() {
 				return &ExitError{Code: finding.ExitInternal}
 			}
@@ -130,7 +148,28 @@ func sharedSecret(scenarios []*emulator.Scenario) (string, error) {
 	return secret, nil
 }
 
-func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Snapshot, rep *finding.Report) error {
+// planSummary counts a plan's actions and the states its what-if flips.
+func planSummary(p *remediate.Plan) string {
+	flips := map[string]int{}
+	for _, e := range p.Environments {
+		for _, w := range e.WhatIf {
+			if w.Before != w.After {
+				flips[w.Before+" → "+w.After]++
+			}
+		}
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(flips)) {
+		parts = append(parts, fmt.Sprintf("%d %s", flips[k], k))
+	}
+	s := fmt.Sprintf("%d actions", len(p.Actions()))
+	if len(parts) > 0 {
+		s += ", what-if " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Snapshot, rep *finding.Report, plan *remediate.Plan) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -142,5 +181,6 @@ func writeDemoFiles(cmd *cobra.Command, deps Deps, dir string, snap *snapshot.Sn
 		{format: "junit", path: filepath.Join(dir, "report.xml")},
 	}
 	files := append([]outputFile{snapshotFile(filepath.Join(dir, "snapshot.json"), snap)}, reportFiles(cmd.Context(), specs, rep, rendering{opts: report.Options{Now: deps.Now}})...)
+	files = append(files, outputFile{what: "plan", path: filepath.Join(dir, "plan.json"), render: func(w io.Writer) error { return remediate.WritePlan(w, plan) }})
 	return writeFiles(cmd.Context(), files)
 }
