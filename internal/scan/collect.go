@@ -116,30 +116,33 @@ func tenantJob(t config.Tenant, defaults config.Defaults, opts *Options, sess *s
 	if err != nil {
 		return job, fmt.Errorf("tenant %s: graph client: %w", t.ID, err)
 	}
-	job.Sources = append(job.Sources, graph.New(gc, graph.Options{ClientID: t.Auth.ClientID, Now: opts.Now}))
+	graphOpts := graph.Options{ClientID: t.Auth.ClientID, Now: opts.Now}
 
 	sharePointClient := func(admin string) (*odata.Client, error) {
 		return sess.client(metrics.APISharePoint, admin+"/", odata.Graph, auth.SharePointScope(admin), 0)
 	}
+	var sources []collectors.TenantCollector
 	if admin := strings.TrimSuffix(t.SharePointAdminURL, "/"); admin != "" {
 		sc, err := sharePointClient(admin)
 		if err != nil {
 			return job, fmt.Errorf("tenant %s: SharePoint client: %w", t.ID, err)
 		}
-		job.Sources = append(job.Sources, sharepoint.New(sc, opts.Now))
+		sources = append(sources, sharepoint.New(sc, opts.Now))
 	} else {
-		// No admin site in the config: find it from the root site in Graph.
+		// No admin site in the config: find it from the root site in Graph,
+		// asked for in the Graph collector's first $batch.
 		c, err := cloud.For(t.Cloud)
 		if err != nil {
 			return job, fmt.Errorf("tenant %s: %w", t.ID, err)
 		}
-		job.Sources = append(job.Sources, sharepoint.Discovering{
-			Graph:     gc,
-			Cloud:     c,
-			NewClient: sharePointClient,
-			Now:       opts.Now,
-		})
+		d := sharepoint.Discovering{Graph: gc, Cloud: c, NewClient: sharePointClient, Now: opts.Now}
+		if d.Batchable() {
+			graphOpts.Also = append(graphOpts.Also, graph.Also{URL: sharepoint.RootSitePath, Then: d.FromRoot})
+		} else {
+			sources = append(sources, d)
+		}
 	}
+	job.Sources = append([]collectors.TenantCollector{graph.New(gc, graphOpts)}, sources...)
 
 	for _, e := range t.Environments {
 		envURL := strings.TrimSuffix(e.URL, "/")
