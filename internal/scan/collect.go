@@ -48,6 +48,11 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		return nil, nil, err
 	}
 	tr := newTracker(targets, started, opts)
+	tr.release = func(i int) {
+		if s := targets[i].session; s != nil {
+			s.release()
+		}
+	}
 	jobs := make([]collectors.TenantJob, 0, len(targets))
 	for i, tt := range targets {
 		if tt.Failure != nil {
@@ -185,6 +190,8 @@ type tracker struct {
 	started   []time.Time
 	took      []time.Duration
 	done      int
+	// release, when set, is called as each target finishes.
+	release func(i int)
 }
 
 func newTracker(targets []*Target, started time.Time, opts *Options) *tracker {
@@ -239,8 +246,11 @@ func (tr *tracker) wrap(i int, job collectors.TenantJob) collectors.TenantJob {
 	return job
 }
 
-// finish records that target i is done.
+// finish records that target i is done, and releases what it held.
 func (tr *tracker) finish(i int) {
+	if tr.release != nil {
+		tr.release(i)
+	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.took[i] = tr.now().Sub(tr.started[i])
