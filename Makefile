@@ -55,9 +55,20 @@ lint: fmt-check ## go vet, staticcheck, go mod tidy leaves no diff
 demo: ## scan the sample tenants through the local emulator over HTTPS; reports in ./teamslink-demo
 	$(GO) run ./cmd/teamslink demo
 
+# make bench builds teamslink and scans generated fleets through the
+# emulator with it (internal/bench), printing one table: issue 10's figures
+# with their targets, then fleets of 30 to 1,000 tenants. A few minutes.
+BENCH_SIZES ?= 30,100,300,1000
+
 .PHONY: bench
-bench: ## run the benchmarks (evaluation cost per environment, …)
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## scan generated fleets with the built binary; print the performance table (docs/performance.md)
+	@out=$$($(GO) test -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 30m ./internal/bench -bench.sizes '$(BENCH_SIZES)' 2>&1); \
+	status=$$?; if [ $$status -ne 0 ]; then echo "$$out"; exit $$status; fi; \
+	echo "$$out" | sed -n '/^| figure/,/^machine:/p'
+
+.PHONY: bench-go
+bench-go: ## run every Go benchmark of the module (evaluation, emulator, serve, metrics, …) but make bench's
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkTable$$' -benchmem ./...
 
 FUZZTIME ?= 30s
 

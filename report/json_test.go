@@ -372,3 +372,37 @@ func TestJSONIsIndentedAndUnescaped(t *testing.T) {
 		t.Error("output HTML-escapes > in messages")
 	}
 }
+
+// TestJSONStreamsTheWholeDocument: the writer, which writes the
+// environments one at a time, writes the bytes of encoding the whole
+// document at once, for every fixture, a report of no environment, and
+// evidence full of the characters HTML escaping would change.
+func TestJSONStreamsTheWholeDocument(t *testing.T) {
+	t.Parallel()
+	html := newReport(readyEnv())
+	html.Environments[0].Findings[0].Message = `<a href="x?a=1&b=2">link</a> "quoted" \ back`
+	reports := map[string]*finding.Report{"no environment": newReport(), "html characters": html}
+	for _, f := range fixtures() {
+		reports[f.name] = f.report
+	}
+	for name, r := range reports {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := contractReport(r, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := encodeJSON(doc, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := newJSONWriter(&got, Options{}).Write(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("streamed report differs from the whole document's encoding:\n got %.300q\nwant %.300q", got.Bytes(), want)
+			}
+		})
+	}
+}

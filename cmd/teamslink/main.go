@@ -27,6 +27,9 @@ func run() int {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(engine.GCPercent)
 	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(engine.MemoryLimit)
+	}
 	build := cli.ResolveBuild(version, commit, date, debug.ReadBuildInfo)
 	return cli.Main(os.Args[1:], cli.Deps{
 		Stdin:   os.Stdin,

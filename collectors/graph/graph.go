@@ -4,6 +4,7 @@
 // tenant-wide group settings (the Entra group naming policy). The
 // reads travel in one JSON $batch, plus one follow-up $batch for what needs
 // an object id from the first (the grants, and an application caller's roles).
+// Another collector's Graph read can travel in the first $batch too (Also).
 package graph
 
 import (
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/teamslink/teamslink/collectors"
@@ -52,6 +54,19 @@ type Options struct {
 	AppNamePrefix string
 	// Now is the clock; required.
 	Now func() time.Time
+	// Also are reads of other collectors sent in the first $batch, so that
+	// they cost no round trip of their own.
+	Also []Also
+}
+
+// Also is a Graph GET another collector needs, sent in this collector's
+// first $batch. Then gets its answer, or the $batch's error (then resp is
+// the zero value), and runs alongside the follow-up $batch; it fills only
+// its own sections of t.
+type Also struct {
+	// URL is relative to …/v1.0/, as in a $batch.
+	URL  string
+	Then func(ctx context.Context, t *snapshot.Tenant, resp odata.GraphResponse, batchErr error)
 }
 
 // Collector reads one tenant through a Graph client (base …/v1.0/).
@@ -158,7 +173,6 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		me
 		callerRoles
 		groupSettings
-		appCaller
 	)
 	urls := []string{
 		"subscribedSkus?$select=skuId,skuPartNumber,capabilityStatus,servicePlans",
@@ -170,8 +184,14 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		// Tenant-wide settings, Directory.Read.All (facts §2a).
 		"groupSettings",
 	}
+	appCaller := -1 // the caller's own service principal, when the client id is known
 	if c.opts.ClientID != "" {
+		appCaller = len(urls)
 		urls = append(urls, fmt.Sprintf("servicePrincipals(appId='%s')?$select=id,appId,displayName", c.opts.ClientID))
+	}
+	also := len(urls)
+	for _, a := range c.opts.Also {
+		urls = append(urls, a.URL)
 	}
 	reqs := make([]odata.GraphRequest, len(urls))
 	for i, u := range urls {
@@ -185,6 +205,10 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	now := c.opts.Now()
 	if err != nil {
 		err = fmt.Errorf("$batch: %w", err)
+	}
+	wait := c.also(ctx, t, resps, also, err)
+	defer wait()
+	if err != nil {
 		t.Licenses.Section = collectors.Failed(source(urls[skus]), err, now)
 		t.Consent.Section = collectors.Failed(source(urls[appByID]), err, now)
 		t.Caller.Section = collectors.Failed(source(urls[me]), err, now)
@@ -236,7 +260,7 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 	isApp, callerErr := false, c.readUser(t, resps[me], resps[callerRoles])
 	if isAppOnly(callerErr) {
 		switch {
-		case len(resps) <= appCaller:
+		case appCaller < 0:
 			callerErr = fmt.Errorf("%w; the token is an application's, but no client id is configured to find its service principal", callerErr)
 		default:
 			callerSource, callerStatus = source(urls[appCaller]), resps[appCaller].Status
@@ -308,6 +332,35 @@ func (c *Collector) CollectTenant(ctx context.Context, t *snapshot.Tenant) {
 		t.Caller.Type, t.Caller.ObjectID, t.Caller.UserPrincipalName, t.Caller.DirectoryRoles = "", "", "", []snapshot.DirectoryRole{}
 	} else {
 		t.Caller.Section = collectors.OK(callerSource, callerStatus, now)
+	}
+}
+
+// also hands each Also its answer, resps[first+i], or batchErr, in its own
+// goroutine; wait waits for them all and passes on a panic of one to the
+// collector's goroutine, where Collect records it.
+func (c *Collector) also(ctx context.Context, t *snapshot.Tenant, resps []odata.GraphResponse, first int, batchErr error) (wait func()) {
+	if len(c.opts.Also) == 0 {
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	panics := make([]any, len(c.opts.Also))
+	for i, a := range c.opts.Also {
+		var resp odata.GraphResponse
+		if batchErr == nil {
+			resp = resps[first+i]
+		}
+		wg.Go(func() {
+			defer func() { panics[i] = recover() }()
+			a.Then(ctx, t, resp, batchErr)
+		})
+	}
+	return func() {
+		wg.Wait()
+		for _, p := range panics {
+			if p != nil {
+				panic(p)
+			}
+		}
 	}
 }
 

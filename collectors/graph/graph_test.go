@@ -1,7 +1,9 @@
 package graph_test
 
 import (
+	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 
 // collect loads the ready scenario, changes it, and collects its tenant
 // through the emulator with a real azidentity credential.
-func collect(t *testing.T, change func(*emulator.Scenario)) (*snapshot.Tenant, *emulator.Server) {
+func collect(t *testing.T, change func(*emulator.Scenario), also ...graph.Also) (*snapshot.Tenant, *emulator.Server) {
 	t.Helper()
 	sc := emulatortest.Scenario(t, "ready")
 	change(sc)
@@ -25,7 +27,7 @@ func collect(t *testing.T, change func(*emulator.Scenario)) (*snapshot.Tenant, *
 		t.Fatal(err)
 	}
 	tenant := &snapshot.Tenant{ID: sc.Tenant.ID}
-	graph.New(c, graph.Options{ClientID: sc.Clients[0].ClientID, Now: time.Now}).CollectTenant(t.Context(), tenant)
+	graph.New(c, graph.Options{ClientID: sc.Clients[0].ClientID, Now: time.Now, Also: also}).CollectTenant(t.Context(), tenant)
 	return tenant, srv
 }
 
@@ -125,4 +127,81 @@ func TestGroupSettingsForbidden(t *testing.T) {
 	if !tenant.Licenses.OK() || !tenant.Consent.OK() {
 		t.Errorf("a 403 on groupSettings spoilt other sections: licenses %s, consent %s", tenant.Licenses.Status, tenant.Consent.Status)
 	}
+}
+
+// TestAlsoTravelsInTheFirstBatch: another collector's read goes in the first
+// $batch, its answer (or the $batch's error) is handed over, and the tenant
+// still costs two Graph requests.
+func TestAlsoTravelsInTheFirstBatch(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		fault     *emulator.Fault
+		wantBody  string // in the answer handed over
+		wantErr   string // of the $batch, when it failed
+		wantGraph int    // Graph requests of the tenant
+	}{
+		{name: "answered", wantBody: `"webUrl":"https://contoso.sharepoint.com"`, wantGraph: 2},
+		{name: "the $batch refused", fault: &emulator.Fault{Kind: emulator.FaultStatus, Status: 403, Match: emulator.FaultMatch{Path: `/\$batch$`, Scope: "outer"}},
+			wantErr: "$batch", wantGraph: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var (
+				got    odata.GraphResponse
+				gotErr error
+				calls  int
+			)
+			tenant, srv := collect(t, func(sc *emulator.Scenario) {
+				if tt.fault != nil {
+					sc.Faults = append(sc.Faults, *tt.fault)
+				}
+			}, graph.Also{URL: "sites/root?$select=webUrl", Then: func(_ context.Context, tn *snapshot.Tenant, resp odata.GraphResponse, err error) {
+				calls++
+				got, gotErr = resp, err
+				tn.SharePoint.AdminURL = "set by Then"
+			}})
+			if calls != 1 {
+				t.Fatalf("Then called %d times, want once", calls)
+			}
+			if tenant.SharePoint.AdminURL != "set by Then" {
+				t.Errorf("Then's tenant is not the collector's")
+			}
+			switch {
+			case tt.wantErr != "":
+				if gotErr == nil || !strings.Contains(gotErr.Error(), tt.wantErr) {
+					t.Errorf("Then got error %v, want one containing %q", gotErr, tt.wantErr)
+				}
+				if tenant.Licenses.Status != snapshot.StatusError {
+					t.Errorf("licenses %s after a failed $batch, want error", tenant.Licenses.Status)
+				}
+			case gotErr != nil || got.Err() != nil || !strings.Contains(string(got.Body), tt.wantBody):
+				t.Errorf("Then got %d %s (error %v), want an answer holding %s", got.Status, got.Body, gotErr, tt.wantBody)
+			}
+			graphRequests := 0
+			for _, r := range srv.Requests() {
+				if r.Host == "graph.microsoft.com" {
+					graphRequests++
+				}
+			}
+			if graphRequests != tt.wantGraph {
+				t.Errorf("%d Graph requests, want %d", graphRequests, tt.wantGraph)
+			}
+		})
+	}
+}
+
+// TestAlsoPanicIsTheCollectors: a panic in Then reaches the collector's
+// goroutine, where collectors.Collect records it, instead of ending the
+// process from a goroutine of its own.
+func TestAlsoPanicIsTheCollectors(t *testing.T) {
+	t.Parallel()
+	defer func() {
+		if v := recover(); v != "boom" {
+			t.Errorf("recovered %v, want Then's panic", v)
+		}
+	}()
+	collect(t, func(*emulator.Scenario) {}, graph.Also{URL: "sites/root", Then: func(context.Context, *snapshot.Tenant, odata.GraphResponse, error) { panic("boom") }})
+	t.Error("CollectTenant returned although Then panicked")
 }

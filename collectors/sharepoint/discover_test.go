@@ -15,8 +15,10 @@ import (
 )
 
 // discover collects the ready scenario's SharePoint section, changed by
-// change, finding the admin site through Graph on the emulator.
-func discover(t *testing.T, c cloud.Cloud, change func(*emulator.Scenario)) *snapshot.Tenant {
+// change, finding the admin site through Graph on the emulator: with its own
+// request (CollectTenant), or, batched, from the answer to RootSitePath
+// inside a Graph $batch (FromRoot).
+func discover(t *testing.T, c cloud.Cloud, batched bool, change func(*emulator.Scenario)) *snapshot.Tenant {
 	t.Helper()
 	sc := emulatortest.Scenario(t, "ready")
 	change(sc)
@@ -34,12 +36,22 @@ func discover(t *testing.T, c cloud.Cloud, change func(*emulator.Scenario)) *sna
 		t.Fatal(err)
 	}
 	tenant := &snapshot.Tenant{ID: sc.Tenant.ID}
-	sharepoint.Discovering{
+	d := sharepoint.Discovering{
 		Graph:     graph,
 		Cloud:     c,
 		NewClient: func(admin string) (*odata.Client, error) { return client(admin+"/", admin+"/.default") },
 		Now:       time.Now,
-	}.CollectTenant(t.Context(), tenant)
+	}
+	if !batched {
+		d.CollectTenant(t.Context(), tenant)
+		return tenant
+	}
+	resps, err := graph.GraphBatch(t.Context(), []odata.GraphRequest{{URL: sharepoint.RootSitePath}})
+	var resp odata.GraphResponse
+	if err == nil {
+		resp = resps[0]
+	}
+	d.FromRoot(t.Context(), tenant, resp, err)
 	return tenant
 }
 
@@ -94,23 +106,49 @@ func TestDiscoverAdminSite(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			sp := discover(t, tt.cloud, tt.change).SharePoint
-			if tt.admin != "" {
-				if !sp.OK() || sp.AdminURL != tt.admin || sp.ConditionalAccessPolicy != "BlockAccess" {
-					t.Fatalf("sharePoint = %+v, want ok from %s with BlockAccess", sp, tt.admin)
-				}
-				return
+		for _, batched := range []bool{false, true} {
+			name := tt.name
+			if batched {
+				name += " (batched)"
 			}
-			if sp.Status != snapshot.StatusError {
-				t.Fatalf("status %s, want error: %+v", sp.Status, sp)
-			}
-			for _, part := range tt.errParts {
-				if !strings.Contains(sp.Error+" "+sp.Source, part) {
-					t.Errorf("error %q (source %q) lacks %q", sp.Error, sp.Source, part)
-				}
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				checkDiscovered(t, discover(t, tt.cloud, batched, tt.change).SharePoint, tt.admin, tt.errParts)
+			})
+		}
+	}
+}
+
+// TestFromRootBatchFailed: the $batch that carried the root site was
+// refused, so the admin site is not known: error, never a pass.
+func TestFromRootBatchFailed(t *testing.T) {
+	t.Parallel()
+	public, err := cloud.For(cloud.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := discover(t, public, true, func(sc *emulator.Scenario) {
+		sc.Faults = append(sc.Faults, emulator.Fault{Kind: emulator.FaultStatus, Status: 403, Match: emulator.FaultMatch{Path: `/\$batch$`, Scope: "outer"}})
+	})
+	checkDiscovered(t, tenant.SharePoint, "", []string{"GET https://graph.microsoft.com/v1.0/sites/root", "$batch", "403", "sharePointAdminUrl"})
+}
+
+// checkDiscovered asserts sp was read from admin, or, when admin is "",
+// is an error whose text and source hold every one of errParts.
+func checkDiscovered(t *testing.T, sp snapshot.SharePoint, admin string, errParts []string) {
+	t.Helper()
+	if admin != "" {
+		if !sp.OK() || sp.AdminURL != admin || sp.ConditionalAccessPolicy != "BlockAccess" {
+			t.Fatalf("sharePoint = %+v, want ok from %s with BlockAccess", sp, admin)
+		}
+		return
+	}
+	if sp.Status != snapshot.StatusError {
+		t.Fatalf("status %s, want error: %+v", sp.Status, sp)
+	}
+	for _, part := range errParts {
+		if !strings.Contains(sp.Error+" "+sp.Source, part) {
+			t.Errorf("error %q (source %q) lacks %q", sp.Error, sp.Source, part)
+		}
 	}
 }

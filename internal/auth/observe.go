@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -30,7 +31,13 @@ func Observe(cred azcore.TokenCredential) *Observed { return &Observed{cred: cre
 // error while ctx is ending (an interrupted scan) is not the credential's and
 // is not noted.
 func (o *Observed) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	tok, err := o.cred.GetToken(ctx, opts)
+	o.mu.Lock()
+	cred := o.cred
+	o.mu.Unlock()
+	if cred == nil {
+		return azcore.AccessToken{}, errReleased
+	}
+	tok, err := cred.GetToken(ctx, opts)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {
@@ -40,6 +47,18 @@ func (o *Observed) GetToken(ctx context.Context, opts policy.TokenRequestOptions
 		o.first = err
 	}
 	return tok, err
+}
+
+// errReleased is what a released credential answers.
+var errReleased = errors.New("auth: the credential was released when its tenant's scan ended")
+
+// Release lets the wrapped credential go (its token caches, its per-scope
+// clients) once nothing will ask it for a token again, as a tenant's scan
+// ends; what Failure reports is kept. Asked again, it answers an error.
+func (o *Observed) Release() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.cred = nil
 }
 
 // Failure returns the first error of a credential that never issued a

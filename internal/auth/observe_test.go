@@ -54,6 +54,15 @@ func TestObserved(t *testing.T) {
 			if got := o.Failure(); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
 				t.Errorf("Failure() = %v, want %v", got, tt.want)
 			}
+			// Released as its tenant's scan ends: what it said is kept, and
+			// it issues nothing more.
+			o.Release()
+			if got := o.Failure(); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
+				t.Errorf("after Release, Failure() = %v, want %v", got, tt.want)
+			}
+			if _, err := o.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{"x/.default"}}); !errors.Is(err, errReleased) {
+				t.Errorf("after Release, GetToken: %v, want errReleased", err)
+			}
 		})
 	}
 	t.Run("an ending context is not the credential's fault", func(t *testing.T) {

@@ -154,6 +154,21 @@ func (p *Transports) Client(ep config.Endpoints) (*http.Client, error) {
 	return c, nil
 }
 
+// Private returns a client of its own for one tenant's hosts (its
+// environments, its SharePoint admin site) with the shared client's
+// settings for ep: its connections can be closed as the tenant's scan ends
+// (CloseIdleConnections) without closing those of the hosts the tenants
+// share, which a fleet would otherwise hold open, one per environment,
+// until the run ends.
+func (p *Transports) Private(ep config.Endpoints) (*http.Client, error) {
+	shared, err := p.Client(ep)
+	if err != nil {
+		return nil, err
+	}
+	tr := shared.Transport.(*firstConnGate).next.Clone()
+	return &http.Client{Transport: &firstConnGate{next: tr, hosts: map[string]chan struct{}{}}, Timeout: shared.Timeout}, nil
+}
+
 // Len is how many distinct transports the set holds.
 func (p *Transports) Len() int {
 	p.mu.Lock()

@@ -154,8 +154,10 @@ type matrixCall struct {
 }
 
 var (
-	dvMain    = envSections
-	graphMain = []string{secLicenses, secConsent, secTCaller, secGroups}
+	dvMain = envSections
+	// graphMain are read from the first Graph $batch: the ready tenant has
+	// no sharePointAdminUrl, so its GET sites/root travels there too.
+	graphMain = []string{secLicenses, secConsent, secTCaller, secSharePoint, secGroups}
 	graphAll  = []string{secLicenses, secConsent, secTCaller, secSharePoint, secGroups}
 )
 
@@ -218,12 +220,12 @@ var matrixCalls = []matrixCall{
 		match: emulator.FaultMatch{Host: graphHost, Path: `/me/memberOf/`, Scope: "inner"}, sections: []string{secTCaller}, batch: graphMain, token: []string{secTCaller, secGroups}},
 	{name: "Graph groupSettings", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/groupSettings`, Scope: "inner"}, sections: []string{secGroups}, batch: graphMain, token: []string{secGroups}},
+	{name: "Graph sites/root", caller: "user", class: classInnerGraph, cae: true,
+		match: emulator.FaultMatch{Host: graphHost, Path: `/sites/root\?`, Scope: "inner"}, sections: []string{secSharePoint}, batch: graphMain, token: []string{secSharePoint}},
 	{name: "Graph $batch (follow-up)", caller: "user", class: classOuter, skip: 1, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/\$batch$`, Scope: "outer"}, sections: []string{secConsent}},
 	{name: "Graph oauth2PermissionGrants", caller: "user", class: classInnerGraph, cae: true,
 		match: emulator.FaultMatch{Host: graphHost, Path: `/oauth2PermissionGrants\?`, Scope: "inner"}, sections: []string{secConsent}, batch: []string{secConsent}, token: []string{secConsent}},
-	{name: "Graph sites/root", caller: "user", class: classOuter, cae: true,
-		match: emulator.FaultMatch{Host: graphHost, Path: `/sites/root\?`}, sections: []string{secSharePoint}},
 	{name: "SharePoint _api/SPO.Tenant", caller: "user", class: classOuter, hostCall: true, cae: true,
 		match: emulator.FaultMatch{Host: spoHost, Path: `/_api/SPO\.Tenant$`}, sections: []string{secSharePoint}, host: []string{secSharePoint}},
 

@@ -51,6 +51,20 @@ Examples:
 			if err != nil {
 				return err
 			}
+			// The built-in policies compile while the config loads and the
+			// first requests go out. User policies (--policy-dir) compile
+			// once the config is read, before any request, so that their
+			// mistakes stop the scan first (engine.Start).
+			var pending *engine.Pending
+			startPolicies := func() (err error) {
+				pending, err = engine.Start(cmd.Context(), engine.Config{PolicyDirs: assess.policyDirs})
+				return err
+			}
+			if len(assess.policyDirs) == 0 {
+				if err := startPolicies(); err != nil {
+					return err
+				}
+			}
 			for _, o := range p.outputs {
 				if snapshotOut != "" && o.path != "" && filepath.Clean(o.path) == filepath.Clean(snapshotOut) {
 					return usageErrorf("--snapshot-out and the %s report both write %s; give each its own file", o.format, o.path)
@@ -71,9 +85,10 @@ Examples:
 			if err != nil {
 				return err
 			}
-			eng, err := engine.New(cmd.Context(), engine.Config{PolicyDirs: assess.policyDirs})
-			if err != nil {
-				return err
+			if pending == nil {
+				if err := startPolicies(); err != nil {
+					return err
+				}
 			}
 			anchor := targets.configPath
 			if anchor == "" {
@@ -91,7 +106,7 @@ Examples:
 			if gateway != nil {
 				opts.Metrics = metrics.New(reg, metrics.BuildInfo{Version: deps.Version})
 			}
-			res, err := scan.Run(cmd.Context(), cfg, eng, opts)
+			res, err := scan.RunCompiling(cmd.Context(), cfg, pending, opts)
 			if err != nil {
 				var cfgErr *scan.ConfigError
 				if gateway != nil && !errors.As(err, &cfgErr) {

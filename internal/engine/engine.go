@@ -50,6 +50,14 @@ const DefaultTimeout = 5 * time.Second
 // environment for a few MB more heap. BenchmarkEvaluate measures both.
 const GCPercent = 400
 
+// MemoryLimit is the soft limit of the Go heap the teamslink binary sets
+// unless GOMEMLIMIT is set: GCPercent lets the heap grow to five times what
+// is live, which for a fleet's snapshot and report (tens of MB) would be
+// hundreds of MB of garbage. Near the limit the collector runs more often
+// instead; a scan whose live heap is larger still runs, at the cost of
+// more collection.
+const MemoryLimit = 96 << 20
+
 // Config says which policies to load.
 type Config struct {
 	// PolicyDirs are extra directories of user policies (*.rego, tests

@@ -3,6 +3,9 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +104,72 @@ func TestWaiverOfUnknownRuleRefused(t *testing.T) {
 	var unknown *engine.UnknownWaiverRuleError
 	if !errors.As(err, &unknown) || err.Error() != `tenants.yaml:12: waiver: no rule "TL-SP-999" in the catalogue (teamslink rules lists them)` {
 		t.Fatalf("err = %v, want an UnknownWaiverRuleError naming the rule and line", err)
+	}
+}
+
+// TestBuiltinRuleIDsAreTheCatalogue holds the list waivers are checked
+// against before the policies compile to the compiled catalogue.
+func TestBuiltinRuleIDsAreTheCatalogue(t *testing.T) {
+	t.Parallel()
+	var ids []string
+	for _, r := range builtin(t).Rules() {
+		if r.Builtin {
+			ids = append(ids, r.ID)
+		}
+	}
+	if !slices.Equal(ids, engine.BuiltinRuleIDs) {
+		t.Errorf("engine.BuiltinRuleIDs = %v, the compiled catalogue has %v: add the new rule's id to the list", engine.BuiltinRuleIDs, ids)
+	}
+}
+
+// TestPendingChecksWaiversWhileCompiling: a waiver of an unknown rule is
+// refused before the built-in policies are compiled; with user policies,
+// Start compiles first, so that their mistakes and their rule ids are
+// known before a scan sends anything.
+func TestPendingChecksWaiversWhileCompiling(t *testing.T) {
+	t.Parallel()
+	unknown := []finding.WaiverRule{{Rule: "TL-ENT-099", Source: "tenants.yaml:18"}}
+	user := []finding.WaiverRule{{Rule: "x-naming-001"}}
+	tests := []struct {
+		name       string
+		dirs       []string
+		startErr   string // Start's error, when it must fail
+		okWaivers  []finding.WaiverRule
+		badWaivers []finding.WaiverRule
+	}{
+		{name: "built-in", okWaivers: []finding.WaiverRule{{Rule: " tl-sp-005 "}}, badWaivers: user},
+		{name: "user policies", dirs: []string{filepath.Join("testdata", "good")}, okWaivers: user, badWaivers: unknown},
+		{name: "broken user policies", dirs: []string{filepath.Join("testdata", "compile-error")}, startErr: "policy error"},
+		{name: "missing user policies", dirs: []string{filepath.Join("testdata", "nope")}, startErr: "policy directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := engine.Start(t.Context(), engine.Config{PolicyDirs: tt.dirs})
+			if tt.startErr != "" {
+				var perr *engine.PolicyError
+				if !errors.As(err, &perr) || !strings.Contains(err.Error(), tt.startErr) {
+					t.Fatalf("Start: %v, want a PolicyError containing %q", err, tt.startErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.CheckWaivers(tt.okWaivers); err != nil {
+				t.Errorf("CheckWaivers(%v): %v", tt.okWaivers, err)
+			}
+			var uerr *engine.UnknownWaiverRuleError
+			if err := p.CheckWaivers(append(slices.Clone(tt.okWaivers), tt.badWaivers...)); !errors.As(err, &uerr) || uerr.Rule != tt.badWaivers[0].Rule {
+				t.Errorf("CheckWaivers of %v: %v, want an UnknownWaiverRuleError for it", tt.badWaivers, err)
+			}
+			eng, err := p.Wait(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := eng.Rule("TL-SP-005"); !ok {
+				t.Error("the compiled engine lacks TL-SP-005")
+			}
+		})
 	}
 }

@@ -228,7 +228,7 @@ var table = []Request{
 	{ID: "graph.rootSite", Service: Graph, Method: "GET", Path: "sites/root?$select=webUrl,siteCollection", pattern: regexp.MustCompile(`^sites/root\?`),
 		Section: "tenant.sharePoint", Rules: []string{"TL-SP-005"},
 		Application: []Grant{i("Sites.Read.All")}, Delegated: []Grant{i("Sites.Read.All")},
-		Modes: scanModes, When: "tenants.yaml gives no sharePointAdminUrl", Note: "Finds the SharePoint admin site from the root site; set sharePointAdminUrl to need no Sites.Read.All. The permission is from Graph's site-get reference, not the reference facts.", Facts: "docs/configuration.md; Graph site-get"},
+		Modes: scanModes, When: "tenants.yaml gives no sharePointAdminUrl", Note: "Finds the SharePoint admin site from the root site; sent inside the first Graph $batch. Set sharePointAdminUrl to need no Sites.Read.All. The permission is from Graph's site-get reference, not the reference facts.", Facts: "docs/configuration.md; Graph site-get"},
 
 	// SharePoint Online admin.
 	{ID: "sharepoint.tenant", Service: SharePoint, Method: "GET", Path: "_api/SPO.Tenant", pattern: regexp.MustCompile(`^_api/SPO\.Tenant$`),

@@ -48,6 +48,11 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		return nil, nil, err
 	}
 	tr := newTracker(targets, started, opts)
+	tr.release = func(i int) {
+		if s := targets[i].session; s != nil {
+			s.release()
+		}
+	}
 	jobs := make([]collectors.TenantJob, 0, len(targets))
 	for i, tt := range targets {
 		if tt.Failure != nil {
@@ -116,30 +121,33 @@ func tenantJob(t config.Tenant, defaults config.Defaults, opts *Options, sess *s
 	if err != nil {
 		return job, fmt.Errorf("tenant %s: graph client: %w", t.ID, err)
 	}
-	job.Sources = append(job.Sources, graph.New(gc, graph.Options{ClientID: t.Auth.ClientID, Now: opts.Now}))
+	graphOpts := graph.Options{ClientID: t.Auth.ClientID, Now: opts.Now}
 
 	sharePointClient := func(admin string) (*odata.Client, error) {
 		return sess.client(metrics.APISharePoint, admin+"/", odata.Graph, auth.SharePointScope(admin), 0)
 	}
+	var sources []collectors.TenantCollector
 	if admin := strings.TrimSuffix(t.SharePointAdminURL, "/"); admin != "" {
 		sc, err := sharePointClient(admin)
 		if err != nil {
 			return job, fmt.Errorf("tenant %s: SharePoint client: %w", t.ID, err)
 		}
-		job.Sources = append(job.Sources, sharepoint.New(sc, opts.Now))
+		sources = append(sources, sharepoint.New(sc, opts.Now))
 	} else {
-		// No admin site in the config: find it from the root site in Graph.
+		// No admin site in the config: find it from the root site in Graph,
+		// asked for in the Graph collector's first $batch.
 		c, err := cloud.For(t.Cloud)
 		if err != nil {
 			return job, fmt.Errorf("tenant %s: %w", t.ID, err)
 		}
-		job.Sources = append(job.Sources, sharepoint.Discovering{
-			Graph:     gc,
-			Cloud:     c,
-			NewClient: sharePointClient,
-			Now:       opts.Now,
-		})
+		d := sharepoint.Discovering{Graph: gc, Cloud: c, NewClient: sharePointClient, Now: opts.Now}
+		if d.Batchable() {
+			graphOpts.Also = append(graphOpts.Also, graph.Also{URL: sharepoint.RootSitePath, Then: d.FromRoot})
+		} else {
+			sources = append(sources, d)
+		}
 	}
+	job.Sources = append([]collectors.TenantCollector{graph.New(gc, graphOpts)}, sources...)
 
 	for _, e := range t.Environments {
 		envURL := strings.TrimSuffix(e.URL, "/")
@@ -182,6 +190,8 @@ type tracker struct {
 	started   []time.Time
 	took      []time.Duration
 	done      int
+	// release, when set, is called as each target finishes.
+	release func(i int)
 }
 
 func newTracker(targets []*Target, started time.Time, opts *Options) *tracker {
@@ -236,8 +246,11 @@ func (tr *tracker) wrap(i int, job collectors.TenantJob) collectors.TenantJob {
 	return job
 }
 
-// finish records that target i is done.
+// finish records that target i is done, and releases what it held.
 func (tr *tracker) finish(i int) {
+	if tr.release != nil {
+		tr.release(i)
+	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.took[i] = tr.now().Sub(tr.started[i])

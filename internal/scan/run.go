@@ -28,6 +28,13 @@ type Result struct {
 // opts.Metrics it records each tenant's scan (its duration, and whether it
 // ended in a report) and the report's series.
 func Run(ctx context.Context, cfg *config.Config, eng *engine.Engine, opts Options) (*Result, error) {
+	return RunCompiling(ctx, cfg, engine.Ready(eng), opts)
+}
+
+// RunCompiling is Run with policies that may still be compiling: the
+// waivers are checked against pending's rule ids before any request, and
+// evaluation waits for the engine, so that collection need not.
+func RunCompiling(ctx context.Context, cfg *config.Config, pending *engine.Pending, opts Options) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -36,7 +43,7 @@ func Run(ctx context.Context, cfg *config.Config, eng *engine.Engine, opts Optio
 		return nil, err
 	}
 	waivers := cfg.WaiverRules()
-	if err := eng.CheckWaivers(waivers); err != nil {
+	if err := pending.CheckWaivers(waivers); err != nil {
 		// Before any request: a typo in a waiver is a usage error.
 		return nil, &ConfigError{Err: err}
 	}
@@ -51,7 +58,10 @@ func Run(ctx context.Context, cfg *config.Config, eng *engine.Engine, opts Optio
 	snap, tr, err := collect(ctx, cfg, &opts)
 	var rep *finding.Report
 	if err == nil {
-		rep, err = Evaluate(ctx, eng, snap, waivers, cfg.DeclaredAt, opts)
+		var eng *engine.Engine
+		if eng, err = pending.Wait(ctx); err == nil {
+			rep, err = Evaluate(ctx, eng, snap, waivers, cfg.DeclaredAt, opts)
+		}
 	}
 	if m := opts.Metrics; m != nil {
 		var took []time.Duration

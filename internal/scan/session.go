@@ -21,8 +21,11 @@ import (
 type session struct {
 	tenant config.Tenant
 	http   *http.Client
-	cred   *auth.Observed
-	opts   *Options
+	// private, when not nil, is the client of the tenant's own hosts (its
+	// environments, its SharePoint admin site), closed by release.
+	private *http.Client
+	cred    *auth.Observed
+	opts    *Options
 	// scoped is the credential under cred when the tenant's method gets
 	// one per scope (else nil); scopes are those of the collectors' clients.
 	scoped *auth.Scoped
@@ -61,6 +64,11 @@ func newSession(t config.Tenant, opts *Options) (*session, error) {
 		return nil, err
 	}
 	s := &session{tenant: t, http: httpClient, opts: opts}
+	if opts.transports != nil {
+		if s.private, err = opts.transports.Private(t.Endpoints); err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t.ID, err)
+		}
+	}
 	if auth.PerScope(t.Auth.Method) {
 		s.scoped = auth.NewScoped(built, func() (azcore.TokenCredential, error) { return auth.NewCredential(t, credOpts) })
 		built = s.scoped
@@ -80,6 +88,18 @@ func (s *session) prefetch(ctx context.Context, slots chan struct{}) {
 	s.scoped.Prefetch(ctx, slices.Compact(slices.Sorted(slices.Values(s.scopes))), slots)
 }
 
+// release lets go of what the tenant's scan held once it is over: the
+// connections to its own hosts, and its credential (token caches, one
+// client per scope); the credential's failure, if any, is kept for the
+// snapshot. A fleet then holds the state of the tenants in progress, not of
+// every tenant it has scanned.
+func (s *session) release() {
+	if s.private != nil {
+		s.private.CloseIdleConnections()
+	}
+	s.cred.Release()
+}
+
 // client returns an odata client of the session for the service root base,
 // its requests counted under api when the run has metrics.
 func (s *session) client(api, base string, flavor odata.Flavor, scope string, maxResponse int64) (*odata.Client, error) {
@@ -92,9 +112,13 @@ func (s *session) client(api, base string, flavor odata.Flavor, scope string, ma
 	if s.opts.Metrics != nil {
 		hooks = s.opts.Metrics.Hooks(api)
 	}
+	httpClient := s.http
+	if s.private != nil && (api == metrics.APIDataverse || api == metrics.APISharePoint) {
+		httpClient = s.private
+	}
 	return odata.New(u, s.cred, odata.Options{
 		Scopes:           []string{scope},
-		HTTPClient:       s.http,
+		HTTPClient:       httpClient,
 		Flavor:           flavor,
 		UserAgent:        "teamslink/" + s.opts.Version,
 		Now:              s.opts.Now,

@@ -80,7 +80,11 @@ func Validate(s *Snapshot) error {
 // decode runs the checks in order, each only on input that passed the one
 // before: JSON syntax, schema version, JSON Schema, Go representability,
 // strict decoding, then the checks across tenants and environments.
-func decode(data []byte) (*Snapshot, error) {
+func decode(data []byte) (*Snapshot, error) { return check(data, true) }
+
+// check is decode; without across, the checks across tenants and
+// environments are left out (for a part of a document: Write's).
+func check(data []byte, across bool) (*Snapshot, error) {
 	doc, problems := parseJSON(data)
 	if len(problems) > 0 {
 		return nil, &ValidationError{Problems: sortedProblems(problems)}
@@ -107,6 +111,9 @@ func decode(data []byte) (*Snapshot, error) {
 		// The checks above leave nothing for the decoder to reject; should
 		// they miss a case, it is still a problem with the document.
 		return nil, &ValidationError{Problems: []Problem{{Message: "cannot decode: " + strings.TrimPrefix(err.Error(), "json: ")}}}
+	}
+	if !across {
+		return &s, nil
 	}
 	if problems := checkSemantics(&s); len(problems) > 0 {
 		return nil, &ValidationError{Problems: sortedProblems(problems)}

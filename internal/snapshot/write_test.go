@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -115,4 +116,67 @@ func TestWriteRejectsInvalid(t *testing.T) {
 	if err := Validate(fullSnapshot()); err != nil {
 		t.Errorf("Validate(fullSnapshot()) = %v", err)
 	}
+}
+
+// TestWriteStreamsTheWholeDocument: Write, which checks and writes one
+// environment at a time, writes the bytes of the whole document's encoding
+// for every sample snapshot and for a fleet of many environments, and
+// rejects a fleet too large for Read as the whole document is rejected.
+func TestWriteStreamsTheWholeDocument(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "snapshots", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("sample snapshots: %v (%d)", err, len(files))
+	}
+	snaps := map[string]*Snapshot{"full": fullSnapshot()}
+	fleet := fullSnapshot()
+	for _, file := range files {
+		s, err := ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps[filepath.Base(file)] = s
+		for i, e := range s.Environments {
+			e.TenantID = fleet.Tenants[0].ID
+			e.URL = strings.Replace(e.URL, "https://", "https://f"+filepath.Base(file)[:3]+string(rune('a'+i))+"-", 1)
+			fleet.Environments = append(fleet.Environments, e)
+		}
+	}
+	snaps["fleet"] = fleet
+	for name, s := range snaps {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, err := encode(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if head, err := checkParts(s); err != nil || head == nil {
+				t.Errorf("checkParts: %v, head %d bytes; want the parts to pass, as the whole does", err, len(head))
+			}
+			var got bytes.Buffer
+			if err := Write(&got, s); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("streamed snapshot differs from the whole document's encoding:\n got %.300q\nwant %.300q", got.Bytes(), want)
+			}
+		})
+	}
+	t.Run("too large", func(t *testing.T) {
+		t.Parallel()
+		big := fullSnapshot()
+		e := big.Environments[0]
+		e.Organization.Error = strings.Repeat("x", 1<<20)
+		e.Organization.Status = StatusError
+		for i := range MaxSize >> 20 {
+			e.URL = strings.Replace(fullSnapshot().Environments[0].URL, "https://", "https://big"+strconv.Itoa(i)+"-", 1)
+			big.Environments = append(big.Environments, e)
+		}
+		var buf bytes.Buffer
+		err := Write(&buf, big)
+		var verr *ValidationError
+		if !errors.As(err, &verr) || !strings.Contains(err.Error(), "larger than the limit") || buf.Len() != 0 {
+			t.Errorf("Write of a %d-environment snapshot: %v, %d bytes written; want the size limit and nothing written", len(big.Environments), err, buf.Len())
+		}
+	})
 }
