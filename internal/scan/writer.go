@@ -62,5 +62,12 @@ func (d *Dataverse) Client(tenant, envURL string) (*odata.Client, error) {
 	return s.client(metrics.APIDataverse, envURL+"/api/data/v9.2/", odata.Dataverse, auth.DataverseScope(envURL), 0)
 }
 
-// Close closes the idle connections of the clients.
-func (d *Dataverse) Close() { d.done() }
+// Close releases each tenant's connections and credential.
+func (d *Dataverse) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.sessions {
+		s.release()
+	}
+	d.done()
+}
