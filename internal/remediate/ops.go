@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -158,7 +157,7 @@ func (d dv) putDefinition(ctx context.Context, logicalName string, flags map[str
 // msdyn_SetTeamsDocumentStatus action (it ships with a Microsoft solution
 // that may be missing, facts §4).
 func (d dv) hasTeamsDocumentStatusAction(ctx context.Context) (bool, error) {
-	resp, err := d.c.Do(ctx, &odata.Request{Path: "sdkmessages?$select=name&$filter=" + url.QueryEscape("name eq '"+setTeamsDocumentStatus+"'")})
+	resp, err := d.c.Do(ctx, &odata.Request{Path: "sdkmessages?$select=name&$filter=name eq '" + setTeamsDocumentStatus + "'"})
 	if err != nil {
 		return false, err
 	}

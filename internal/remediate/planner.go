@@ -281,7 +281,7 @@ func (pl *planner) deactivateSites(f finding.Finding) error {
 	var sites []site
 	complete := !s.CountLimitExceeded && len(s.Sample) >= s.ActiveCount
 	if !complete && pl.opts.Live != nil {
-		err := pl.page("sharepointsites?$select="+siteSelect+"&$filter="+url.QueryEscape("statecode eq 0"), func(r map[string]any) {
+		err := pl.page("sharepointsites?$select="+siteSelect+"&$filter=statecode eq 0", func(r map[string]any) {
 			sites = append(sites, site{str(r["sharepointsiteid"]), str(r["name"]), str(r["absoluteurl"]), str(r["@odata.etag"])})
 		})
 		if err != nil {
@@ -324,7 +324,7 @@ func (pl *planner) deleteLocations(f finding.Finding) error {
 	var locs []loc
 	complete := !l.CountLimitExceeded && len(l.Sample) >= l.AbsoluteURLCount
 	if !complete && pl.opts.Live != nil {
-		err := pl.page("sharepointdocumentlocations?$select="+locationSelect+"&$filter="+url.QueryEscape("absoluteurl ne null and servicetype ne 3"), func(r map[string]any) {
+		err := pl.page("sharepointdocumentlocations?$select="+locationSelect+"&$filter=absoluteurl ne null and servicetype ne 3", func(r map[string]any) {
 			locs = append(locs, loc{str(r["sharepointdocumentlocationid"]), str(r["name"]), str(r["absoluteurl"]), str(r["@odata.etag"])})
 		})
 		if err != nil {
@@ -431,12 +431,12 @@ func (pl *planner) teamsStatus(f finding.Finding) error {
 }
 
 // ConsentURL is the admin-consent URL of the collaboration app for the
-// tenant, in its cloud (Microsoft identity platform v2.0 adminconsent
+// tenant, in its cloud ("" for a cloud teamslink does not know) (Microsoft identity platform v2.0 adminconsent
 // endpoint, with the Graph scopes the app needs).
 func ConsentURL(t *snapshot.Tenant) string {
 	c, err := cloud.For(cloud.Name(t.Cloud))
 	if err != nil {
-		c, _ = cloud.For(cloud.Public)
+		return "" // an unknown cloud has no authority to send anyone to
 	}
 	scopes := make([]string, len(ConsentScopes))
 	for i, s := range ConsentScopes {
