@@ -79,10 +79,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 	if err := e.CheckWaivers(opts.Waivers); err != nil {
 		return nil, err
 	}
-	tenants, err := tenantValues(snap)
-	if err != nil {
-		return nil, err
-	}
+	tenants := newTenantValues(snap)
 	generated := now().UTC()
 	waivers := finding.NewWaivers(opts.Waivers, generated)
 	rep := &finding.Report{
@@ -118,20 +115,33 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
+		tenantValue, err := tenants.value(tenant.ID)
+		if err != nil {
+			return nil, err
+		}
 		run := tenantRun{tenant: tenant.ID, experience: a.experience, profile: profile}
 		tenantResults, ok := tenantRuns[run]
 		if !ok {
-			tenantResults, err = e.run(ctx, true, tenantInput(tenants[tenant.ID], a))
+			tenantResults, err = e.run(ctx, true, tenantInput(tenantValue, a))
 			if err != nil {
 				return nil, err
 			}
 			tenantRuns[run] = tenantResults
 		}
-		out, err := e.evaluateEnvironment(ctx, tenant, tenants[tenant.ID], env, a, tenantResults, signIns[tenant.ID], waivers)
+		out, err := e.evaluateEnvironment(ctx, tenant, tenantValue, env, a, tenantResults, signIns[tenant.ID], waivers)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
 		rep.Environments = append(rep.Environments, out)
+		if tenants.done(tenant.ID) {
+			// The tenant's last environment: what was kept for the others
+			// goes, so that a fleet's evaluation holds one tenant's.
+			for r := range tenantRuns {
+				if r.tenant == tenant.ID {
+					delete(tenantRuns, r)
+				}
+			}
+		}
 	}
 	rep.Summary = rep.Summarize()
 	rep.Waivers = waivers.Notices()

@@ -8,18 +8,59 @@ import (
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
 
-// tenantValues converts each tenant to a Rego value once, so environments of
-// the same tenant share it.
-func tenantValues(snap *snapshot.Snapshot) (map[string]ast.Value, error) {
-	out := make(map[string]ast.Value, len(snap.Tenants))
-	for i := range snap.Tenants {
-		v, err := toValue(&snap.Tenants[i])
-		if err != nil {
-			return nil, fmt.Errorf("tenants[%d]: %w", i, err)
-		}
-		out[snap.Tenants[i].ID] = v
+// tenantValues converts each tenant to a Rego value when its first
+// environment is evaluated, shares it with the tenant's other environments
+// and lets it go after the last: a fleet's evaluation holds the values of
+// the tenants in progress, not of every tenant.
+type tenantValues struct {
+	snap      *snapshot.Snapshot
+	at        map[string]int // tenant id → index in snap.Tenants
+	remaining map[string]int // tenant id → environments not yet evaluated
+	values    map[string]ast.Value
+}
+
+func newTenantValues(snap *snapshot.Snapshot) *tenantValues {
+	tv := &tenantValues{
+		snap:      snap,
+		at:        make(map[string]int, len(snap.Tenants)),
+		remaining: map[string]int{},
+		values:    map[string]ast.Value{},
 	}
-	return out, nil
+	for i := range snap.Tenants {
+		tv.at[snap.Tenants[i].ID] = i
+	}
+	for i := range snap.Environments {
+		tv.remaining[snap.Environments[i].TenantID]++
+	}
+	return tv
+}
+
+// value is the Rego value of the tenant id.
+func (tv *tenantValues) value(id string) (ast.Value, error) {
+	if v, ok := tv.values[id]; ok {
+		return v, nil
+	}
+	i, ok := tv.at[id]
+	if !ok {
+		return nil, fmt.Errorf("no tenant %q in the snapshot", id)
+	}
+	v, err := toValue(&tv.snap.Tenants[i])
+	if err != nil {
+		return nil, fmt.Errorf("tenants[%d]: %w", i, err)
+	}
+	tv.values[id] = v
+	return v, nil
+}
+
+// done records that one environment of tenant id is evaluated, and says
+// whether it was the last: its value is then dropped.
+func (tv *tenantValues) done(id string) (last bool) {
+	tv.remaining[id]--
+	if tv.remaining[id] > 0 {
+		return false
+	}
+	delete(tv.values, id)
+	return true
 }
 
 // environmentInput builds the input document of one environment's

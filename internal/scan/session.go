@@ -98,6 +98,7 @@ func (s *session) release() {
 		s.private.CloseIdleConnections()
 	}
 	s.cred.Release()
+	s.scoped, s.scopes = nil, nil // the per-scope clients and their tokens
 }
 
 // client returns an odata client of the session for the service root base,
