@@ -312,6 +312,7 @@ func parse(data []byte, name string) (*Config, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	src.settle()
 	return &c, nil
 }
 

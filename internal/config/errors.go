@@ -135,6 +135,13 @@ func keyString(k ast.MapKeyNode) string {
 	return k.String()
 }
 
+// settle drops what only a decode error needs, the syntax tree and the
+// key path of each token, once the config is read: a fleet's config is
+// held for the whole run, and its lines are all that is asked of it after.
+func (s *source) settle() {
+	s.file, s.keys = nil, nil
+}
+
 // line is the line of path, or of its nearest ancestor that is in the file
 // (a missing key is reported where its parent is).
 func (s *source) line(path string) int {

@@ -99,6 +99,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		}
 	}
 	tenantRuns := map[tenantRun]*collected{}
+	strs := interner{}
 	for i := range snap.Environments {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -122,13 +123,13 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		run := tenantRun{tenant: tenant.ID, experience: a.experience, profile: profile}
 		tenantResults, ok := tenantRuns[run]
 		if !ok {
-			tenantResults, err = e.run(ctx, true, tenantInput(tenantValue, a))
+			tenantResults, err = e.run(ctx, true, tenantInput(tenantValue, a), strs)
 			if err != nil {
 				return nil, err
 			}
 			tenantRuns[run] = tenantResults
 		}
-		out, err := e.evaluateEnvironment(ctx, tenant, tenantValue, env, a, tenantResults, signIns[tenant.ID], waivers)
+		out, err := e.evaluateEnvironment(ctx, tenant, tenantValue, env, a, tenantResults, signIns[tenant.ID], waivers, strs)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s: %w", env.URL, err)
 		}
@@ -246,8 +247,9 @@ type queryFailure struct {
 	reason string
 }
 
-// run evaluates the tenant or the environment queries on input.
-func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value) (*collected, error) {
+// run evaluates the tenant or the environment queries on input; the
+// messages and evidence the findings keep are interned in strs.
+func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value, strs interner) (*collected, error) {
 	c := &collected{results: map[target][]map[string]any{}}
 	for i := range e.queries {
 		q := &e.queries[i]
@@ -268,18 +270,24 @@ func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value) (*collec
 				c.problems = append(c.problems, problem)
 				continue
 			}
+			if m, ok := res["message"].(string); ok {
+				res["message"] = strs.str(m)
+			}
+			if ev, ok := res["evidence"]; ok {
+				res["evidence"] = strs.value(ev)
+			}
 			c.results[t] = append(c.results[t], res)
 		}
 	}
 	return c, nil
 }
 
-func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError, waivers *finding.Waivers) (finding.Environment, error) {
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError, waivers *finding.Waivers, strs interner) (finding.Environment, error) {
 	input, err := environmentInput(tenantValue, env, a)
 	if err != nil {
 		return finding.Environment{}, err
 	}
-	envResults, err := e.run(ctx, false, input)
+	envResults, err := e.run(ctx, false, input, strs)
 	if err != nil {
 		return finding.Environment{}, err
 	}

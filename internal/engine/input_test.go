@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"encoding/json"
 	"testing"
+	"unsafe"
 
 	"github.com/teamslink/teamslink/internal/snapshot"
 )
@@ -52,5 +54,34 @@ func TestTenantValuesHeldWhileNeeded(t *testing.T) {
 	}
 	if _, err := tv.value("c"); err == nil {
 		t.Error("value of a tenant not in the snapshot: no error")
+	}
+}
+
+// TestInternerValue interns every string of a result tree, keys included,
+// and leaves the other values as they are.
+func TestInternerValue(t *testing.T) {
+	in := interner{}
+	canon := in.str(string([]byte("shared")))
+	fresh := func() string { return string([]byte("shared")) } // a new copy each call
+	tree := in.value(map[string]any{
+		fresh(): []any{fresh(), true, nil, map[string]any{"k": fresh()}},
+		"n":     json.Number("3"),
+	}).(map[string]any)
+
+	var strs []string
+	for k := range tree {
+		if k == "shared" {
+			strs = append(strs, k)
+		}
+	}
+	list := tree["shared"].([]any)
+	strs = append(strs, list[0].(string), list[3].(map[string]any)["k"].(string))
+	for i, s := range strs {
+		if unsafe.StringData(s) != unsafe.StringData(canon) {
+			t.Errorf("string %d not interned", i)
+		}
+	}
+	if list[1] != true || list[2] != nil || tree["n"] != json.Number("3") {
+		t.Errorf("other values changed: %v", tree)
 	}
 }
