@@ -99,7 +99,7 @@ func (e *Engine) Evaluate(ctx context.Context, snap *snapshot.Snapshot, opts Opt
 		}
 	}
 	tenantRuns := map[tenantRun]*collected{}
-	strs := interner{}
+	strs := newInterner()
 	for i := range snap.Environments {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -249,7 +249,7 @@ type queryFailure struct {
 
 // run evaluates the tenant or the environment queries on input; the
 // messages and evidence the findings keep are interned in strs.
-func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value, strs interner) (*collected, error) {
+func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value, strs *interner) (*collected, error) {
 	c := &collected{results: map[target][]map[string]any{}}
 	for i := range e.queries {
 		q := &e.queries[i]
@@ -282,7 +282,7 @@ func (e *Engine) run(ctx context.Context, tenant bool, input ast.Value, strs int
 	return c, nil
 }
 
-func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError, waivers *finding.Waivers, strs interner) (finding.Environment, error) {
+func (e *Engine) evaluateEnvironment(ctx context.Context, tenant *snapshot.Tenant, tenantValue ast.Value, env *snapshot.Environment, a assessment, tenantResults *collected, signIn *finding.SignInError, waivers *finding.Waivers, strs *interner) (finding.Environment, error) {
 	input, err := environmentInput(tenantValue, env, a)
 	if err != nil {
 		return finding.Environment{}, err

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 	"unsafe"
 
@@ -58,30 +59,60 @@ func TestTenantValuesHeldWhileNeeded(t *testing.T) {
 }
 
 // TestInternerValue interns every string of a result tree, keys included,
-// and leaves the other values as they are.
+// shares equal objects and arrays, and keeps values it cannot encode, and
+// the trees that hold them, as they are.
 func TestInternerValue(t *testing.T) {
-	in := interner{}
-	canon := in.str(string([]byte("shared")))
+	in := newInterner()
 	fresh := func() string { return string([]byte("shared")) } // a new copy each call
-	tree := in.value(map[string]any{
-		fresh(): []any{fresh(), true, nil, map[string]any{"k": fresh()}},
-		"n":     json.Number("3"),
-	}).(map[string]any)
-
+	canon := in.str(fresh())
+	tree := func() map[string]any {
+		return map[string]any{
+			fresh(): []any{fresh(), true, nil, map[string]any{"k": fresh()}},
+			"n":     json.Number("3"),
+		}
+	}
+	first := in.value(tree()).(map[string]any)
+	second := in.value(tree()).(map[string]any)
+	if reflect.ValueOf(first).UnsafePointer() != reflect.ValueOf(second).UnsafePointer() {
+		t.Error("two equal objects: not shared")
+	}
 	var strs []string
-	for k := range tree {
+	for k := range first {
 		if k == "shared" {
 			strs = append(strs, k)
 		}
 	}
-	list := tree["shared"].([]any)
+	list := first["shared"].([]any)
 	strs = append(strs, list[0].(string), list[3].(map[string]any)["k"].(string))
 	for i, s := range strs {
 		if unsafe.StringData(s) != unsafe.StringData(canon) {
 			t.Errorf("string %d not interned", i)
 		}
 	}
-	if list[1] != true || list[2] != nil || tree["n"] != json.Number("3") {
-		t.Errorf("other values changed: %v", tree)
+	if list[1] != true || list[2] != nil || first["n"] != json.Number("3") {
+		t.Errorf("other values changed: %v", first)
+	}
+
+	tests := []struct {
+		name   string
+		a, b   any
+		shared bool
+	}{
+		{"equal arrays", []any{"x", json.Number("1")}, []any{"x", json.Number("1")}, true},
+		{"a number is not its string", []any{"1"}, []any{json.Number("1")}, false},
+		{"order of an array counts", []any{"x", "y"}, []any{"y", "x"}, false},
+		{"a key is not a value", map[string]any{"ab": ""}, map[string]any{"a": "b"}, false},
+		{"null is not false", map[string]any{"k": nil}, map[string]any{"k": false}, false},
+		{"an unknown type is never shared", []any{1.5}, []any{1.5}, false},
+	}
+	for _, tt := range tests {
+		a, b := in.value(tt.a), in.value(tt.b)
+		same := reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+		if same != tt.shared {
+			t.Errorf("%s: shared = %v, want %v", tt.name, same, tt.shared)
+		}
+		if !reflect.DeepEqual(a, tt.a) {
+			t.Errorf("%s: value changed: %v, want %v", tt.name, a, tt.a)
+		}
 	}
 }

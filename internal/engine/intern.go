@@ -1,40 +1,113 @@
 package engine
 
-// interner keeps one copy of each string that the policies' results repeat
-// across a fleet: an assumption the evidence states, the steps of a manual
-// check, a privilege name, a message. OPA allocates every string of every
-// result afresh, and the report holds them until it is written, so without
-// it the report of a thousand tenants carries a thousand copies of each.
-// One interner serves one evaluation and goes with it.
-type interner map[string]string
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"slices"
+)
+
+// interner keeps one copy of each string, object and array that the
+// policies' results repeat across a fleet: an assumption the evidence
+// states, the steps of a manual check, the privileges a role needs, a
+// message. OPA allocates every result afresh and the report holds them all
+// until it is written, so without it the report of a thousand tenants
+// carries a thousand copies of each. Shared values are read-only, as
+// finding.Finding.Evidence is. One interner serves one evaluation and goes
+// with it.
+type interner struct {
+	strs map[string]string
+	// trees are the objects and arrays seen, by the SHA-256 of their
+	// canonical encoding (see encode).
+	trees map[[sha256.Size]byte]any
+}
+
+func newInterner() *interner {
+	return &interner{strs: map[string]string{}, trees: map[[sha256.Size]byte]any{}}
+}
 
 // str is the interned copy of s.
-func (in interner) str(s string) string {
-	if c, ok := in[s]; ok {
+func (in *interner) str(s string) string {
+	if c, ok := in.strs[s]; ok {
 		return c
 	}
-	in[s] = s
+	in.strs[s] = s
 	return s
 }
 
-// value interns the strings of a result value (the JSON-like tree OPA
-// converts results into): object keys and string values. Objects are
-// rebuilt with the interned keys; arrays are interned in place.
-func (in interner) value(v any) any {
+// value is v (the JSON-like tree OPA converts results into) with its
+// strings interned and each object or array replaced by an equal one seen
+// before, if any.
+func (in *interner) value(v any) any {
+	out, _ := in.walk(v)
+	return out
+}
+
+// walk interns v and returns it with its canonical encoding: a tag per
+// value, lengths before contents, object keys sorted, so that two trees
+// have the same encoding exactly when they are equal. A value of a type
+// the encoding does not know is kept as it is, and so is every tree that
+// holds one (ok false).
+func (in *interner) walk(v any) (out any, enc []byte) {
 	switch v := v.(type) {
+	case nil:
+		return nil, []byte{'z'}
+	case bool:
+		if v {
+			return v, []byte{'t'}
+		}
+		return v, []byte{'f'}
 	case string:
-		return in.str(v)
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, x := range v {
-			m[in.str(k)] = in.value(x)
-		}
-		return m
+		return in.str(v), appendString([]byte{'s'}, v)
+	case json.Number:
+		return json.Number(in.str(string(v))), appendString([]byte{'n'}, string(v))
 	case []any:
+		enc = binary.AppendUvarint([]byte{'['}, uint64(len(v)))
+		shareable := true
 		for i, x := range v {
-			v[i] = in.value(x)
+			var e []byte
+			v[i], e = in.walk(x)
+			shareable = shareable && e != nil
+			enc = append(enc, e...)
 		}
-		return v
+		if !shareable {
+			return v, nil
+		}
+		return in.tree(v, enc), enc
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		m := make(map[string]any, len(v))
+		enc = binary.AppendUvarint([]byte{'{'}, uint64(len(v)))
+		shareable := true
+		for _, k := range keys {
+			x, e := in.walk(v[k])
+			m[in.str(k)] = x
+			shareable = shareable && e != nil
+			enc = append(appendString(enc, k), e...)
+		}
+		if !shareable {
+			return m, nil
+		}
+		return in.tree(m, enc), enc
 	}
+	return v, nil
+}
+
+// tree is the object or array seen before with encoding enc, or v, which
+// is then remembered.
+func (in *interner) tree(v any, enc []byte) any {
+	sum := sha256.Sum256(enc)
+	if seen, ok := in.trees[sum]; ok {
+		return seen
+	}
+	in.trees[sum] = v
 	return v
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }

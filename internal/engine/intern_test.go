@@ -43,4 +43,8 @@ func TestEvidenceStringsShared(t *testing.T) {
 			t.Errorf("%s: two copies of %q", p.what, p.a)
 		}
 	}
+	stepsA, stepsB := a["evidence"].(map[string]any)["steps"].([]any), b["evidence"].(map[string]any)["steps"].([]any)
+	if len(stepsA) == 0 || &stepsA[0] != &stepsB[0] {
+		t.Errorf("evidence.steps: two copies of %v", stepsA)
+	}
 }

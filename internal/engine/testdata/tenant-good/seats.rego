@@ -15,7 +15,7 @@ tenant_results contains seats
 
 seats := r if {
 	r := lib.tenant_error_result("X-SEATS-001", ["tenant.licenses"])
-} else := lib.result("X-SEATS-001", "pass", "the tenant has an enabled SKU", {"tenant": input.tenant.id}) if {
+} else := lib.result("X-SEATS-001", "pass", "the tenant has an enabled SKU", {"tenant": input.tenant.id, "experience": input.options.experience}) if {
 	some sku in input.tenant.licenses.skus
 	sku.capabilityStatus == "Enabled"
-} else := lib.result("X-SEATS-001", "fail", "the tenant has no enabled SKU", {"tenant": input.tenant.id})
+} else := lib.result("X-SEATS-001", "fail", "the tenant has no enabled SKU", {"tenant": input.tenant.id, "experience": input.options.experience})
