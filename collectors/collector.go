@@ -38,6 +38,10 @@ type TenantJob struct {
 	Sources      []TenantCollector
 	Environments []EnvironmentJob
 	Credential   Credential
+	// Ready, when not nil, is closed once the tenant's collectors may
+	// start (its tokens fetched, say): they wait for it before they take a
+	// slot, so that no slot waits on it.
+	Ready <-chan struct{}
 }
 
 // Credential names how a tenant signs in, for the snapshot's record of a
@@ -122,10 +126,17 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 		tenantPanics = map[*snapshot.Tenant]string{}
 		envPanics    = map[*snapshot.Environment]string{}
 	)
-	// run starts fn once a slot is free both in the fleet and in its
-	// tenant; panicked records what fn panicked with.
-	run := func(tenant chan struct{}, fn func(), panicked func(string)) {
+	// run starts fn once its tenant is ready and a slot is free both in
+	// the fleet and in its tenant; panicked records what fn panicked with.
+	// Interrupted, fn runs anyway, to record what it could not read.
+	run := func(ready <-chan struct{}, tenant chan struct{}, fn func(), panicked func(string)) {
 		wg.Go(func() {
+			if ready != nil {
+				select {
+				case <-ready:
+				case <-ctx.Done():
+				}
+			}
 			tenant <- struct{}{}
 			defer func() { <-tenant }()
 			global <- struct{}{}
@@ -145,12 +156,12 @@ func Collect(ctx context.Context, jobs []TenantJob, opts Options) *snapshot.Snap
 		tenantSlots := make(chan struct{}, perTenant)
 		t := &snap.Tenants[i]
 		for _, src := range jobs[i].Sources {
-			run(tenantSlots, func() { src.CollectTenant(ctx, t) }, func(v string) { tenantPanics[t] = v })
+			run(jobs[i].Ready, tenantSlots, func() { src.CollectTenant(ctx, t) }, func(v string) { tenantPanics[t] = v })
 		}
 		for j := range jobs[i].Environments {
 			e, src := envs[k], jobs[i].Environments[j].Source
 			k++
-			run(tenantSlots, func() { src.CollectEnvironment(ctx, e) }, func(v string) { envPanics[e] = v })
+			run(jobs[i].Ready, tenantSlots, func() { src.CollectEnvironment(ctx, e) }, func(v string) { envPanics[e] = v })
 		}
 	}
 	wg.Wait()

@@ -18,7 +18,7 @@ import (
 type interner struct {
 	strs map[string]string
 	// trees are the objects and arrays seen, by the SHA-256 of their
-	// canonical encoding (see encode).
+	// canonical encoding (see walk).
 	trees map[[sha256.Size]byte]any
 }
 
@@ -47,7 +47,7 @@ func (in *interner) value(v any) any {
 // value, lengths before contents, object keys sorted, so that two trees
 // have the same encoding exactly when they are equal. A value of a type
 // the encoding does not know is kept as it is, and so is every tree that
-// holds one (ok false).
+// holds one (enc nil).
 func (in *interner) walk(v any) (out any, enc []byte) {
 	switch v := v.(type) {
 	case nil:

@@ -48,10 +48,12 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		return nil, nil, err
 	}
 	tr := newTracker(targets, started, opts)
+	pf := newPrefetcher(targets, prefetchAhead*opts.concurrency())
 	tr.release = func(i int) {
 		if s := targets[i].session; s != nil {
 			s.release()
 		}
+		pf.finished(i)
 	}
 	jobs := make([]collectors.TenantJob, 0, len(targets))
 	for i, tt := range targets {
@@ -63,13 +65,19 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 		if err != nil {
 			return nil, nil, &ConfigError{Err: err}
 		}
+		job.Ready = pf.ready[i]
 		jobs = append(jobs, tr.wrap(i, job))
 	}
-	prefetchTokens(ctx, targets)
+	prefetching := make(chan struct{})
+	go func() {
+		defer close(prefetching)
+		pf.run(ctx)
+	}()
 	snap := collectors.Collect(ctx, jobs, collectors.Options{
 		Concurrency: opts.concurrency(), PerTenant: opts.perTenant(),
 		Now: opts.Now, Tool: opts.tool(),
 	})
+	<-prefetching
 	// Interrupted, the collectors record what they could not finish as
 	// unreadable: that is not the state of the tenant, and must go nowhere.
 	if err := interruption(ctx); err != nil {
@@ -85,19 +93,92 @@ func collect(ctx context.Context, cfg *config.Config, opts *Options) (*snapshot.
 // arrive) are open.
 const maxTokenRequests = 64
 
-// prefetchTokens gets the collectors' tokens of the targets, concurrently
-// (at most maxTokenRequests at once), before any collector takes a slot:
-// a slot then never waits on the login endpoint.
-func prefetchTokens(ctx context.Context, targets []*Target) {
-	slots := make(chan struct{}, maxTokenRequests)
+// prefetchAhead is how many tenants per collector slot may hold prefetched
+// tokens before their collection ends: enough that a slot never waits on
+// the login endpoint, few enough that a fleet's tokens and per-scope
+// credentials are those of the tenants in progress, not of every tenant.
+const prefetchAhead = 8
+
+// prefetcher gets the collectors' tokens of the targets, in their order
+// and at most maxTokenRequests at once, before their collectors take a
+// slot (each target's ready is closed when its tokens are in), and at most
+// a window of targets ahead of those whose collection has ended.
+type prefetcher struct {
+	targets []*Target
+	ready   []chan struct{}
+	window  chan struct{}
+	slots   chan struct{}
+
+	mu    sync.Mutex
+	state []prefetchState
+}
+
+type prefetchState uint8
+
+const (
+	prefetchWaiting  prefetchState = iota
+	prefetchAdmitted               // holding a place in the window
+	prefetchFinished               // collected (or never to be)
+)
+
+func newPrefetcher(targets []*Target, window int) *prefetcher {
+	p := &prefetcher{
+		targets: targets,
+		ready:   make([]chan struct{}, len(targets)),
+		window:  make(chan struct{}, max(window, 1)),
+		slots:   make(chan struct{}, maxTokenRequests),
+		state:   make([]prefetchState, len(targets)),
+	}
+	for i := range p.ready {
+		p.ready[i] = make(chan struct{})
+	}
+	return p
+}
+
+// run prefetches every target's tokens in turn, each once the window has
+// room, and returns when all are in. Interrupted, it makes every target
+// ready: their collectors then record the interruption.
+func (p *prefetcher) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, tt := range targets {
+	defer wg.Wait()
+	for i, tt := range p.targets {
 		if tt.Failure != nil {
+			close(p.ready[i])
 			continue
 		}
-		wg.Go(func() { tt.session.prefetch(ctx, slots) })
+		select {
+		case p.window <- struct{}{}:
+		case <-ctx.Done():
+			for _, r := range p.ready[i:] {
+				close(r)
+			}
+			return
+		}
+		p.mu.Lock()
+		if p.state[i] == prefetchFinished {
+			p.mu.Unlock()
+			<-p.window
+			close(p.ready[i])
+			continue
+		}
+		p.state[i] = prefetchAdmitted
+		p.mu.Unlock()
+		wg.Go(func() {
+			defer close(p.ready[i])
+			tt.session.prefetch(ctx, p.slots)
+		})
 	}
-	wg.Wait()
+}
+
+// finished records that target i's collection has ended, giving back its
+// place in the window.
+func (p *prefetcher) finished(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state[i] == prefetchAdmitted {
+		<-p.window
+	}
+	p.state[i] = prefetchFinished
 }
 
 // tenantJob wires one tenant: the session's credential and HTTP client, a

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
@@ -28,6 +29,9 @@ type session struct {
 	opts    *Options
 	// scoped is the credential under cred when the tenant's method gets
 	// one per scope (else nil); scopes are those of the collectors' clients.
+	// mu guards them between a prefetch and the release of an interrupted
+	// run.
+	mu     sync.Mutex
 	scoped *auth.Scoped
 	scopes []string
 }
@@ -82,10 +86,13 @@ func newSession(t config.Tenant, opts *Options) (*session, error) {
 // credential per scope it does nothing: the tokens would come one after
 // another anyway.
 func (s *session) prefetch(ctx context.Context, slots chan struct{}) {
-	if s.scoped == nil || len(s.scopes) == 0 {
+	s.mu.Lock()
+	scoped, scopes := s.scoped, slices.Compact(slices.Sorted(slices.Values(s.scopes)))
+	s.mu.Unlock()
+	if scoped == nil || len(scopes) == 0 {
 		return
 	}
-	s.scoped.Prefetch(ctx, slices.Compact(slices.Sorted(slices.Values(s.scopes))), slots)
+	scoped.Prefetch(ctx, scopes, slots)
 }
 
 // release lets go of what the tenant's scan held once it is over: the
@@ -98,6 +105,8 @@ func (s *session) release() {
 		s.private.CloseIdleConnections()
 	}
 	s.cred.Release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.scoped, s.scopes = nil, nil // the per-scope clients and their tokens
 }
 

@@ -48,3 +48,52 @@ func TestTokensConcurrent(t *testing.T) {
 		t.Errorf("no two token requests of the tenant overlap (starts %v): they went one after another", starts)
 	}
 }
+
+// TestTokensPrefetchedAhead checks from the emulator's log that a fleet's
+// tokens are fetched a bounded window ahead of its collection, not all at
+// the start: when a tenant asks for its first token, fewer than the window
+// of the other tenants have asked for theirs and still have a request to
+// start (a place is given back when a tenant's collection ends). With one
+// collector slot, a prefetch of every tenant at the start fails it.
+func TestTokensPrefetchedAhead(t *testing.T) {
+	t.Parallel()
+	const tenants = 3 * scan.PrefetchAhead
+	srv, cfg, opts := fleetConfig(t, syntheticFleet(t, tenants, 1, ""))
+	opts.Concurrency = 1
+	snap, err := scan.Collect(t.Context(), cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Tenants) != tenants {
+		t.Fatalf("%d tenants, want %d", len(snap.Tenants), tenants)
+	}
+	firstToken, lastRequest := map[string]time.Time{}, map[string]time.Time{}
+	for _, r := range srv.Requests() {
+		switch {
+		case r.Tenant == "":
+			t.Fatalf("request %s %s%s logged without its tenant", r.Method, r.Host, r.Path)
+		case r.TokenRequest:
+			if at, ok := firstToken[r.Tenant]; !ok || r.Time.Before(at) {
+				firstToken[r.Tenant] = r.Time
+			}
+		case r.Time.After(lastRequest[r.Tenant]):
+			lastRequest[r.Tenant] = r.Time
+		}
+	}
+	if len(firstToken) != tenants || len(lastRequest) != tenants {
+		t.Fatalf("%d tenants asked for tokens, %d sent requests; want %d", len(firstToken), len(lastRequest), tenants)
+	}
+	most := 0
+	for k, at := range firstToken {
+		ahead := 0
+		for j, asked := range firstToken {
+			if j != k && asked.Before(at) && !lastRequest[j].Before(at) {
+				ahead++
+			}
+		}
+		most = max(most, ahead)
+	}
+	if most >= scan.PrefetchAhead {
+		t.Errorf("a tenant asked for its first token while %d others held theirs with requests still to send; want fewer than %d", most, scan.PrefetchAhead)
+	}
+}

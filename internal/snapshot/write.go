@@ -17,36 +17,69 @@ import (
 // by the caller (the CLI through internal/safefile), so that a link, a mode
 // or a device at the path is kept.
 //
-// A snapshot with environments is checked and written one environment at a
-// time, so that a fleet's snapshot never exists a second time as one
-// document, nor as its parse tree: the bytes are those of the whole
-// document, and a snapshot that fails any check is checked whole again for
-// the problems Read would list.
+// A snapshot with tenants or environments is checked and written one
+// tenant and one environment at a time, so that a fleet's snapshot never
+// exists a second time as one document, nor as its parse tree: the bytes
+// are those of the whole document, and a snapshot that fails any check is
+// checked whole again for the problems Read would list.
 func Write(w io.Writer, s *Snapshot) error {
-	if s == nil || len(s.Environments) == 0 {
+	if s == nil || len(s.Tenants)+len(s.Environments) == 0 {
 		data, err := encode(s)
 		if err != nil {
 			return err
 		}
 		return writeAll(w, data)
 	}
-	head, err := checkParts(s)
+	head, size, err := checkParts(s)
 	if err != nil {
 		return err
 	}
-	if head == nil { // a problem: the whole document says which
+	if head == nil || size > MaxSize { // a problem: the whole document says which
 		data, err := encode(s)
 		if err != nil {
 			return err
 		}
 		return writeAll(w, data)
 	}
-	before, after, _ := bytes.Cut(head, []byte(environmentsMarker))
-	if err := writeAll(w, append(before, environmentsMarker[:len(environmentsMarker)-1]...)); err != nil {
+	rest := head
+	for _, l := range lists(s) {
+		before, after, _ := bytes.Cut(rest, []byte(l.marker))
+		if err := writeAll(w, before); err != nil {
+			return err
+		}
+		if err := writeList(w, l); err != nil {
+			return err
+		}
+		rest = after
+	}
+	return writeAll(w, rest)
+}
+
+// list is one of the document's lists, written item by item where the
+// encoding of the document without items has marker.
+type list struct {
+	marker string
+	n      int
+	encode func(i int) ([]byte, error)
+}
+
+// lists are the document's lists in the order it has them.
+func lists(s *Snapshot) []list {
+	return []list{
+		{tenantsMarker, len(s.Tenants), func(i int) ([]byte, error) { return encodeTenant(&s.Tenants[i]) }},
+		{environmentsMarker, len(s.Environments), func(i int) ([]byte, error) { return encodeEnvironment(&s.Environments[i]) }},
+	}
+}
+
+func writeList(w io.Writer, l list) error {
+	if l.n == 0 {
+		return writeAll(w, []byte(l.marker))
+	}
+	if err := writeAll(w, []byte(l.marker[:len(l.marker)-1])); err != nil { // without its ]
 		return err
 	}
-	for i := range s.Environments {
-		part, err := encodeEnvironment(&s.Environments[i])
+	for i := range l.n {
+		part, err := l.encode(i)
 		if err != nil {
 			return fmt.Errorf("write snapshot: %w", err)
 		}
@@ -58,13 +91,16 @@ func Write(w io.Writer, s *Snapshot) error {
 			return err
 		}
 	}
-	return writeAll(w, append([]byte("\n  ]"), after...))
+	return writeAll(w, []byte("\n  ]"))
 }
 
-// environmentsMarker is the environments list of a document without
-// environments, as the encoder writes it; the list of a whole document
-// replaces its [].
-const environmentsMarker = "\n  \"environments\": []"
+// tenantsMarker and environmentsMarker are the lists of a document without
+// tenants and environments, as the encoder writes them; those of a whole
+// document replace their [].
+const (
+	tenantsMarker      = "\n  \"tenants\": []"
+	environmentsMarker = "\n  \"environments\": []"
+)
 
 func writeAll(w io.Writer, data []byte) error {
 	if _, err := w.Write(data); err != nil {
@@ -74,57 +110,75 @@ func writeAll(w io.Writer, data []byte) error {
 }
 
 // checkParts checks s part by part as Read would check the whole document:
-// the document without its environments, then each environment in a
-// document of its own (the schema, the Go types and strict decoding judge
-// an environment alone), then, on s itself, the checks across tenants and
-// environments and the size the whole document would have. It returns the
-// encoding of the document without its environments, or nil when a part
-// has a problem (which only the whole document names as Read would).
-func checkParts(s *Snapshot) ([]byte, error) {
-	head := *s
-	head.Environments = []Environment{}
-	headData, err := encodeDocument(canonical(&head))
+// the document without its tenants and environments, then each tenant and
+// each environment in a document of its own (the schema, the Go types and
+// strict decoding judge one alone), then, on s itself, the checks across
+// tenants and environments. It returns the encoding of the document
+// without tenants and environments, or nil when a part has a problem (which
+// only the whole document names as Read would), and the size of the whole
+// document.
+func checkParts(s *Snapshot) (head []byte, size int, err error) {
+	empty := *s
+	empty.Tenants, empty.Environments = []Tenant{}, []Environment{}
+	headData, err := encodeDocument(canonical(&empty))
 	if err != nil {
-		return nil, fmt.Errorf("write snapshot: %w", err)
+		return nil, 0, fmt.Errorf("write snapshot: %w", err)
 	}
-	if !bytes.Contains(headData, []byte(environmentsMarker)) {
-		return nil, errors.New("write snapshot: no environments list in the document")
+	if i, j := bytes.Index(headData, []byte(tenantsMarker)), bytes.Index(headData, []byte(environmentsMarker)); i < 0 || j < i {
+		return nil, 0, errors.New("write snapshot: no tenants and environments lists in the document")
 	}
 	if _, err := check(headData, false); err != nil {
-		return nil, nil
+		return nil, 0, nil
 	}
-	size := len(headData) + len("\n  ")
-	for i := range s.Environments {
-		part := Snapshot{SchemaVersion: s.SchemaVersion, CollectedAt: s.CollectedAt, Tool: s.Tool, Tenants: []Tenant{}, Environments: s.Environments[i : i+1]}
-		data, err := encodeDocument(canonical(&part))
-		if err != nil {
-			return nil, fmt.Errorf("write snapshot: %w", err)
+	size = len(headData)
+	for _, l := range lists(s) {
+		for i := range l.n {
+			part := Snapshot{SchemaVersion: s.SchemaVersion, CollectedAt: s.CollectedAt, Tool: s.Tool, Tenants: []Tenant{}, Environments: []Environment{}}
+			if l.marker == tenantsMarker {
+				part.Tenants = s.Tenants[i : i+1]
+			} else {
+				part.Environments = s.Environments[i : i+1]
+			}
+			data, err := encodeDocument(canonical(&part))
+			if err != nil {
+				return nil, 0, fmt.Errorf("write snapshot: %w", err)
+			}
+			if _, err := check(data, false); err != nil {
+				return nil, 0, nil
+			}
+			item, err := l.encode(i)
+			if err != nil {
+				return nil, 0, fmt.Errorf("write snapshot: %w", err)
+			}
+			size += len(",\n    ") + len(item)
 		}
-		if _, err := check(data, false); err != nil {
-			return nil, nil
+		if l.n > 0 {
+			size += len("\n  ") - 1 // the first item has no comma; the list its closing line
 		}
-		env, err := encodeEnvironment(&s.Environments[i])
-		if err != nil {
-			return nil, fmt.Errorf("write snapshot: %w", err)
-		}
-		size += len(",\n    ") + len(env)
 	}
-	if size-1 > MaxSize || len(checkSemantics(s)) > 0 { // the first environment has no comma
-		return nil, nil
+	if len(checkSemantics(s)) > 0 {
+		return nil, 0, nil
 	}
-	return headData, nil
+	return headData, size, nil
 }
 
-// encodeEnvironment renders e as the whole document's encoding does at its
-// place in the environments list (lines after the first indented by four
-// spaces), without a final newline.
+// encodeTenant and encodeEnvironment render one item as the whole
+// document's encoding does at its place in its list (lines after the first
+// indented by four spaces), without a final newline.
+func encodeTenant(t *Tenant) ([]byte, error) {
+	return encodeItem(&canonical(&Snapshot{Tenants: []Tenant{*t}}).Tenants[0])
+}
+
 func encodeEnvironment(e *Environment) ([]byte, error) {
-	part := canonical(&Snapshot{Environments: []Environment{*e}})
+	return encodeItem(&canonical(&Snapshot{Environments: []Environment{*e}}).Environments[0])
+}
+
+func encodeItem(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("    ", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&part.Environments[0]); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil

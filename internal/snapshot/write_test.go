@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,9 +120,11 @@ func TestWriteRejectsInvalid(t *testing.T) {
 }
 
 // TestWriteStreamsTheWholeDocument: Write, which checks and writes one
-// environment at a time, writes the bytes of the whole document's encoding
-// for every sample snapshot and for a fleet of many environments, and
-// rejects a fleet too large for Read as the whole document is rejected.
+// tenant and one environment at a time, writes the bytes of the whole
+// document's encoding, and judges the size limit on the whole document's
+// size, for every sample snapshot and for fleets of many tenants and
+// environments; it rejects a fleet too large for Read as the whole
+// document is rejected.
 func TestWriteStreamsTheWholeDocument(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "snapshots", "*.json"))
@@ -143,6 +146,21 @@ func TestWriteStreamsTheWholeDocument(t *testing.T) {
 		}
 	}
 	snaps["fleet"] = fleet
+	tenants := fullSnapshot() // many tenants, each with its environments
+	for i := range 3 {
+		more := fullSnapshot()
+		for j := range more.Tenants {
+			more.Tenants[j].ID = fmt.Sprintf("%08d-0000-4000-8000-%012d", i, j)
+		}
+		for j := range more.Environments {
+			more.Environments[j].TenantID = fmt.Sprintf("%08d-0000-4000-8000-%012d", i, 0)
+			more.Environments[j].URL = strings.Replace(more.Environments[j].URL, "https://", "https://t"+strconv.Itoa(i)+"-", 1)
+		}
+		tenants.Tenants = append(tenants.Tenants, more.Tenants...)
+		tenants.Environments = append(tenants.Environments, more.Environments...)
+	}
+	snaps["tenants"] = tenants
+	snaps["no environments"] = &Snapshot{SchemaVersion: fleet.SchemaVersion, CollectedAt: fleet.CollectedAt, Tool: fleet.Tool, Tenants: fleet.Tenants[:1]}
 	for name, s := range snaps {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -150,8 +168,12 @@ func TestWriteStreamsTheWholeDocument(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if head, err := checkParts(s); err != nil || head == nil {
+			head, size, err := checkParts(s)
+			if err != nil || head == nil {
 				t.Errorf("checkParts: %v, head %d bytes; want the parts to pass, as the whole does", err, len(head))
+			}
+			if size != len(want) {
+				t.Errorf("checkParts: the whole document is %d bytes, want %d (the size limit is judged on it)", size, len(want))
 			}
 			var got bytes.Buffer
 			if err := Write(&got, s); err != nil {
