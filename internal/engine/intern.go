@@ -20,6 +20,7 @@ type interner struct {
 	// trees are the objects and arrays seen, by the SHA-256 of their
 	// canonical encoding (see walk).
 	trees map[[sha256.Size]byte]any
+	buf   []byte // the encoding of the value being walked
 }
 
 func newInterner() *interner {
@@ -35,66 +36,65 @@ func (in *interner) str(s string) string {
 	return s
 }
 
-// value is v (the JSON-like tree OPA converts results into) with its
-// strings interned and each object or array replaced by an equal one seen
-// before, if any.
+// value is v (the JSON-like tree OPA converts results into, which it
+// changes in place) with its strings interned and each object or array
+// replaced by an equal one seen before, if any.
 func (in *interner) value(v any) any {
-	out, _ := in.walk(v)
+	out, buf, _ := in.walk(v, in.buf[:0])
+	in.buf = buf
 	return out
 }
 
-// walk interns v and returns it with its canonical encoding: a tag per
+// walk interns v and appends its canonical encoding to enc: a tag per
 // value, lengths before contents, object keys sorted, so that two trees
 // have the same encoding exactly when they are equal. A value of a type
 // the encoding does not know is kept as it is, and so is every tree that
-// holds one (enc nil).
-func (in *interner) walk(v any) (out any, enc []byte) {
+// holds one (ok false).
+func (in *interner) walk(v any, enc []byte) (out any, _ []byte, ok bool) {
 	switch v := v.(type) {
 	case nil:
-		return nil, []byte{'z'}
+		return nil, append(enc, 'z'), true
 	case bool:
 		if v {
-			return v, []byte{'t'}
+			return v, append(enc, 't'), true
 		}
-		return v, []byte{'f'}
+		return v, append(enc, 'f'), true
 	case string:
-		return in.str(v), appendString([]byte{'s'}, v)
+		return in.str(v), appendString(append(enc, 's'), v), true
 	case json.Number:
-		return json.Number(in.str(string(v))), appendString([]byte{'n'}, string(v))
+		return json.Number(in.str(string(v))), appendString(append(enc, 'n'), string(v)), true
 	case []any:
-		enc = binary.AppendUvarint([]byte{'['}, uint64(len(v)))
+		start := len(enc)
+		enc = binary.AppendUvarint(append(enc, '['), uint64(len(v)))
 		shareable := true
 		for i, x := range v {
-			var e []byte
-			v[i], e = in.walk(x)
-			shareable = shareable && e != nil
-			enc = append(enc, e...)
+			v[i], enc, ok = in.walk(x, enc)
+			shareable = shareable && ok
 		}
 		if !shareable {
-			return v, nil
+			return v, enc, false
 		}
-		return in.tree(v, enc), enc
+		return in.tree(v, enc[start:]), enc, true
 	case map[string]any:
+		start := len(enc)
 		keys := make([]string, 0, len(v))
 		for k := range v {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		m := make(map[string]any, len(v))
-		enc = binary.AppendUvarint([]byte{'{'}, uint64(len(v)))
+		enc = binary.AppendUvarint(append(enc, '{'), uint64(len(v)))
 		shareable := true
 		for _, k := range keys {
-			x, e := in.walk(v[k])
-			m[in.str(k)] = x
-			shareable = shareable && e != nil
-			enc = append(appendString(enc, k), e...)
+			enc = appendString(enc, k)
+			v[k], enc, ok = in.walk(v[k], enc)
+			shareable = shareable && ok
 		}
 		if !shareable {
-			return m, nil
+			return v, enc, false
 		}
-		return in.tree(m, enc), enc
+		return in.tree(v, enc[start:]), enc, true
 	}
-	return v, nil
+	return v, enc, false
 }
 
 // tree is the object or array seen before with encoding enc, or v, which
