@@ -104,10 +104,13 @@ teams_administrator_role_template_id := "69091246-20e8-4a56-aa4d-066075b2a7a8"
 # The privileges pinning a record needs (fleet facts §2b): Create, Read,
 # Write, Append, AppendTo and Delete on SharePoint Site and Document Location
 # (CONFIRMED), named prv<Verb><SchemaName> (INFERENCE; resolved by name at run
-# time, and a name the environment does not know is reported).
-pin_privileges := [sprintf("prv%s%s", [verb, table]) |
-	some table in ["SharePointSite", "SharePointDocumentLocation"]
-	some verb in ["Create", "Read", "Write", "Append", "AppendTo", "Delete"]
+# time, and a name the environment does not know is reported). Written out,
+# not built: every environment's evaluation reads it.
+pin_privileges := [
+	"prvCreateSharePointSite", "prvReadSharePointSite", "prvWriteSharePointSite",
+	"prvAppendSharePointSite", "prvAppendToSharePointSite", "prvDeleteSharePointSite",
+	"prvCreateSharePointDocumentLocation", "prvReadSharePointDocumentLocation", "prvWriteSharePointDocumentLocation",
+	"prvAppendSharePointDocumentLocation", "prvAppendToSharePointDocumentLocation", "prvDeleteSharePointDocumentLocation",
 ]
 
 # The error users see without them (facts §6, CONFIRMED).

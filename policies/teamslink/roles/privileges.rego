@@ -22,7 +22,7 @@ _pin := {
 	} |
 		some role in roles
 		held := {name | some name in lib.array(object.get(role, "privileges", null))}
-		missing := [name | some name in facts.pin_privileges; name in found; not name in held]
+		missing := [name | some name in checked; not name in held]
 		count(missing) > 0
 	],
 	"truncated": lib.array(object.get(section, "truncated", null)),
@@ -36,7 +36,8 @@ _pin := {
 	is_array(privileges)
 	roles := section.roles
 	is_array(roles)
-	found := {name | some p in privileges; name := object.get(p, "name", null); is_string(name)}
+	found := {p.name | some p in privileges; is_string(p.name)}
+	checked := [name | some name in facts.pin_privileges; name in found]
 	users := object.get(section, "enabledUserCount", null)
 	exceeded := object.get(section, "enabledUserCountLimitExceeded", null) == true
 }
